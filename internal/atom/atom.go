@@ -1,0 +1,251 @@
+// Package atom encodes and decodes the XML bodies of the Notification Hubs
+// data plane (rest-api.md §4, §3.2, §8, §9.1): Atom entry and feed
+// envelopes, registration descriptions of every platform, the test-send
+// NotificationOutcome, NotificationDetails (telemetry), import/export jobs,
+// PnsFeedback documents and error bodies. The SDK and the emulator share it.
+//
+// Encoding writes the service's canonical DataContract element order;
+// decoding accepts any element order, i:nil elements, CDATA or escaped
+// text, and ignores unknown elements.
+package atom
+
+// XML namespaces used on the wire.
+const (
+	NSAtom     = "http://www.w3.org/2005/Atom"
+	NSConnect  = "http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"
+	NSInstance = "http://www.w3.org/2001/XMLSchema-instance"
+	NSMetadata = "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"
+	NSArrays   = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
+)
+
+// Platform is the prefix of a registration description's element name.
+type Platform string
+
+// Platforms of registration descriptions, as in the element names
+// ({Platform}RegistrationDescription, {Platform}TemplateRegistrationDescription).
+const (
+	Apple   Platform = "Apple"
+	Gcm     Platform = "Gcm" // FCM legacy
+	FcmV1   Platform = "FcmV1"
+	Windows Platform = "Windows"
+	Mpns    Platform = "Mpns"
+	Adm     Platform = "Adm"
+	Baidu   Platform = "Baidu"
+	Browser Platform = "Browser"
+	Xiaomi  Platform = "Xiaomi"
+)
+
+// Header is one name/value pair of ApnsHeaders, WnsHeaders or MpnsHeaders.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Registration is a registration description of any platform, native or
+// template. Fields that do not belong to Platform are ignored when encoding.
+// Empty strings mean "absent".
+type Registration struct {
+	Platform Platform
+	Template bool
+
+	// Base elements (orders 1001-1005).
+	ETag           string // integer text, e.g. "1"
+	ExpirationTime string // xs:dateTime text as the service wrote it
+	RegistrationID string
+	Tags           []string          // wire: comma-separated
+	PushVariables  map[string]string // wire: JSON object text
+
+	// Platform elements (2001+).
+	DeviceToken          string // Apple
+	GcmRegistrationID    string // Gcm
+	FcmV1RegistrationID  string // FcmV1
+	ChannelURI           string // Windows, Mpns
+	SecondaryTileName    string // Windows, Mpns
+	AdmRegistrationID    string // Adm
+	BaiduUserID          string // Baidu
+	BaiduChannelID       string // Baidu
+	Endpoint             string // Browser
+	P256DH               string // Browser
+	Auth                 string // Browser
+	XiaomiRegistrationID string // Xiaomi
+
+	// Template elements (3001+).
+	BodyTemplate string
+	Expiry       string // Apple
+	TemplateName string
+	Priority     string   // Apple
+	ApnsHeaders  []Header // Apple
+	WnsHeaders   []Header // Windows
+	MpnsHeaders  []Header // Mpns
+	MessageType  string   // Baidu
+}
+
+// ElementName returns the description's element name, e.g.
+// "AppleTemplateRegistrationDescription".
+func (r Registration) ElementName() string { panic("TODO") }
+
+// Handle returns the registration's PNS handle (DeviceToken, ChannelURI,
+// …; for Baidu "userId-channelId"; for Browser the Endpoint).
+func (r Registration) Handle() string { panic("TODO") }
+
+// ParsePlatformElement maps an element name such as
+// "GcmTemplateRegistrationDescription" to its platform and template flag.
+func ParsePlatformElement(name string) (p Platform, template bool, ok bool) { panic("TODO") }
+
+// MarshalRegistration encodes the description element alone (no Atom
+// envelope), with xmlns and xmlns:i, in canonical element order, BodyTemplate
+// as CDATA, unset Expiry/TemplateName as i:nil where the service does so,
+// and the required elements always present.
+func MarshalRegistration(r Registration) ([]byte, error) { panic("TODO") }
+
+// UnmarshalRegistration decodes a description element: a root named
+// {Platform}[Template]RegistrationDescription, or RegistrationDescription
+// with i:type; elements in any order; unknown elements ignored.
+func UnmarshalRegistration(data []byte) (Registration, error) { panic("TODO") }
+
+// Entry is an Atom entry. Content is the raw XML of the first child element
+// of <content> (a registration description, a NotificationHubJob, …).
+type Entry struct {
+	ID        string
+	Title     string
+	Published string
+	Updated   string
+	SelfLink  string
+	ETag      string // the a:etag attribute value without W/"…", e.g. "1"
+	Content   []byte
+}
+
+// MarshalEntry encodes an entry as the service sends it (rest-api.md §4.2
+// response form): unprefixed entry, a:etag attribute when ETag is set, id,
+// title, published, updated, self link, content type="application/xml".
+func MarshalEntry(e Entry) []byte { panic("TODO") }
+
+// MarshalRequestEntry wraps content in the minimal entry a client sends:
+// <?xml …?><entry xmlns="…Atom"><content type="application/xml">content</content></entry>.
+func MarshalRequestEntry(content []byte) []byte { panic("TODO") }
+
+// ParseEntry decodes an entry; the root must be entry in the Atom namespace.
+func ParseEntry(data []byte) (Entry, error) { panic("TODO") }
+
+// Feed is an Atom feed.
+type Feed struct {
+	Title    string
+	ID       string
+	Updated  string
+	SelfLink string
+	NextLink string
+	Entries  []Entry
+}
+
+// MarshalFeed encodes a feed as the service sends it (rest-api.md §4.2).
+func MarshalFeed(f Feed) []byte { panic("TODO") }
+
+// ParseFeed decodes a feed.
+func ParseFeed(data []byte) (Feed, error) { panic("TODO") }
+
+// Outcome is the NotificationOutcome of a test send (rest-api.md §3.2).
+// Results is nil when the service wrote <Results i:nil="true"/>.
+type Outcome struct {
+	Success int
+	Failure int
+	Results []RegistrationResult
+}
+
+// RegistrationResult is one target's result in an Outcome.
+type RegistrationResult struct {
+	ApplicationPlatform string
+	PnsHandle           string
+	RegistrationID      string
+	Outcome             string
+}
+
+// MarshalOutcome encodes a NotificationOutcome in the service's form.
+func MarshalOutcome(o Outcome) []byte { panic("TODO") }
+
+// ParseOutcome decodes a NotificationOutcome.
+func ParseOutcome(data []byte) (Outcome, error) { panic("TODO") }
+
+// OutcomeCount is one <Outcome><Name/><Count/></Outcome> of telemetry.
+type OutcomeCount struct {
+	Name  string
+	Count int
+}
+
+// PlatformCounts is one per-platform element of NotificationDetails, e.g.
+// Element "ApnsOutcomeCounts".
+type PlatformCounts struct {
+	Element string
+	Counts  []OutcomeCount
+}
+
+// NotificationDetails is per-message telemetry (rest-api.md §8.1).
+type NotificationDetails struct {
+	NotificationID     string
+	Location           string
+	State              string
+	EnqueueTime        string
+	StartTime          string
+	EndTime            string
+	NotificationBody   string
+	Tags               string
+	TargetPlatforms    string
+	Counts             []PlatformCounts // in the service's element order
+	PnsErrorDetailsURI string
+}
+
+// MarshalNotificationDetails encodes telemetry in the service's element order.
+func MarshalNotificationDetails(d NotificationDetails) []byte { panic("TODO") }
+
+// ParseNotificationDetails decodes telemetry.
+func ParseNotificationDetails(data []byte) (NotificationDetails, error) { panic("TODO") }
+
+// Job is a NotificationHubJob (rest-api.md §8.3).
+type Job struct {
+	JobID              string
+	Progress           string
+	Type               string // ExportRegistrations, ImportCreateRegistrations, …
+	Status             string // Started (omitted on the wire), Running, Completed, Failed
+	OutputContainerURI string
+	ImportFileURI      string
+	InputProperties    map[string]string
+	Failure            string
+	OutputProperties   map[string]string // OutputFilePath, FailedFilePath
+	CreatedAt          string
+	UpdatedAt          string
+}
+
+// MarshalJob encodes the NotificationHubJob element in canonical order.
+func MarshalJob(j Job) []byte { panic("TODO") }
+
+// ParseJob decodes a NotificationHubJob element.
+func ParseJob(data []byte) (Job, error) { panic("TODO") }
+
+// PnsFeedback is one feedback document (rest-api.md §8.2).
+type PnsFeedback struct {
+	FeedbackTime            string
+	NotificationSystemError string
+	Platform                string
+	PnsHandle               string
+	RegistrationID          string
+	InstallationID          string
+	NotificationID          string
+	NewPnsHandle            string
+}
+
+// MarshalPnsFeedback encodes one feedback document.
+func MarshalPnsFeedback(f PnsFeedback) []byte { panic("TODO") }
+
+// ParsePnsFeedback decodes one feedback document.
+func ParsePnsFeedback(data []byte) (PnsFeedback, error) { panic("TODO") }
+
+// ErrorBody is the service's error body <Error><Code/><Detail/></Error>.
+type ErrorBody struct {
+	Code   int
+	Detail string
+}
+
+// MarshalError encodes an error body.
+func MarshalError(e ErrorBody) []byte { panic("TODO") }
+
+// ParseError decodes an error body.
+func ParseError(data []byte) (ErrorBody, error) { panic("TODO") }
