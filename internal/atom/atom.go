@@ -80,29 +80,6 @@ type Registration struct {
 	MessageType  string   // Baidu
 }
 
-// ElementName returns the description's element name, e.g.
-// "AppleTemplateRegistrationDescription".
-func (r Registration) ElementName() string { panic("TODO") }
-
-// Handle returns the registration's PNS handle (DeviceToken, ChannelURI,
-// …; for Baidu "userId-channelId"; for Browser the Endpoint).
-func (r Registration) Handle() string { panic("TODO") }
-
-// ParsePlatformElement maps an element name such as
-// "GcmTemplateRegistrationDescription" to its platform and template flag.
-func ParsePlatformElement(name string) (p Platform, template bool, ok bool) { panic("TODO") }
-
-// MarshalRegistration encodes the description element alone (no Atom
-// envelope), with xmlns and xmlns:i, in canonical element order, BodyTemplate
-// as CDATA, unset Expiry/TemplateName as i:nil where the service does so,
-// and the required elements always present.
-func MarshalRegistration(r Registration) ([]byte, error) { panic("TODO") }
-
-// UnmarshalRegistration decodes a description element: a root named
-// {Platform}[Template]RegistrationDescription, or RegistrationDescription
-// with i:type; elements in any order; unknown elements ignored.
-func UnmarshalRegistration(data []byte) (Registration, error) { panic("TODO") }
-
 // Entry is an Atom entry. Content is the raw XML of the first child element
 // of <content> (a registration description, a NotificationHubJob, …).
 type Entry struct {
@@ -115,18 +92,6 @@ type Entry struct {
 	Content   []byte
 }
 
-// MarshalEntry encodes an entry as the service sends it (rest-api.md §4.2
-// response form): unprefixed entry, a:etag attribute when ETag is set, id,
-// title, published, updated, self link, content type="application/xml".
-func MarshalEntry(e Entry) []byte { panic("TODO") }
-
-// MarshalRequestEntry wraps content in the minimal entry a client sends:
-// <?xml …?><entry xmlns="…Atom"><content type="application/xml">content</content></entry>.
-func MarshalRequestEntry(content []byte) []byte { panic("TODO") }
-
-// ParseEntry decodes an entry; the root must be entry in the Atom namespace.
-func ParseEntry(data []byte) (Entry, error) { panic("TODO") }
-
 // Feed is an Atom feed.
 type Feed struct {
 	Title    string
@@ -136,12 +101,6 @@ type Feed struct {
 	NextLink string
 	Entries  []Entry
 }
-
-// MarshalFeed encodes a feed as the service sends it (rest-api.md §4.2).
-func MarshalFeed(f Feed) []byte { panic("TODO") }
-
-// ParseFeed decodes a feed.
-func ParseFeed(data []byte) (Feed, error) { panic("TODO") }
 
 // Outcome is the NotificationOutcome of a test send (rest-api.md §3.2).
 // Results is nil when the service wrote <Results i:nil="true"/>.
@@ -158,12 +117,6 @@ type RegistrationResult struct {
 	RegistrationID      string
 	Outcome             string
 }
-
-// MarshalOutcome encodes a NotificationOutcome in the service's form.
-func MarshalOutcome(o Outcome) []byte { panic("TODO") }
-
-// ParseOutcome decodes a NotificationOutcome.
-func ParseOutcome(data []byte) (Outcome, error) { panic("TODO") }
 
 // OutcomeCount is one <Outcome><Name/><Count/></Outcome> of telemetry.
 type OutcomeCount struct {
@@ -193,12 +146,6 @@ type NotificationDetails struct {
 	PnsErrorDetailsURI string
 }
 
-// MarshalNotificationDetails encodes telemetry in the service's element order.
-func MarshalNotificationDetails(d NotificationDetails) []byte { panic("TODO") }
-
-// ParseNotificationDetails decodes telemetry.
-func ParseNotificationDetails(data []byte) (NotificationDetails, error) { panic("TODO") }
-
 // Job is a NotificationHubJob (rest-api.md §8.3).
 type Job struct {
 	JobID              string
@@ -214,12 +161,6 @@ type Job struct {
 	UpdatedAt          string
 }
 
-// MarshalJob encodes the NotificationHubJob element in canonical order.
-func MarshalJob(j Job) []byte { panic("TODO") }
-
-// ParseJob decodes a NotificationHubJob element.
-func ParseJob(data []byte) (Job, error) { panic("TODO") }
-
 // PnsFeedback is one feedback document (rest-api.md §8.2).
 type PnsFeedback struct {
 	FeedbackTime            string
@@ -232,20 +173,8 @@ type PnsFeedback struct {
 	NewPnsHandle            string
 }
 
-// MarshalPnsFeedback encodes one feedback document.
-func MarshalPnsFeedback(f PnsFeedback) []byte { panic("TODO") }
-
-// ParsePnsFeedback decodes one feedback document.
-func ParsePnsFeedback(data []byte) (PnsFeedback, error) { panic("TODO") }
-
 // ErrorBody is the service's error body <Error><Code/><Detail/></Error>.
 type ErrorBody struct {
 	Code   int
 	Detail string
 }
-
-// MarshalError encodes an error body.
-func MarshalError(e ErrorBody) []byte { panic("TODO") }
-
-// ParseError decodes an error body.
-func ParseError(data []byte) (ErrorBody, error) { panic("TODO") }
