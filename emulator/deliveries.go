@@ -1,0 +1,233 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Delivery is one notification as the push service would have received it.
+type Delivery struct {
+	// NotificationID is the id of the send (the last segment of its
+	// Location header).
+	NotificationID string `json:"notificationId"`
+	// Hub is the hub name as the sender spelled it.
+	Hub string `json:"hub"`
+	// Platform is apple, gcm, fcmv1, windows, windowsphone, adm, baidu,
+	// browser or xiaomi.
+	Platform string `json:"platform"`
+	// Handle is the PNS handle (device token, channel URI, endpoint…).
+	Handle string `json:"handle"`
+	// RegistrationID is the target registration (also set for
+	// installation-backed targets); empty for direct sends.
+	RegistrationID string `json:"registrationId,omitempty"`
+	// InstallationID is set when the target came from an installation.
+	InstallationID string `json:"installationId,omitempty"`
+	// Format is the ServiceBusNotification-Format of the send.
+	Format string `json:"format"`
+	// Tags are the target's tags, system tags included.
+	Tags []string `json:"tags,omitempty"`
+	// Headers are the headers the push service would receive.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Payload is the body the push service would receive.
+	Payload string `json:"payload"`
+	// Test is set for test (debug) sends.
+	Test bool `json:"test,omitempty"`
+	// Direct is set for direct and batch direct sends.
+	Direct bool `json:"direct,omitempty"`
+	// Outcome is Success, Skipped (a duplicate handle) or
+	// InvalidNotificationFormat (a template that did not render).
+	Outcome string `json:"outcome"`
+	// Time is when the emulator handed the notification over.
+	Time time.Time `json:"time"`
+}
+
+// DeliveryFilter selects deliveries; empty fields match everything. Hub is
+// compared case-insensitively.
+type DeliveryFilter struct {
+	Hub, NotificationID, Handle, Tag string
+}
+
+func (f DeliveryFilter) match(d *Delivery) bool {
+	if f.Hub != "" && !strings.EqualFold(f.Hub, d.Hub) {
+		return false
+	}
+	if f.NotificationID != "" && f.NotificationID != d.NotificationID {
+		return false
+	}
+	if f.Handle != "" && !strings.EqualFold(f.Handle, d.Handle) {
+		return false
+	}
+	if f.Tag != "" && !slices.Contains(d.Tags, f.Tag) {
+		return false
+	}
+	return true
+}
+
+// SendRecord summarises one send request (for telemetry and inspection).
+type SendRecord struct {
+	NotificationID string    `json:"notificationId"`
+	Hub            string    `json:"hub"`
+	Format         string    `json:"format"`
+	Audience       string    `json:"audience"` // tag expression, "" for broadcast
+	Broadcast      bool      `json:"broadcast,omitempty"`
+	Direct         bool      `json:"direct,omitempty"`
+	Test           bool      `json:"test,omitempty"`
+	Scheduled      bool      `json:"scheduled,omitempty"`
+	Targets        int       `json:"targets"`
+	Success        int       `json:"success"`
+	Skipped        int       `json:"skipped"`
+	Failed         int       `json:"failed"`
+	Body           string    `json:"-"`
+	Platforms      []string  `json:"platforms,omitempty"`
+	EnqueueTime    time.Time `json:"enqueueTime"`
+}
+
+// Deliveries returns the retained deliveries that match f, oldest first
+// (newest last).
+func (s *Server) Deliveries(f DeliveryFilter) []Delivery {
+	var out []Delivery
+	s.deliveries.each(func(d *Delivery) {
+		if f.match(d) {
+			dd := *d
+			dd.Tags = slices.Clone(d.Tags)
+			if d.Headers != nil {
+				dd.Headers = make(map[string]string, len(d.Headers))
+				for k, v := range d.Headers {
+					dd.Headers[k] = v
+				}
+			}
+			out = append(out, dd)
+		}
+	})
+	return out
+}
+
+// Sends returns the retained send records of hub ("" = all), oldest first.
+func (s *Server) Sends(hub string) []SendRecord {
+	var out []SendRecord
+	s.sends.each(func(r *SendRecord) {
+		if hub == "" || strings.EqualFold(hub, r.Hub) {
+			c := *r
+			c.Platforms = slices.Clone(r.Platforms)
+			out = append(out, c)
+		}
+	})
+	return out
+}
+
+// ring is a bounded FIFO: pushing beyond its capacity drops the oldest.
+type ring[T any] struct {
+	mu    sync.Mutex
+	buf   []T
+	start int
+	n     int
+}
+
+func newRing[T any](capacity int) *ring[T] {
+	return &ring[T]{buf: make([]T, 0, min(capacity, 1024)), n: capacity}
+}
+
+func (r *ring[T]) push(v ...T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(v) > r.n {
+		v = v[len(v)-r.n:]
+	}
+	for _, x := range v {
+		if len(r.buf) < r.n {
+			r.buf = append(r.buf, x)
+			continue
+		}
+		r.buf[r.start] = x
+		r.start = (r.start + 1) % r.n
+	}
+}
+
+func (r *ring[T]) each(f func(*T)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.buf {
+		f(&r.buf[(r.start+i)%len(r.buf)])
+	}
+}
+
+func (r *ring[T]) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.buf = r.buf[:0]
+	r.start = 0
+}
+
+// HubState is the summary GET /_emulator/hubs returns per hub.
+type HubState struct {
+	Name             string `json:"name"`
+	Registrations    int    `json:"registrations"` // targets, installation projections included
+	Installations    int    `json:"installations"`
+	Tags             int    `json:"tags"`
+	ScheduledPending int    `json:"scheduledPending"`
+}
+
+// Hubs returns the state of every hub, sorted by name.
+func (s *Server) Hubs() []HubState {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]HubState, 0, len(s.hubs))
+	for _, h := range s.hubs {
+		out = append(out, HubState{
+			Name:             h.name,
+			Registrations:    h.registrationCount(),
+			Installations:    len(h.installations),
+			Tags:             len(h.postings),
+			ScheduledPending: len(h.scheduled),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// handleInspect serves /_emulator/… (no authentication).
+func (s *Server) handleInspect(q *request, segs []string) {
+	writeJSON := func(v any) {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			q.fail(http.StatusInternalServerError, "encoding failed")
+			return
+		}
+		q.write(http.StatusOK, ctJSON, append(b, '\n'))
+	}
+	what := ""
+	if len(segs) == 1 {
+		what = strings.ToLower(segs[0])
+	}
+	switch {
+	case what == "deliveries" && q.r.Method == http.MethodGet:
+		d := s.Deliveries(DeliveryFilter{
+			Hub:            q.query["hub"],
+			NotificationID: q.query["notificationid"],
+			Handle:         q.query["handle"],
+			Tag:            q.query["tag"],
+		})
+		if d == nil {
+			d = []Delivery{}
+		}
+		writeJSON(d)
+	case what == "sends" && q.r.Method == http.MethodGet:
+		r := s.Sends(q.query["hub"])
+		if r == nil {
+			r = []SendRecord{}
+		}
+		writeJSON(r)
+	case what == "hubs" && q.r.Method == http.MethodGet:
+		writeJSON(s.Hubs())
+	case what == "reset" && q.r.Method == http.MethodPost:
+		s.Reset()
+		q.empty(http.StatusNoContent, "")
+	default:
+		q.fail(http.StatusNotFound, "No such emulator endpoint.")
+	}
+}

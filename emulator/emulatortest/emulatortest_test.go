@@ -1,0 +1,41 @@
+package emulatortest
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhkit/notificationhubs/emulator"
+	"github.com/nhkit/notificationhubs/internal/sas"
+)
+
+func TestServerOverTLS(t *testing.T) {
+	srv := NewServerWithOptions(t, emulator.Options{Hubs: []string{"hub"}})
+	if !strings.HasPrefix(srv.URL, "https://127.0.0.1:") {
+		t.Fatalf("URL = %q", srv.URL)
+	}
+	u, _ := url.Parse(srv.URL)
+	wantCS := "Endpoint=sb://" + u.Host + "/;SharedAccessKeyName=DefaultFullSharedAccessSignature;SharedAccessKey=" + emulator.DefaultFullKey
+	if srv.ConnectionString != wantCS {
+		t.Errorf("ConnectionString = %q", srv.ConnectionString)
+	}
+	if !strings.Contains(srv.ListenConnectionString, "SharedAccessKeyName=DefaultListenSharedAccessSignature;") {
+		t.Errorf("ListenConnectionString = %q", srv.ListenConnectionString)
+	}
+	// JS-style token: namespace root audience with port.
+	req, _ := http.NewRequest("POST", srv.URL+"/hub/registrationIDs?api-version=2020-06", nil)
+	req.Header.Set("Authorization", sas.Sign(srv.URL+"/", emulator.FullRuleName, emulator.DefaultFullKey, time.Now().Add(time.Hour)))
+	resp, err := srv.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, srv.URL+"/hub/registrationids/") {
+		t.Errorf("Location = %q", loc)
+	}
+}

@@ -1,0 +1,56 @@
+package emulator
+
+import (
+	"testing"
+)
+
+func FuzzParsePatch(f *testing.F) {
+	f.Add(`[{"op":"add","path":"/tags","value":"a"}]`)
+	f.Add(`[{"op":"replace","path":"/templates/t","value":"{\"body\":\"{}\",\"tags\":[\"x\"]}"}]`)
+	f.Add(`[{"op":"remove","path":"/tags/a~1b"}]`)
+	f.Add(`[{"op":"add","path":"/pushChannel","value":{"endpoint":"e","p256dh":"p","auth":"a"}}]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		ops, err := parsePatch([]byte(body))
+		if err != nil {
+			return
+		}
+		in := &installation{id: "i", platform: pBrowser, pushChannel: "e", browser: &browserChannel{"p", "a"}, tags: []string{"x"}}
+		for _, op := range ops {
+			if len(op.Path) == 0 {
+				t.Fatalf("op with empty path: %+v", op)
+			}
+			_ = in.apply(op)
+		}
+		_ = in.marshal()
+	})
+}
+
+func FuzzParseBatch(f *testing.F) {
+	f.Add(`multipart/mixed; boundary="b"`, "--b\r\nContent-Disposition: inline; name=notification\r\n\r\n{}\r\n--b\r\nContent-Disposition: inline; name=devices\r\n\r\n[\"a\"]\r\n--b--")
+	f.Add(`multipart/mixed; boundary = "b"`, "--b\n\n{}\n--b\n\n['a','b']\n--b--")
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		notif, handles, err := parseBatch(ct, []byte(body))
+		if err != nil {
+			return
+		}
+		if len(handles) == 0 || len(handles) > maxBatchHandles {
+			t.Fatalf("accepted %d handles", len(handles))
+		}
+		_ = notif
+	})
+}
+
+func FuzzParseFilter(f *testing.F) {
+	f.Add("ChannelUri eq 'x'")
+	f.Add("BaiduChannelId eq c' and BaiduUserId eq 'u'")
+	f.Fuzz(func(t *testing.T, s string) {
+		fl, err := parseFilter(s)
+		if err == nil && s != "" && len(fl) == 0 {
+			for _, r := range s {
+				if r != ' ' && r != '\t' && r != '\n' && r != '\r' && r != '\v' && r != '\f' && r != 0x85 && r != 0xA0 {
+					t.Fatalf("non-empty filter %q parsed to nothing", s)
+				}
+			}
+		}
+	})
+}

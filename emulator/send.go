@@ -1,0 +1,745 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nhkit/notificationhubs/internal/atom"
+	"github.com/nhkit/notificationhubs/internal/tagexpr"
+	"github.com/nhkit/notificationhubs/internal/template"
+)
+
+// Request headers of sends.
+const (
+	hFormat       = "ServiceBusNotification-Format"
+	hTags         = "ServiceBusNotification-Tags"
+	hDeviceHandle = "ServiceBusNotification-DeviceHandle"
+	hScheduleTime = "ServiceBusNotification-ScheduleTime"
+	hApnsExpiry   = "ServiceBusNotification-Apns-Expiry"
+)
+
+const (
+	maxSendBody     = 64 * 1024
+	maxBatchHandles = 1000
+	maxTestResults  = 10
+)
+
+// Outcomes recorded on deliveries.
+const (
+	OutcomeSuccess       = "Success"
+	OutcomeSkipped       = "Skipped"
+	OutcomeInvalidFormat = "InvalidNotificationFormat"
+)
+
+const outcomeSentText = "The Notification was successfully sent to the Push Notification System"
+
+var notificationCounter atomic.Int64
+
+// newNotificationID returns an id of the observed form
+// {32 hex}-{yyyyMMddHHmmss}-{n}-{n}.
+func newNotificationID(now time.Time) string {
+	return randHex(16) + "-" + now.UTC().Format("20060102150405") + "-" +
+		strconv.Itoa(int(now.UnixNano()%100000000)) + "-" + strconv.FormatInt(notificationCounter.Add(1), 10)
+}
+
+// notification is a parsed send request.
+type notification struct {
+	format   string   // lower-case format header
+	platform platform // pNone for template
+	headers  []kv     // pass-through headers for the PNS (native)
+	body     string
+	props    []kv // template properties in body order
+}
+
+// parseNotification reads the format, pass-through headers and body.
+func (q *request) parseNotification() (*notification, error) {
+	format := strings.ToLower(strings.TrimSpace(q.r.Header.Get(hFormat)))
+	if format == "" {
+		return nil, badRequest("The 'ServiceBusNotification-Format' header is required.")
+	}
+	n := &notification{format: format}
+	if format != "template" {
+		n.platform = platformFromFormat(format)
+		if n.platform == pNone {
+			return nil, badRequest("The value '" + format + "' of the 'ServiceBusNotification-Format' header is not supported.")
+		}
+	}
+	body, err := q.readBody(maxSendBody)
+	if err != nil {
+		return nil, err
+	}
+	n.body = string(body)
+	if n.platform == pNone {
+		keys, m, err := orderedObject(body)
+		if err != nil {
+			return nil, badRequest("The template notification body must be a JSON object of string properties.")
+		}
+		for _, k := range keys {
+			v, _ := jsonText(m[k])
+			n.props = append(n.props, kv{k, v})
+		}
+		return n, nil
+	}
+	n.headers, err = passThrough(n.platform, q.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// canonicalNames spells well-known PNS headers as their services do.
+var canonicalNames = map[string]string{}
+
+func init() {
+	for _, n := range []string{"X-WNS-Type", "X-WNS-Cache-Policy", "X-WNS-Priority", "X-WNS-RequestForStatus",
+		"X-WNS-Tag", "X-WNS-TTL", "X-WNS-Group", "X-WNS-Match", "X-WNS-SuppressPopup",
+		"X-WindowsPhone-Target", "X-NotificationClass", "X-Baidu-Message-Type"} {
+		canonicalNames[strings.ToLower(n)] = n
+	}
+}
+
+func canonicalName(name string) string {
+	if c, ok := canonicalNames[strings.ToLower(name)]; ok {
+		return c
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+// passThrough picks the request headers the PNS would receive.
+func passThrough(p platform, h http.Header) ([]kv, error) {
+	var out []kv
+	for name, vals := range h {
+		l := strings.ToLower(name)
+		v := vals[0]
+		switch p {
+		case pApple:
+			switch {
+			case strings.HasPrefix(l, "apns-"):
+				out = append(out, kv{l, v})
+			case l == "x-apns-priority":
+				out = append(out, kv{"apns-priority", v})
+			case l == strings.ToLower(hApnsExpiry):
+				t, ok := parseTimeLoose(v)
+				if !ok {
+					return nil, badRequest("The value of the 'ServiceBusNotification-Apns-Expiry' header is not a valid date.")
+				}
+				out = append(out, kv{"apns-expiration", strconv.FormatInt(t.Unix(), 10)})
+			}
+		case pWindows:
+			if strings.HasPrefix(l, "x-wns-") {
+				out = append(out, kv{canonicalName(name), v})
+			}
+		case pMpns:
+			if strings.HasPrefix(l, "x-windowsphone-") || l == "x-notificationclass" {
+				out = append(out, kv{canonicalName(name), v})
+			}
+		case pBaidu:
+			if l == "x-baidu-message-type" {
+				out = append(out, kv{canonicalName(name), v})
+			}
+		}
+	}
+	if p == pApple {
+		for _, x := range out {
+			if x.name == "apns-expiration" {
+				if _, err := strconv.ParseInt(strings.TrimSpace(x.value), 10, 64); err != nil {
+					return nil, badRequest("The value of the 'apns-expiration' header must be an integer.")
+				}
+			}
+		}
+	}
+	if p == pWindows && !hasKV(out, "X-WNS-Type") {
+		return nil, badRequest("The 'X-WNS-Type' header is required for Windows notifications.")
+	}
+	return out, nil
+}
+
+func hasKV(l []kv, name string) bool {
+	for _, x := range l {
+		if strings.EqualFold(x.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseTimeLoose accepts RFC 3339 (with or without zone, zone-less = UTC),
+// the Python sample's 'T' quoting and MM/dd/yyyy HH:mm:ss.
+func parseTimeLoose(v string) (time.Time, bool) {
+	v = strings.TrimSpace(strings.ReplaceAll(v, "'T'", "T"))
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02T15:04Z07:00",
+		"01/02/2006 15:04:05", "1/2/2006 15:04:05", "01/02/2006 03:04:05 PM", "1/2/2006 3:04:05 PM", time.RFC1123} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ---- delivery shaping ----------------------------------------------------
+
+// pnsMessage returns the headers and payload a PNS receives for handle.
+func pnsMessage(p platform, handle string, hs []kv, body string) (map[string]string, string) {
+	headers := make(map[string]string, len(hs)+2)
+	for _, h := range hs {
+		headers[h.name] = h.value
+	}
+	switch p {
+	case pApple:
+		if _, ok := headers["apns-push-type"]; !ok {
+			headers["apns-push-type"] = "alert"
+		}
+		headers["content-type"] = "application/json"
+	case pGcm:
+		headers["Content-Type"] = "application/json"
+		body = injectJSON(body, "to", handle, true)
+	case pFcmV1:
+		headers["Content-Type"] = "application/json"
+		body = fcmV1Message(body, handle)
+	case pWindows:
+		if strings.EqualFold(headers["X-WNS-Type"], "wns/raw") {
+			headers["Content-Type"] = "application/octet-stream"
+		} else {
+			headers["Content-Type"] = "text/xml"
+		}
+	case pMpns:
+		headers["Content-Type"] = "text/xml"
+	default:
+		headers["Content-Type"] = "application/json"
+	}
+	return headers, body
+}
+
+// injectJSON adds "key":value to a JSON object text, first or last.
+func injectJSON(obj, key, value string, first bool) string {
+	t := strings.TrimSpace(obj)
+	if !strings.HasPrefix(t, "{") || !strings.HasSuffix(t, "}") {
+		return t
+	}
+	var kb bytes.Buffer
+	writeJSONString(&kb, key)
+	kb.WriteByte(':')
+	writeJSONString(&kb, value)
+	inner := strings.TrimSpace(t[1 : len(t)-1])
+	if inner == "" {
+		return "{" + kb.String() + "}"
+	}
+	if first {
+		return "{" + kb.String() + "," + inner + "}"
+	}
+	return "{" + inner + "," + kb.String() + "}"
+}
+
+// fcmV1Message wraps an FCM v1 body as {"message":{…,"token":handle}}.
+func fcmV1Message(body, handle string) string {
+	keys, m, err := orderedObject(json.RawMessage(body))
+	if err == nil {
+		if msg, ok := m["message"]; ok && len(keys) == 1 {
+			return `{"message":` + injectJSON(string(msg), "token", handle, false) + `}`
+		}
+	}
+	return `{"message":` + injectJSON(body, "token", handle, false) + `}`
+}
+
+// propsFor returns the template properties for a target: the
+// notification's, with the target's push variables as defaults.
+func propsFor(n *notification, pushVars map[string]string) template.Props {
+	p := make(template.Props, len(n.props)+len(pushVars))
+	for k, v := range pushVars {
+		p[k] = v
+	}
+	for _, x := range n.props {
+		for k := range p {
+			if strings.EqualFold(k, x.name) {
+				delete(p, k)
+			}
+		}
+		p[x.name] = x.value
+	}
+	return p
+}
+
+// renderTemplate expands a template target for n.
+func renderTemplate(t *target, n *notification) (map[string]string, string, error) {
+	var (
+		body, expiry string
+		hs           []atom.Header
+		pushVars     map[string]string
+	)
+	if t.reg != nil {
+		d := &t.reg.desc
+		body, expiry, pushVars = d.BodyTemplate, d.Expiry, d.PushVariables
+		switch t.platform {
+		case pApple:
+			hs = d.ApnsHeaders
+		case pWindows:
+			hs = d.WnsHeaders
+		case pMpns:
+			hs = d.MpnsHeaders
+		}
+	} else {
+		tp := &t.inst.templates[t.tmplIdx]
+		body, expiry, pushVars = tp.body, tp.expiry, t.inst.pushVariables
+		hs = tp.atomHeaders()
+	}
+	props := propsFor(n, pushVars)
+	payload, err := template.Render(body, templateKind(t.platform, hs), props)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []kv
+	for _, h := range hs {
+		v := h.Value
+		if template.IsExpression(v) {
+			if v, _, err = template.Eval(v, props); err != nil {
+				return nil, "", err
+			}
+		}
+		name := canonicalName(h.Name)
+		if t.platform == pApple {
+			name = strings.ToLower(h.Name)
+		}
+		out = append(out, kv{name, v})
+	}
+	if t.platform == pApple && expiry != "" {
+		v := expiry
+		if template.IsExpression(v) {
+			if v, _, err = template.Eval(v, props); err != nil {
+				return nil, "", err
+			}
+		}
+		if ts, ok := parseTimeLoose(v); ok {
+			out = append(out, kv{"apns-expiration", strconv.FormatInt(ts.Unix(), 10)})
+		} else if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out = append(out, kv{"apns-expiration", v})
+		}
+	}
+	headers, payload := pnsMessage(t.platform, t.handle, out, payload)
+	return headers, payload, nil
+}
+
+// ---- fan-out ----------------------------------------------------------
+
+// fanOut delivers n to the targets ids of h. Only the newest
+// Options.Retention deliveries are materialised; counts cover all. The
+// caller holds s.mu (read).
+func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, test bool) []atom.RegistrationResult {
+	if test && len(ids) > maxTestResults {
+		ids = ids[:maxTestResults]
+	}
+	now := s.now()
+	outcome := make([]uint8, len(ids)) // 0 success, 1 skipped, 2 failed
+	seen := make(map[string]struct{}, len(ids))
+	type rendered struct {
+		headers map[string]string
+		payload string
+	}
+	var renders []rendered
+	if n.platform == pNone {
+		renders = make([]rendered, len(ids))
+	}
+	plats := map[platform]bool{}
+	for i, id := range ids {
+		t := h.targets[id]
+		key := t.handle
+		if t.template {
+			key = t.platform.String() + "\x00" + key + "\x00" + templateName(t)
+		}
+		if _, dup := seen[key]; dup {
+			outcome[i] = 1
+			rec.Skipped++
+			continue
+		}
+		seen[key] = struct{}{}
+		plats[t.platform] = true
+		if n.platform == pNone {
+			hd, pl, err := renderTemplate(t, n)
+			if err != nil {
+				outcome[i] = 2
+				rec.Failed++
+				continue
+			}
+			renders[i] = rendered{hd, pl}
+		}
+		rec.Success++
+	}
+	rec.Targets = len(ids)
+	for p := pApple; p < numPlatforms; p++ {
+		if plats[p] {
+			rec.Platforms = append(rec.Platforms, p.String())
+		}
+	}
+	start := max(0, len(ids)-s.opts.Retention)
+	ds := make([]Delivery, 0, len(ids)-start)
+	var results []atom.RegistrationResult
+	for i := start; i < len(ids); i++ {
+		t := h.targets[ids[i]]
+		d := Delivery{
+			NotificationID: rec.NotificationID,
+			Hub:            rec.Hub,
+			Platform:       t.platform.String(),
+			Handle:         t.handle,
+			RegistrationID: t.regID,
+			Format:         n.format,
+			Tags:           t.tags(),
+			Test:           test,
+			Time:           now,
+		}
+		if t.inst != nil {
+			d.InstallationID = t.inst.id
+		}
+		switch outcome[i] {
+		case 1:
+			d.Outcome = OutcomeSkipped
+		case 2:
+			d.Outcome = OutcomeInvalidFormat
+		default:
+			d.Outcome = OutcomeSuccess
+			if n.platform == pNone {
+				d.Headers, d.Payload = renders[i].headers, renders[i].payload
+			} else {
+				d.Headers, d.Payload = pnsMessage(t.platform, t.handle, n.headers, n.body)
+			}
+		}
+		ds = append(ds, d)
+		if test {
+			text := outcomeSentText
+			if outcome[i] == 2 {
+				text = "The Notification payload is invalid"
+			} else if outcome[i] == 1 {
+				text = "Skipped: a notification was already sent to this device"
+			}
+			results = append(results, atom.RegistrationResult{
+				ApplicationPlatform: t.platform.String(),
+				PnsHandle:           t.handle,
+				RegistrationID:      t.regID,
+				Outcome:             text,
+			})
+		}
+	}
+	s.deliveries.push(ds...)
+	return results
+}
+
+func templateName(t *target) string {
+	if t.reg != nil {
+		return t.reg.desc.TemplateName
+	}
+	return t.inst.templates[t.tmplIdx].name
+}
+
+// audience resolves the Tags header to target ids (sorted). ok is false
+// when the expression is invalid (err set).
+func (h *hub) audience(n *notification, tagHeader string, present bool) ([]uint32, error) {
+	u := h.universe(n.platform)
+	if !present {
+		return u, nil
+	}
+	if strings.TrimSpace(tagHeader) == "" {
+		return nil, nil
+	}
+	e, err := tagexpr.Parse(tagHeader)
+	if err != nil {
+		return nil, badRequest("The tag expression '" + tagHeader + "' is invalid: " + err.Error())
+	}
+	return h.eval(e.Root, u), nil
+}
+
+// send performs a tag or broadcast send and records it.
+func (s *Server) send(h *hub, hubName string, n *notification, tagHeader string, tagsPresent, test, scheduled bool, nid string) ([]atom.RegistrationResult, *SendRecord, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids, err := h.audience(n, tagHeader, tagsPresent)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec := &SendRecord{
+		NotificationID: nid, Hub: hubName, Format: n.format, Audience: tagHeader,
+		Broadcast: !tagsPresent, Test: test, Scheduled: scheduled, Body: n.body, EnqueueTime: s.now(),
+	}
+	results := s.fanOut(h, n, ids, rec, test)
+	s.sends.push(*rec)
+	return results, rec, nil
+}
+
+// direct delivers n to explicit handles.
+func (s *Server) direct(hubName string, n *notification, handles []string, browser *browserChannel, test bool, nid string) {
+	now := s.now()
+	rec := SendRecord{NotificationID: nid, Hub: hubName, Format: n.format, Direct: true, Test: test, Body: n.body, EnqueueTime: now}
+	rec.Platforms = []string{n.platform.String()}
+	seen := map[string]bool{}
+	ds := make([]Delivery, 0, len(handles))
+	for _, hd := range handles {
+		d := Delivery{NotificationID: nid, Hub: hubName, Platform: n.platform.String(), Handle: hd,
+			Format: n.format, Test: test, Direct: true, Time: now}
+		rec.Targets++
+		if seen[hd] {
+			d.Outcome = OutcomeSkipped
+			rec.Skipped++
+		} else {
+			seen[hd] = true
+			d.Outcome = OutcomeSuccess
+			rec.Success++
+			d.Headers, d.Payload = pnsMessage(n.platform, hd, n.headers, n.body)
+			if browser != nil {
+				d.Headers["P256DH"], d.Headers["Auth"] = browser.p256dh, browser.auth
+			}
+		}
+		ds = append(ds, d)
+	}
+	s.deliveries.push(ds...)
+	s.sends.push(rec)
+}
+
+func (q *request) messageLocation(nid string, direct bool) string {
+	loc := q.baseURL() + "/messages/" + nid + q.versionQuery()
+	if direct {
+		loc += "&direct"
+	}
+	return loc
+}
+
+func (s *Server) handleSend(q *request) {
+	direct, test := q.flag("direct"), q.flag("test")
+	n, err := q.parseNotification()
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	nid := newNotificationID(s.now())
+	if direct {
+		if n.platform == pNone {
+			q.fail(http.StatusBadRequest, "Direct sends do not support template notifications.")
+			return
+		}
+		handle := strings.TrimSpace(q.r.Header.Get(hDeviceHandle))
+		if handle == "" {
+			q.fail(http.StatusBadRequest, "The 'ServiceBusNotification-DeviceHandle' header is required for direct sends.")
+			return
+		}
+		var bc *browserChannel
+		if n.platform == pBrowser {
+			bc = &browserChannel{p256dh: q.r.Header.Get("P256DH"), auth: q.r.Header.Get("Auth")}
+			if bc.p256dh == "" || bc.auth == "" {
+				q.fail(http.StatusBadRequest, "The 'P256DH' and 'Auth' headers are required for direct browser sends.")
+				return
+			}
+		}
+		if n.platform == pApple {
+			handle = strings.ToUpper(handle)
+		}
+		s.direct(q.hubName, n, []string{handle}, bc, test, nid)
+		q.w.Header().Set("Location", q.messageLocation(nid, true))
+		q.empty(http.StatusCreated, ctXML)
+		return
+	}
+	tagVals, present := q.r.Header[textproto.CanonicalMIMEHeaderKey(hTags)]
+	tagHeader := ""
+	if present {
+		tagHeader = tagVals[0]
+	}
+	results, rec, err := s.send(q.hub, q.hubName, n, tagHeader, present, test, false, nid)
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	q.w.Header().Set("Location", q.messageLocation(nid, false))
+	if !test {
+		q.empty(http.StatusCreated, ctXML)
+		return
+	}
+	out := atom.Outcome{Success: 0, Failure: 0, Results: results}
+	for _, r := range results {
+		if r.Outcome == outcomeSentText {
+			out.Success++
+		} else {
+			out.Failure++
+		}
+	}
+	_ = rec
+	q.write(http.StatusCreated, ctXML, atom.MarshalOutcome(out))
+}
+
+func (s *Server) handleBatchSend(q *request) {
+	test := q.flag("test")
+	format := strings.ToLower(strings.TrimSpace(q.r.Header.Get(hFormat)))
+	if format == "" {
+		q.fail(http.StatusBadRequest, "The 'ServiceBusNotification-Format' header is required.")
+		return
+	}
+	p := platformFromFormat(format)
+	if p == pNone {
+		q.fail(http.StatusBadRequest, "The value '"+format+"' of the 'ServiceBusNotification-Format' header is not supported for batch sends.")
+		return
+	}
+	body, err := q.readBody(maxSendBody)
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	notif, handles, err := parseBatch(q.r.Header.Get("Content-Type"), body)
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	hs, err := passThrough(p, q.r.Header)
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	if p == pApple {
+		for i := range handles {
+			handles[i] = strings.ToUpper(handles[i])
+		}
+	}
+	n := &notification{format: format, platform: p, headers: hs, body: notif}
+	nid := newNotificationID(s.now())
+	s.direct(q.hubName, n, handles, nil, test, nid)
+	q.w.Header().Set("Location", q.messageLocation(nid, true))
+	q.empty(http.StatusCreated, ctXML)
+}
+
+// ---- scheduled ---------------------------------------------------------
+
+type scheduledSend struct {
+	id        string
+	due       time.Time
+	n         *notification
+	tagHeader string
+	present   bool
+}
+
+func (s *Server) handleSchedule(q *request) {
+	n, err := q.parseNotification()
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	v := q.r.Header.Get(hScheduleTime)
+	if strings.TrimSpace(v) == "" {
+		q.fail(http.StatusBadRequest, "The 'ServiceBusNotification-ScheduleTime' header is required.")
+		return
+	}
+	due, ok := parseTimeLoose(v)
+	if !ok {
+		q.fail(http.StatusBadRequest, "The value '"+v+"' of the 'ServiceBusNotification-ScheduleTime' header is not a valid UTC time.")
+		return
+	}
+	tagVals, present := q.r.Header[textproto.CanonicalMIMEHeaderKey(hTags)]
+	sc := &scheduledSend{due: due, n: n, present: present}
+	if present {
+		sc.tagHeader = tagVals[0]
+		if strings.TrimSpace(sc.tagHeader) != "" {
+			if _, err := tagexpr.Parse(sc.tagHeader); err != nil {
+				q.fail(http.StatusBadRequest, "The tag expression '"+sc.tagHeader+"' is invalid: "+err.Error())
+				return
+			}
+		}
+	}
+	now := s.now()
+	sc.id = fmt.Sprintf("%s_%s_%d_%d", randHex(16), now.UTC().Format("20060102150405"), now.UnixNano()%100000000, notificationCounter.Add(1))
+	h, hubName := q.hub, q.hubName
+	q.w.Header().Set("Location", q.baseURL()+"/schedulednotifications/"+sc.id+q.versionQuery())
+	fire := func() {
+		s.mu.Lock()
+		_, pending := h.scheduled[sc.id]
+		delete(h.scheduled, sc.id)
+		s.mu.Unlock()
+		s.schedMu.Lock()
+		delete(s.timers, sc.id)
+		s.schedMu.Unlock()
+		if pending {
+			_, _, _ = s.send(h, hubName, sc.n, sc.tagHeader, sc.present, false, true, newNotificationID(s.now()))
+		}
+	}
+	s.mu.Lock()
+	h.scheduled[sc.id] = sc
+	s.mu.Unlock()
+	if !due.After(now) {
+		fire()
+	} else {
+		s.schedMu.Lock()
+		s.timers[sc.id] = time.AfterFunc(due.Sub(now), fire)
+		s.schedMu.Unlock()
+	}
+	q.empty(http.StatusCreated, ctXML)
+}
+
+func (s *Server) handleCancelScheduled(q *request) {
+	id := q.segs[1]
+	s.mu.Lock()
+	_, ok := q.hub.scheduled[id]
+	delete(q.hub.scheduled, id)
+	s.mu.Unlock()
+	if !ok {
+		q.fail(http.StatusNotFound, "The scheduled notification was not found.")
+		return
+	}
+	s.schedMu.Lock()
+	if t := s.timers[id]; t != nil {
+		t.Stop()
+		delete(s.timers, id)
+	}
+	s.schedMu.Unlock()
+	q.empty(http.StatusOK, "")
+}
+
+// ---- telemetry -----------------------------------------------------------
+
+var countElements = map[string]string{
+	"apple": "ApnsOutcomeCounts", "windowsphone": "MpnsOutcomeCounts", "windows": "WnsOutcomeCounts",
+	"gcm": "GcmOutcomeCounts", "adm": "AdmOutcomeCounts", "baidu": "BaiduOutcomeCounts",
+	"fcmv1": "FcmV1OutcomeCounts", "browser": "BrowserOutcomeCounts", "xiaomi": "XiaomiOutcomeCounts",
+}
+
+func (s *Server) handleNotificationDetails(q *request) {
+	id := q.segs[1]
+	var rec *SendRecord
+	s.sends.each(func(r *SendRecord) {
+		if r.NotificationID == id && strings.EqualFold(r.Hub, q.hubName) {
+			c := *r
+			rec = &c
+		}
+	})
+	if rec == nil {
+		q.fail(http.StatusNotFound, "The notification was not found.")
+		return
+	}
+	state := "Completed"
+	if rec.Targets == 0 {
+		state = "NoTargetFound"
+	}
+	d := atom.NotificationDetails{
+		NotificationID:   rec.NotificationID,
+		Location:         "sb://" + q.r.Host + "/" + q.hubName + "/messages/" + rec.NotificationID + q.versionQuery(),
+		State:            state,
+		EnqueueTime:      rec.EnqueueTime.UTC().Format(time.RFC3339),
+		StartTime:        rec.EnqueueTime.UTC().Format(time.RFC3339Nano),
+		EndTime:          rec.EnqueueTime.UTC().Format(time.RFC3339Nano),
+		NotificationBody: rec.Body,
+		Tags:             rec.Audience,
+		TargetPlatforms:  strings.Join(rec.Platforms, ","),
+	}
+	for _, p := range rec.Platforms {
+		el := countElements[p]
+		if el == "" {
+			continue
+		}
+		var counts []atom.OutcomeCount
+		if rec.Success > 0 {
+			counts = append(counts, atom.OutcomeCount{Name: "Success", Count: rec.Success})
+		}
+		if rec.Skipped > 0 {
+			counts = append(counts, atom.OutcomeCount{Name: "Skipped", Count: rec.Skipped})
+		}
+		d.Counts = append(d.Counts, atom.PlatformCounts{Element: el, Counts: counts})
+	}
+	q.write(http.StatusOK, ctXML, atom.MarshalNotificationDetails(d))
+}
