@@ -1,0 +1,497 @@
+package notificationhubs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/google/go-cmp/cmp"
+)
+
+// stRequest is one request as a test server received it.
+type stRequest struct {
+	Method string
+	Path   string // escaped path
+	Query  string // raw query
+	Header http.Header
+	Body   []byte
+}
+
+// stServer is a loopback TLS test server reached through the host
+// mynamespace.example.com (httptest's client redirects example.com to
+// the listener), so that URLs, Location headers and SAS audiences are
+// deterministic.
+type stServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []stRequest
+	handler  func(w http.ResponseWriter, r *http.Request, n int)
+}
+
+const stEndpoint = "sb://mynamespace.example.com/"
+
+func stConnStr() string {
+	return "Endpoint=" + stEndpoint + ";SharedAccessKeyName=DefaultFullSharedAccessSignature;SharedAccessKey=" + testKey
+}
+
+// newSTServer starts a server; handler may be nil (201 with a Location).
+// n is the 0-based index of the request.
+func newSTServer(t testing.TB, handler func(w http.ResponseWriter, r *http.Request, n int)) *stServer {
+	t.Helper()
+	s := &stServer{handler: handler}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		n := len(s.requests)
+		s.requests = append(s.requests, stRequest{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+		s.mu.Unlock()
+		if s.handler != nil {
+			s.handler(w, r, n)
+			return
+		}
+		stCreated(w, r)
+	}))
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// stCreated answers a send like the service: 201, Location, ids.
+func stCreated(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("TrackingId", "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11")
+	w.Header().Set("x-ms-correlation-request-id", "f3b1a7c2-1111-2222-3333-444455556666")
+	loc := "https://mynamespace.example.com/myhub/messages/73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18?api-version=2020-06"
+	if strings.Contains(r.URL.Path, "schedulednotifications") {
+		loc = "https://mynamespace.example.com/myhub/schedulednotifications/af14e491a7994a65b7b3a5681a373337_20181107001832_33331921_17_QNHQueue930aa64c90d1481bb6b462578a54f1e0-S68116944391983712?api-version=2020-06"
+	}
+	if r.Method == http.MethodDelete {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusCreated)
+}
+
+func (s *stServer) Requests() []stRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]stRequest(nil), s.requests...)
+}
+
+// client returns a client for hub "myhub" of the server; opts may be nil.
+func (s *stServer) client(t testing.TB, opts *ClientOptions) *Client {
+	t.Helper()
+	var o ClientOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Transport = s.Client()
+	if o.Retry.RetryDelay == 0 {
+		o.Retry.RetryDelay = time.Millisecond
+	}
+	c, err := NewClientFromConnectionString(stConnStr(), "myhub", &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// transporterFunc is a policy.Transporter that never touches the network.
+type transporterFunc func(*http.Request) (*http.Response, error)
+
+func (f transporterFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestSASKnownAnswers(t *testing.T) {
+	// Expected values computed independently with:
+	//   printf '%s\n%s' "$sr" "$se" | openssl dgst -sha256 -hmac "$key" -binary | base64
+	// with key Zm9vYmFyYmF6cXV4PT0+/abc=, then percent-encoded (+ → %2B, = → %3D).
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) // 1767225600
+	tests := []struct {
+		name     string
+		endpoint string
+		hub      string
+		want     string
+	}{
+		{
+			name:     "hub URL lower-cased",
+			endpoint: "sb://MyNamespace.example.com/",
+			hub:      "MyHub",
+			want:     "SharedAccessSignature sr=https%3A%2F%2Fmynamespace.example.com%2Fmyhub&sig=gcdzwZRL3nNNPBE715tyCdcAXg95d4FCt08HyzuAUYc%3D&se=1767229200&skn=DefaultFullSharedAccessSignature",
+		},
+		{
+			name:     "emulator endpoint with port",
+			endpoint: "http://127.0.0.1:18443",
+			hub:      "myhub",
+			want:     "SharedAccessSignature sr=http%3A%2F%2F127.0.0.1%3A18443%2Fmyhub&sig=yqdwGug3b4LZTpMrFqQYcnV%2BQ4TyJRTdoZFtOFnfnHc%3D&se=1767229200&skn=DefaultFullSharedAccessSignature",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			tr := transporterFunc(func(r *http.Request) (*http.Response, error) {
+				got = r.Header.Get("Authorization")
+				return &http.Response{StatusCode: 201, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+			})
+			cred, _ := NewSharedAccessKeyCredential("DefaultFullSharedAccessSignature", testKey)
+			c, err := NewClient(tt.endpoint, tt.hub, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: tr}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.sas.now = func() time.Time { return now }
+			if _, err := c.SendNotification(context.Background(), NewTemplateNotification(map[string]string{"a": "b"}), nil); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("Authorization =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSASTokenCachedAndRefreshed(t *testing.T) {
+	srv := newSTServer(t, nil)
+	c := srv.client(t, nil)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	c.sas.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	send := func() {
+		t.Helper()
+		if _, err := c.SendNotification(context.Background(), NewTemplateNotification(map[string]string{"a": "b"}), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(send)
+	}
+	wg.Wait()
+	if n := c.sas.signs.Load(); n != 1 {
+		t.Errorf("signatures after 8 concurrent sends = %d, want 1", n)
+	}
+	mu.Lock()
+	now = now.Add(54 * time.Minute) // still more than 5 minutes before expiry
+	mu.Unlock()
+	send()
+	if n := c.sas.signs.Load(); n != 1 {
+		t.Errorf("signatures at 54 min = %d, want 1", n)
+	}
+	mu.Lock()
+	now = now.Add(time.Minute) // 55 min: 5 minutes before expiry, refresh
+	mu.Unlock()
+	send()
+	if n := c.sas.signs.Load(); n != 2 {
+		t.Errorf("signatures at 55 min = %d, want 2", n)
+	}
+	reqs := srv.Requests()
+	// The refreshed token, computed with openssl as in TestSASKnownAnswers, se = 1767225600+3300+3600.
+	want := "SharedAccessSignature sr=https%3A%2F%2Fmynamespace.example.com%2Fmyhub&sig=GF3IJE%2F3w4ajRT5vwuQqMWHZL3XDQKkCnZVIar3g2p8%3D&se=1767232500&skn=DefaultFullSharedAccessSignature"
+	if got := reqs[len(reqs)-1].Header.Get("Authorization"); got != want {
+		t.Errorf("refreshed Authorization =\n%s\nwant\n%s", got, want)
+	}
+	if got, first := reqs[len(reqs)-2].Header.Get("Authorization"), reqs[0].Header.Get("Authorization"); got != first {
+		t.Errorf("token at 54 min differs from the first: %s vs %s", got, first)
+	}
+}
+
+func TestCredentialUpdateResigns(t *testing.T) {
+	srv := newSTServer(t, nil)
+	cred, _ := NewSharedAccessKeyCredential("r1", "key-one")
+	c, err := NewClient(stEndpoint, "myhub", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.Client()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := NewTemplateNotification(map[string]string{"a": "b"})
+	if _, err := c.SendNotification(context.Background(), n, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cred.Update("r2", "key-two"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendNotification(context.Background(), n, nil); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if got := reqs[1].Header.Get("Authorization"); !strings.HasSuffix(got, "&skn=r2") {
+		t.Errorf("after Update, Authorization = %q, want skn=r2", got)
+	}
+}
+
+func TestNewRequestURL(t *testing.T) {
+	c, err := NewClientFromConnectionString(stConnStr(), "my hub", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		p     string
+		query url.Values
+		want  string
+	}{
+		{"messages", nil, "https://mynamespace.example.com/my%20hub/messages?api-version=2020-06"},
+		{"messages", url.Values{"direct": nil}, "https://mynamespace.example.com/my%20hub/messages?api-version=2020-06&direct"},
+		{"messages/$batch", url.Values{"direct": {""}}, "https://mynamespace.example.com/my%20hub/messages/$batch?api-version=2020-06&direct"},
+		{"registrations", url.Values{"$top": {"2"}, "continuationtoken": {"MzEobik7Mg=="}, "$filter": {"ChannelUri eq 'abc'"}},
+			"https://mynamespace.example.com/my%20hub/registrations?api-version=2020-06&$filter=ChannelUri+eq+%27abc%27&$top=2&continuationtoken=MzEobik7Mg%3D%3D"},
+		{"registrations/" + url.PathEscape("a/b"), url.Values{"api-version": {"ignored"}}, "https://mynamespace.example.com/my%20hub/registrations/a%2Fb?api-version=2020-06"},
+	}
+	for _, tt := range tests {
+		req, err := c.newRequest(context.Background(), http.MethodGet, tt.p, tt.query)
+		if err != nil {
+			t.Fatalf("newRequest(%q): %v", tt.p, err)
+		}
+		if got := req.Raw().URL.String(); got != tt.want {
+			t.Errorf("newRequest(%q, %v) URL = %s, want %s", tt.p, tt.query, got, tt.want)
+		}
+		if got := req.Raw().Header.Get("x-ms-version"); got != "2020-06" {
+			t.Errorf("x-ms-version = %q, want 2020-06", got)
+		}
+	}
+}
+
+func TestNewClientErrors(t *testing.T) {
+	cred, _ := NewSharedAccessKeyCredential("r", testKey)
+	tests := []struct {
+		endpoint, hub string
+		cred          *SharedAccessKeyCredential
+		wantErr       string
+	}{
+		{"sb://ns/", "h", nil, "credential is nil"},
+		{"sb://ns/", " ", cred, "hub name is empty"},
+		{"sb://ns/", "a/b", cred, "contains '/'"},
+		{"http://ns.example.com/", "h", cred, "not loopback"},
+		{"ftp://ns/", "h", cred, "scheme"},
+	}
+	for _, tt := range tests {
+		_, err := NewClient(tt.endpoint, tt.hub, tt.cred, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("NewClient(%q, %q) error = %v, want %q", tt.endpoint, tt.hub, err, tt.wantErr)
+		}
+	}
+	if _, err := NewClient("http://localhost:8080", "h", cred, nil); err != nil {
+		t.Errorf("NewClient(http loopback) = %v", err)
+	}
+	if _, err := NewClient("http://ns.example.com/", "h", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{InsecureAllowCredentialWithHTTP: true}}); err != nil {
+		t.Errorf("NewClient(http with InsecureAllowCredentialWithHTTP) = %v", err)
+	}
+	if _, err := NewClientFromConnectionString(stConnStr()+";EntityPath=fromcs", "", nil); err != nil {
+		t.Errorf("NewClientFromConnectionString with EntityPath and no hub = %v", err)
+	}
+}
+
+func TestResponseError(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		header  http.Header
+		body    string
+		want    ResponseError
+		wantIs  []error
+		wantStr string
+	}{
+		{
+			name:   "xml error body",
+			status: 404,
+			header: http.Header{"Content-Type": {"application/xml; charset=utf-8"}},
+			body:   `<Error><Code>404</Code><Detail>Installation not found.TrackingId:cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3,TimeStamp:11/7/2018 12:18:37 AM</Detail></Error>`,
+			want: ResponseError{StatusCode: 404, Code: "404", Detail: "Installation not found.TrackingId:cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3,TimeStamp:11/7/2018 12:18:37 AM",
+				TrackingID: "cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3", Method: "GET", URL: "https://mynamespace.example.com/myhub/x"},
+			wantIs:  []error{ErrNotFound},
+			wantStr: "notificationhubs: GET https://mynamespace.example.com/myhub/x: 404 Not Found: Installation not found.TrackingId:cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3,TimeStamp:11/7/2018 12:18:37 AM",
+		},
+		{
+			name:   "empty 403 with ids",
+			status: 403,
+			header: http.Header{"Trackingid": {"c0f4869e-6b6e-49bd-804a-c28cf17d929a"}, "X-Ms-Correlation-Request-Id": {"297c956c-c06b-4729-bc79-91e2bc6ed05c"}},
+			want: ResponseError{StatusCode: 403, Code: "403", Detail: "Forbidden", TrackingID: "c0f4869e-6b6e-49bd-804a-c28cf17d929a",
+				CorrelationID: "297c956c-c06b-4729-bc79-91e2bc6ed05c", Method: "GET", URL: "https://mynamespace.example.com/myhub/x"},
+			wantIs:  []error{ErrUnauthorized},
+			wantStr: "notificationhubs: GET https://mynamespace.example.com/myhub/x: 403 Forbidden (tracking id c0f4869e-6b6e-49bd-804a-c28cf17d929a)",
+		},
+		{
+			name:   "throttled with retry-after",
+			status: 429,
+			header: http.Header{"Retry-After": {"7"}},
+			body:   `<Error><Code>429</Code><Detail>Throttled</Detail></Error>`,
+			want: ResponseError{StatusCode: 429, Code: "429", Detail: "Throttled", RetryAfter: 7 * time.Second,
+				Method: "GET", URL: "https://mynamespace.example.com/myhub/x"},
+			wantIs:  []error{ErrThrottled},
+			wantStr: "notificationhubs: GET https://mynamespace.example.com/myhub/x: 429 Too Many Requests: Throttled (retry after 7s)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				for k, v := range tt.header {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			})
+			c := srv.client(t, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
+			req, err := c.newRequest(context.Background(), http.MethodGet, "x", url.Values{"a": {"b"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.do(req, true, http.StatusOK)
+			var re *ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("do error = %v (%T), want *ResponseError", err, err)
+			}
+			got := *re
+			got.RawResponse = nil
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ResponseError (-want +got):\n%s", diff)
+			}
+			for _, target := range tt.wantIs {
+				if !errors.Is(err, target) {
+					t.Errorf("errors.Is(err, %v) = false", target)
+				}
+			}
+			if errors.Is(err, ErrConflict) {
+				t.Errorf("errors.Is(err, ErrConflict) = true")
+			}
+			if got := err.Error(); got != tt.wantStr {
+				t.Errorf("Error() =\n%s\nwant\n%s", got, tt.wantStr)
+			}
+		})
+	}
+}
+
+func TestRetryAfterHeader(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		v    string
+		want time.Duration
+	}{
+		{"", 0},
+		{"3", 3 * time.Second},
+		{"0", 0},
+		{"-1", 0},
+		{"Thu, 01 Jan 2026 00:00:10 GMT", 10 * time.Second},
+		{"Wed, 31 Dec 2025 23:00:00 GMT", 0},
+		{"soon", 0},
+	}
+	for _, tt := range tests {
+		if got := retryAfter(http.Header{"Retry-After": {tt.v}}, now); got != tt.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}
+
+func TestRedactAuthorization(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"SharedAccessSignature sr=https%3A%2F%2Fns%2Fhub&sig=abc%2Bdef%3D&se=1767229200&skn=rule",
+			"SharedAccessSignature sr=https%3A%2F%2Fns%2Fhub&sig=REDACTED&se=1767229200&skn=rule"},
+		{"sharedaccesssignature sig=abc&sr=x&se=1&skn=r&extra=zzz", "sharedaccesssignature sig=REDACTED&sr=x&se=1&skn=r&extra=REDACTED"},
+		{"Bearer abc.def", "REDACTED"},
+	}
+	for _, tt := range tests {
+		if got := redactAuthorization(tt.in); got != tt.want {
+			t.Errorf("redactAuthorization(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got, want := redactSignature(`Post "x?sig=abc&se=1": boom sig=def`), `Post "x?sig=REDACTED&se=1": boom sig=REDACTED`; got != want {
+		t.Errorf("redactSignature = %q, want %q", got, want)
+	}
+}
+
+// TestNoSecretsInErrorsOrDumps drives failures through a client with a
+// debug dump and azcore logging and checks that neither the key nor any
+// signature sent appears in errors or dumps.
+func TestNoSecretsInErrorsOrDumps(t *testing.T) {
+	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch n % 3 {
+		case 0:
+			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `<Error><Code>401</Code><Detail>InvalidSignature: The token has an invalid signature.TrackingId:x,TimeStamp:y</Detail></Error>`)
+		case 1:
+			w.WriteHeader(http.StatusForbidden)
+		default:
+			stCreated(w, r)
+		}
+	})
+	var dump bytes.Buffer
+	var logMu sync.Mutex
+	var logged strings.Builder
+	azlog.SetListener(func(ev azlog.Event, msg string) {
+		logMu.Lock()
+		logged.WriteString(msg + "\n")
+		logMu.Unlock()
+	})
+	defer azlog.SetListener(nil)
+	c := srv.client(t, &ClientOptions{DebugWriter: &dump, EnableTestSend: false})
+	ctx := context.Background()
+	var errs []error
+	n := NewAppleNotification([]byte(`{"aps":{"alert":"hi"}}`), nil)
+	for range 3 {
+		_, err := c.SendNotification(ctx, n, &SendNotificationOptions{Tags: []string{"a"}})
+		errs = append(errs, err)
+	}
+	_, err := c.SendDirectNotification(ctx, n, "device-token", nil)
+	errs = append(errs, err)
+	// Transport error: a closed server.
+	dead := newSTServer(t, nil)
+	dc := dead.client(t, &ClientOptions{DebugWriter: &dump})
+	dead.Close()
+	_, err = dc.SendNotification(ctx, n, nil)
+	errs = append(errs, err)
+	// Connection string errors.
+	_, err = NewClientFromConnectionString("Endpoint=ftp://x/;SharedAccessKeyName=r;SharedAccessKey="+testKey, "h", nil)
+	errs = append(errs, err)
+	_, err = NewClientFromConnectionString("Endpoint=sb://x/;SharedAccessKeyName=r;"+testKey, "h", nil)
+	errs = append(errs, err)
+
+	var sigs []string
+	for _, r := range srv.Requests() {
+		a := r.Header.Get("Authorization")
+		_, sig, _ := strings.Cut(a, "sig=")
+		sig, _, _ = strings.Cut(sig, "&")
+		sigs = append(sigs, sig)
+		if u, err := url.QueryUnescape(sig); err == nil {
+			sigs = append(sigs, u)
+		}
+	}
+	if len(sigs) == 0 {
+		t.Fatal("no signatures captured")
+	}
+	secrets := append([]string{testKey}, sigs...)
+	check := func(what, text string) {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				t.Errorf("%s contains a secret %q:\n%s", what, s, text)
+			}
+		}
+	}
+	for i, err := range errs {
+		if err == nil && i != 2 {
+			t.Errorf("call %d: no error", i)
+		}
+		if err != nil {
+			check("error", err.Error())
+		}
+	}
+	check("debug dump", dump.String())
+	logMu.Lock()
+	check("azcore log", logged.String())
+	if !strings.Contains(logged.String(), "Authorization: REDACTED") {
+		t.Errorf("azcore log does not show a redacted Authorization header:\n%s", logged.String())
+	}
+	logMu.Unlock()
+	if !strings.Contains(dump.String(), "sig=REDACTED") {
+		t.Errorf("debug dump has no redacted signature:\n%s", dump.String())
+	}
+}

@@ -1,0 +1,178 @@
+package notificationhubs
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+)
+
+// ResponseError is a failure answered by the service: any status the
+// operation does not expect. Match it with errors.As:
+//
+//	var re *notificationhubs.ResponseError
+//	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound { … }
+//
+// Its text never contains a key or a signature.
+type ResponseError struct {
+	// StatusCode is the HTTP status code, e.g. 404.
+	StatusCode int
+	// Code is the service's error code: the <Code> of the XML error body
+	// (usually the status code as text), or the status code when the body
+	// is empty.
+	Code string
+	// Detail is the <Detail> of the XML error body, e.g. "Installation not
+	// found.TrackingId:…,TimeStamp:…", or the status text when the body is
+	// empty or not XML.
+	Detail string
+	// TrackingID is the TrackingId response header, or the one in Detail.
+	TrackingID string
+	// CorrelationID is the x-ms-correlation-request-id response header.
+	CorrelationID string
+	// RetryAfter is the wait the service asked for with Retry-After
+	// (seconds or an HTTP date), or zero.
+	RetryAfter time.Duration
+	// Method and URL are those of the request, without the query.
+	Method, URL string
+	// RawResponse is the response; its body has been read and closed.
+	RawResponse *http.Response
+}
+
+// Error returns "notificationhubs: METHOD URL: STATUS: detail (tracking id …)".
+func (e *ResponseError) Error() string {
+	var b strings.Builder
+	b.WriteString("notificationhubs: ")
+	if e.Method != "" {
+		b.WriteString(e.Method)
+		b.WriteByte(' ')
+		b.WriteString(e.URL)
+		b.WriteString(": ")
+	}
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteByte(' ')
+		b.WriteString(t)
+	}
+	if e.Detail != "" && e.Detail != http.StatusText(e.StatusCode) {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	if e.TrackingID != "" && !strings.Contains(e.Detail, e.TrackingID) {
+		b.WriteString(" (tracking id ")
+		b.WriteString(e.TrackingID)
+		b.WriteByte(')')
+	}
+	if e.RetryAfter > 0 {
+		b.WriteString(" (retry after ")
+		b.WriteString(e.RetryAfter.String())
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Sentinel errors that a *ResponseError matches with errors.Is by status.
+var (
+	ErrNotFound           = errors.New("not found")           // 404
+	ErrConflict           = errors.New("conflict")            // 409
+	ErrPreconditionFailed = errors.New("precondition failed") // 412
+	ErrThrottled          = errors.New("throttled")           // 429, or 403 with Retry-After
+	ErrUnauthorized       = errors.New("unauthorized")        // 401, or 403 without Retry-After
+)
+
+// Is reports whether the error matches one of the sentinel errors by its
+// status code.
+func (e *ResponseError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrPreconditionFailed:
+		return e.StatusCode == http.StatusPreconditionFailed
+	case ErrThrottled:
+		return e.StatusCode == http.StatusTooManyRequests || (e.StatusCode == http.StatusForbidden && e.RetryAfter > 0)
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized || (e.StatusCode == http.StatusForbidden && e.RetryAfter <= 0)
+	}
+	return false
+}
+
+// newResponseError reads and closes resp's body and builds the error.
+func newResponseError(resp *http.Response) *ResponseError {
+	body, _ := runtime.Payload(resp)
+	resp.Body.Close()
+	e := &ResponseError{
+		StatusCode:    resp.StatusCode,
+		Code:          strconv.Itoa(resp.StatusCode),
+		TrackingID:    resp.Header.Get("TrackingId"),
+		CorrelationID: resp.Header.Get("x-ms-correlation-request-id"),
+		RetryAfter:    retryAfter(resp.Header, time.Now()),
+		RawResponse:   resp,
+	}
+	if resp.Request != nil {
+		e.Method = resp.Request.Method
+		e.URL = redactURL(resp.Request.URL)
+	}
+	if code, detail, ok := parseErrorBody(body); ok {
+		if code != "" {
+			e.Code = code
+		}
+		e.Detail = detail
+	} else {
+		e.Detail = http.StatusText(resp.StatusCode)
+	}
+	if e.TrackingID == "" {
+		e.TrackingID = trackingIDFromDetail(e.Detail)
+	}
+	return e
+}
+
+// parseErrorBody parses <Error><Code/><Detail/></Error> (rest-api.md §9.1).
+func parseErrorBody(body []byte) (code, detail string, ok bool) {
+	if len(body) == 0 {
+		return "", "", false
+	}
+	var v struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string   `xml:"Code"`
+		Detail  string   `xml:"Detail"`
+	}
+	if err := xml.Unmarshal(body, &v); err != nil {
+		return "", "", false
+	}
+	return strings.TrimSpace(v.Code), strings.TrimSpace(v.Detail), true
+}
+
+// trackingIDFromDetail extracts the id from "…TrackingId:{id},TimeStamp:…".
+func trackingIDFromDetail(detail string) string {
+	_, rest, ok := strings.Cut(detail, "TrackingId:")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, ",")
+	return strings.TrimSpace(id)
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
