@@ -1,0 +1,298 @@
+package notificationhubs
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nhkit/notificationhubs/internal/atom"
+)
+
+// JobType is the kind of an import/export job.
+type JobType string
+
+// Job types (rest-api.md §8.3).
+const (
+	JobTypeExportRegistrations       JobType = "ExportRegistrations"
+	JobTypeImportCreateRegistrations JobType = "ImportCreateRegistrations"
+	JobTypeImportUpdateRegistrations JobType = "ImportUpdateRegistrations"
+	JobTypeImportDeleteRegistrations JobType = "ImportDeleteRegistrations"
+	JobTypeImportUpsertRegistrations JobType = "ImportUpsertRegistrations"
+)
+
+// JobStatus is the state of an import/export job.
+type JobStatus string
+
+// Job states. The service omits the status while it is Started.
+const (
+	JobStatusStarted   JobStatus = "Started"
+	JobStatusRunning   JobStatus = "Running"
+	JobStatusCompleted JobStatus = "Completed"
+	JobStatusFailed    JobStatus = "Failed"
+)
+
+// Final reports whether the job has ended (Completed or Failed).
+func (s JobStatus) Final() bool { return s == JobStatusCompleted || s == JobStatusFailed }
+
+// NotificationHubJob is an import/export job (Standard tier). Exporting
+// registrations is also the way to enumerate installations, whose derived
+// registrations it includes.
+type NotificationHubJob struct {
+	// JobID is assigned by the service.
+	JobID string
+	// Type is the job's kind (required to submit).
+	Type JobType
+	// Status is the job's state (set by the service).
+	Status JobStatus
+	// Progress is the completion percentage, 0-100.
+	Progress float64
+	// OutputContainerURL is a blob container URL with a SAS signature
+	// allowing write and list (required to submit). It is a secret.
+	OutputContainerURL string
+	// ImportFileURL is the blob URL (with a read SAS signature) of the file
+	// to import, one registration description per line (import jobs only).
+	ImportFileURL string
+	// InputProperties and OutputProperties are the job's properties; the
+	// output has OutputFilePath and FailedFilePath.
+	InputProperties, OutputProperties map[string]string
+	// Failure explains a Failed job.
+	Failure string
+	// CreatedAt and UpdatedAt are set by the service.
+	CreatedAt, UpdatedAt time.Time
+}
+
+func (j NotificationHubJob) toAtom() atom.Job {
+	a := atom.Job{
+		JobID:              j.JobID,
+		Type:               string(j.Type),
+		OutputContainerURI: j.OutputContainerURL,
+		ImportFileURI:      j.ImportFileURL,
+		InputProperties:    j.InputProperties,
+	}
+	if j.Status != "" && j.Status != JobStatusStarted {
+		a.Status = string(j.Status)
+	}
+	return a
+}
+
+func jobFromAtom(a atom.Job) (NotificationHubJob, error) {
+	j := NotificationHubJob{
+		JobID:              a.JobID,
+		Type:               JobType(a.Type),
+		Status:             JobStatus(a.Status),
+		OutputContainerURL: a.OutputContainerURI,
+		ImportFileURL:      a.ImportFileURI,
+		InputProperties:    a.InputProperties,
+		OutputProperties:   a.OutputProperties,
+		Failure:            a.Failure,
+	}
+	if j.Status == "" {
+		j.Status = JobStatusStarted
+	}
+	if p := strings.TrimSpace(a.Progress); p != "" {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return NotificationHubJob{}, fmt.Errorf("notificationhubs: job %q: bad Progress %q", a.JobID, p)
+		}
+		j.Progress = f
+	}
+	for _, f := range []struct {
+		name string
+		src  string
+		dst  *time.Time
+	}{{"CreatedAt", a.CreatedAt, &j.CreatedAt}, {"UpdatedAt", a.UpdatedAt, &j.UpdatedAt}} {
+		if f.src == "" {
+			continue
+		}
+		t, err := parseWireTime(f.src)
+		if err != nil {
+			return NotificationHubJob{}, fmt.Errorf("notificationhubs: job %q: %s: %w", a.JobID, f.name, err)
+		}
+		*f.dst = t
+	}
+	return j, nil
+}
+
+func jobFromEntryBody(body []byte, what string) (NotificationHubJob, error) {
+	e, err := atom.ParseEntry(body)
+	if err != nil {
+		return NotificationHubJob{}, fmt.Errorf("notificationhubs: decoding the job entry of %s: %w", what, err)
+	}
+	a, err := atom.ParseJob(e.Content)
+	if err != nil {
+		return NotificationHubJob{}, fmt.Errorf("notificationhubs: decoding the job of %s: %w", what, err)
+	}
+	return jobFromAtom(a)
+}
+
+// SubmitNotificationHubJobOptions contains the optional parameters of
+// SubmitNotificationHubJob.
+type SubmitNotificationHubJobOptions struct {
+	// for future expansion
+}
+
+// SubmitNotificationHubJobResponse is the response of SubmitNotificationHubJob.
+type SubmitNotificationHubJobResponse struct {
+	// NotificationHubJob is the job as the service accepted it, with its JobID.
+	NotificationHubJob
+	// Location is the job's URL.
+	Location string
+	// TrackingID and CorrelationID identify the request in the service's logs.
+	TrackingID, CorrelationID string
+}
+
+// SubmitNotificationHubJob starts an import or export job (POST jobs →
+// 201). Wait for it with WaitForNotificationHubJob.
+func (c *Client) SubmitNotificationHubJob(ctx context.Context, job NotificationHubJob, options *SubmitNotificationHubJobOptions) (SubmitNotificationHubJobResponse, error) {
+	switch job.Type {
+	case JobTypeExportRegistrations:
+	case JobTypeImportCreateRegistrations, JobTypeImportUpdateRegistrations,
+		JobTypeImportDeleteRegistrations, JobTypeImportUpsertRegistrations:
+		if job.ImportFileURL == "" {
+			return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: a %s job needs ImportFileURL", job.Type)
+		}
+	default:
+		return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: unknown job type %q", job.Type)
+	}
+	if job.OutputContainerURL == "" {
+		return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: OutputContainerURL is empty")
+	}
+	a := job.toAtom()
+	a.JobID = ""
+	req, err := c.newRequest(ctx, http.MethodPost, "jobs", nil)
+	if err != nil {
+		return SubmitNotificationHubJobResponse{}, err
+	}
+	if err := setAtomBody(req, atom.MarshalJob(a)); err != nil {
+		return SubmitNotificationHubJobResponse{}, err
+	}
+	resp, err := c.do(req, false, http.StatusCreated, http.StatusOK)
+	if err != nil {
+		return SubmitNotificationHubJobResponse{}, err
+	}
+	out := SubmitNotificationHubJobResponse{Location: resp.Header.Get("Location")}
+	out.TrackingID, out.CorrelationID = responseIDs(resp)
+	body, err := readAllClose(resp)
+	if err != nil {
+		return out, err
+	}
+	out.NotificationHubJob, err = jobFromEntryBody(body, "POST jobs")
+	return out, err
+}
+
+// GetNotificationHubJobOptions contains the optional parameters of GetNotificationHubJob.
+type GetNotificationHubJobOptions struct {
+	// for future expansion
+}
+
+// GetNotificationHubJobResponse is the response of GetNotificationHubJob.
+type GetNotificationHubJobResponse struct {
+	// NotificationHubJob is the job's current state.
+	NotificationHubJob
+	// TrackingID and CorrelationID identify the request in the service's logs.
+	TrackingID, CorrelationID string
+}
+
+// GetNotificationHubJob reads a job (GET jobs/{id}).
+func (c *Client) GetNotificationHubJob(ctx context.Context, jobID string, options *GetNotificationHubJobOptions) (GetNotificationHubJobResponse, error) {
+	if jobID == "" {
+		return GetNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: GetNotificationHubJob: jobID is empty")
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, "jobs/"+url.PathEscape(jobID), nil)
+	if err != nil {
+		return GetNotificationHubJobResponse{}, err
+	}
+	resp, err := c.do(req, true, http.StatusOK)
+	if err != nil {
+		return GetNotificationHubJobResponse{}, err
+	}
+	var out GetNotificationHubJobResponse
+	out.TrackingID, out.CorrelationID = responseIDs(resp)
+	body, err := readAllClose(resp)
+	if err != nil {
+		return out, err
+	}
+	out.NotificationHubJob, err = jobFromEntryBody(body, "GET jobs/"+jobID)
+	return out, err
+}
+
+// ListNotificationHubJobsOptions contains the optional parameters of ListNotificationHubJobs.
+type ListNotificationHubJobsOptions struct {
+	// for future expansion
+}
+
+// ListNotificationHubJobsResponse is the response of ListNotificationHubJobs.
+type ListNotificationHubJobsResponse struct {
+	// Jobs are the hub's jobs.
+	Jobs []NotificationHubJob
+	// TrackingID and CorrelationID identify the request in the service's logs.
+	TrackingID, CorrelationID string
+}
+
+// ListNotificationHubJobs lists the hub's jobs (GET jobs; one feed).
+func (c *Client) ListNotificationHubJobs(ctx context.Context, options *ListNotificationHubJobsOptions) (ListNotificationHubJobsResponse, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, "jobs", nil)
+	if err != nil {
+		return ListNotificationHubJobsResponse{}, err
+	}
+	resp, err := c.do(req, true, http.StatusOK)
+	if err != nil {
+		return ListNotificationHubJobsResponse{}, err
+	}
+	var out ListNotificationHubJobsResponse
+	out.TrackingID, out.CorrelationID = responseIDs(resp)
+	body, err := readAllClose(resp)
+	if err != nil {
+		return out, err
+	}
+	feed, err := atom.ParseFeed(body)
+	if err != nil {
+		return out, fmt.Errorf("notificationhubs: decoding the job feed: %w", err)
+	}
+	for i, e := range feed.Entries {
+		a, err := atom.ParseJob(e.Content)
+		if err != nil {
+			return out, fmt.Errorf("notificationhubs: decoding entry %d of the job feed: %w", i, err)
+		}
+		j, err := jobFromAtom(a)
+		if err != nil {
+			return out, err
+		}
+		out.Jobs = append(out.Jobs, j)
+	}
+	return out, nil
+}
+
+// WaitForNotificationHubJobOptions contains the optional parameters of
+// WaitForNotificationHubJob.
+type WaitForNotificationHubJobOptions struct {
+	// PollInterval is the wait between reads (default 2 s).
+	PollInterval time.Duration
+}
+
+// WaitForNotificationHubJob polls a job until it is Completed or Failed,
+// or ctx is done (then it returns the last state read and ctx's error). A
+// Failed job is returned without error: check Status and Failure.
+func (c *Client) WaitForNotificationHubJob(ctx context.Context, jobID string, options *WaitForNotificationHubJobOptions) (GetNotificationHubJobResponse, error) {
+	interval := 2 * time.Second
+	if options != nil && options.PollInterval > 0 {
+		interval = options.PollInterval
+	}
+	var last GetNotificationHubJobResponse
+	err := pollUntilDone(ctx, interval, func() (bool, error) {
+		got, err := c.GetNotificationHubJob(ctx, jobID, nil)
+		if err != nil {
+			return false, err
+		}
+		last = got
+		return got.Status.Final(), nil
+	})
+	if err != nil {
+		return last, fmt.Errorf("notificationhubs: waiting for job %q: %w", jobID, err)
+	}
+	return last, nil
+}
