@@ -1,7 +1,7 @@
 package emulator
 
 import (
-	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -85,6 +85,17 @@ type SendRecord struct {
 	Body           string    `json:"-"`
 	Platforms      []string  `json:"platforms,omitempty"`
 	EnqueueTime    time.Time `json:"enqueueTime"`
+	// SentTime is when the notification was handed to the push services
+	// (for a scheduled one, when it fired or was cancelled).
+	SentTime time.Time `json:"sentTime"`
+	// State is the telemetry state: Completed, NoTargetFound or Canceled.
+	State string `json:"state,omitempty"`
+	// Outcomes counts the outcomes per platform (apple, fcmv1, …), e.g.
+	// {"apple":{"Success":3,"ExpiredChannel":1}}.
+	Outcomes map[string]map[string]int `json:"outcomes,omitempty"`
+	// ErrorBlob names the emulator blob (container/name) listing the push
+	// services' failures, linked from the telemetry's PnsErrorDetailsUri.
+	ErrorBlob string `json:"errorBlob,omitempty"`
 }
 
 // Deliveries returns the retained deliveries that match f, oldest first
@@ -114,6 +125,12 @@ func (s *Server) Sends(hub string) []SendRecord {
 		if hub == "" || strings.EqualFold(hub, r.Hub) {
 			c := *r
 			c.Platforms = slices.Clone(r.Platforms)
+			if r.Outcomes != nil {
+				c.Outcomes = make(map[string]map[string]int, len(r.Outcomes))
+				for p, m := range r.Outcomes {
+					c.Outcomes[p] = maps.Clone(m)
+				}
+			}
 			out = append(out, c)
 		}
 	})
@@ -192,20 +209,17 @@ func (s *Server) Hubs() []HubState {
 
 // handleInspect serves /_emulator/… (no authentication).
 func (s *Server) handleInspect(q *request, segs []string) {
-	writeJSON := func(v any) {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			q.fail(http.StatusInternalServerError, "encoding failed")
-			return
-		}
-		q.write(http.StatusOK, ctJSON, append(b, '\n'))
-	}
-	what := ""
-	if len(segs) == 1 {
+	what, id := "", ""
+	if len(segs) >= 1 {
 		what = strings.ToLower(segs[0])
 	}
+	if len(segs) == 2 {
+		id = segs[1]
+	}
 	switch {
-	case what == "deliveries" && q.r.Method == http.MethodGet:
+	case len(segs) > 2:
+		q.fail(http.StatusNotFound, "No such emulator endpoint.")
+	case what == "deliveries" && id == "" && q.r.Method == http.MethodGet:
 		d := s.Deliveries(DeliveryFilter{
 			Hub:            q.query["hub"],
 			NotificationID: q.query["notificationid"],
@@ -215,18 +229,23 @@ func (s *Server) handleInspect(q *request, segs []string) {
 		if d == nil {
 			d = []Delivery{}
 		}
-		writeJSON(d)
-	case what == "sends" && q.r.Method == http.MethodGet:
+		q.writeJSON(d)
+	case what == "sends" && id == "" && q.r.Method == http.MethodGet:
 		r := s.Sends(q.query["hub"])
 		if r == nil {
 			r = []SendRecord{}
 		}
-		writeJSON(r)
-	case what == "hubs" && q.r.Method == http.MethodGet:
-		writeJSON(s.Hubs())
-	case what == "reset" && q.r.Method == http.MethodPost:
+		q.writeJSON(r)
+	case what == "hubs" && id == "" && q.r.Method == http.MethodGet:
+		q.writeJSON(s.Hubs())
+	case what == "reset" && id == "" && q.r.Method == http.MethodPost:
 		s.Reset()
 		q.empty(http.StatusNoContent, "")
+	case what == "faults":
+		s.handleFaults(q, id)
+	case what == "throttle" && id == "":
+		s.handleThrottle(q)
+	case what == "handles" && id == "" && s.handleMarks(q):
 	default:
 		q.fail(http.StatusNotFound, "No such emulator endpoint.")
 	}

@@ -25,17 +25,40 @@
 // receive is recorded as a Delivery (bounded by Options.Retention) and can
 // be read with Server.Deliveries or GET /_emulator/deliveries.
 //
-// # Inspection endpoints
+// # Persistence
 //
-// GET /_emulator/deliveries?hub=&notificationId=&handle=&tag=, GET
-// /_emulator/hubs and POST /_emulator/reset answer JSON without
-// authentication.
+// With Options.DataDir the state lives in a bbolt database; writes are
+// answered once committed and fsynced (group commit), and Open restores
+// everything, firing scheduled notifications that fell due meanwhile.
+//
+// # What goes wrong
+//
+// Device handles marked with Server.MarkHandle (or containing "expired-",
+// "invalid-" or "throttled-") fail at their simulated push service; the
+// failures show in telemetry, PnsErrorDetailsUri and the feedback
+// container, and expired channels are removed as the service does. Faults
+// (Server.InjectFault) answer 429, 403, 500 or 503, add latency or drop
+// the connection; SetThrottle answers 429 beyond a token bucket. Options
+// set the tier, the telemetry delay and a read-after-write delay.
+//
+// # Inspection and control endpoints
+//
+// Without authentication: GET /_emulator/deliveries?hub=&notificationId=
+// &handle=&tag=, GET /_emulator/sends?hub=, GET /_emulator/hubs, POST
+// /_emulator/reset; GET, POST (a Fault as JSON, latency as "250ms") and
+// DELETE /_emulator/faults, DELETE /_emulator/faults/{id}; POST
+// /_emulator/throttle {"hub","rate","burst"}; GET and POST
+// /_emulator/handles {"handle","state"}. The blob store at
+// /_emulator/blob/{container}[/{blob}] needs the SAS query of the URLs
+// the emulator hands out (feedback container, PnsErrorDetailsUri,
+// Server.ContainerURL).
 package emulator
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,6 +106,41 @@ type Options struct {
 	// Logger receives one line per request; nil discards. Keys and
 	// Authorization headers are never logged.
 	Logger *slog.Logger
+
+	// DataDir, if set, makes the state durable: hubs, registrations,
+	// installations, scheduled notifications, telemetry, delivery records
+	// (within Retention), blobs and jobs are kept in DataDir/emulator.db
+	// (bbolt) and restored by the next Open. A write is answered only once
+	// it is committed and fsynced. Empty keeps everything in memory.
+	DataDir string
+	// Tier is free, basic or standard ("" = standard). Free and Basic
+	// refuse telemetry, the feedback container, scheduled sends and jobs
+	// with the service's 403, and cap active devices (Free 500, Basic
+	// 200,000, Standard 10,000,000).
+	Tier string
+	// TelemetryDelay is how long after a send its details
+	// (GET /{hub}/messages/{id}) answer 404 before they exist, as the
+	// service's do; 0 makes them available at once.
+	TelemetryDelay time.Duration
+	// ReadDelay, if positive, reproduces the service's eventual
+	// consistency: for ReadDelay after an installation is written, GET
+	// answers its previous state (404 if it did not exist).
+	ReadDelay time.Duration
+	// TestSendsPerMinute caps test (debug) sends per hub per minute; beyond
+	// it they get 429 with Retry-After. 0 means the service's 10; negative
+	// means no cap.
+	TestSendsPerMinute int
+	// JobStepDelay is how long an import/export job stays Started and then
+	// Running; 0 means DefaultJobStepDelay.
+	JobStepDelay time.Duration
+	// ThrottleRate, if positive, throttles every hub with a token bucket of
+	// ThrottleRate requests per second and ThrottleBurst tokens (0 means
+	// one second's worth): beyond it requests get 429 with Retry-After.
+	ThrottleRate  float64
+	ThrottleBurst int
+	// HTTPClient fetches and stores job blobs at container URLs outside the
+	// emulator (e.g. Azurite); nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
 }
 
 // Server is an emulated Notification Hubs namespace. It implements
@@ -101,10 +159,78 @@ type Server struct {
 
 	schedMu sync.Mutex
 	timers  map[string]*time.Timer
+
+	st       *store // nil without DataDir
+	tier     tier
+	blobs    *blobStore
+	faults   faultSet
+	throttle throttleSet
+	testSend rateWindow
+	pnsMu    sync.Mutex
+	marks    map[string]HandleState // by lower-case handle
+	jobsWG   sync.WaitGroup
+	closing  chan struct{}
+	closed   bool
 }
 
-// New returns a Server with the given options.
+// New returns a Server with the given options. It panics if
+// Options.DataDir is set and its database cannot be opened or read; use
+// Open to get that error instead.
 func New(opts Options) *Server {
+	s, err := Open(opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Open returns a Server with the given options, restoring the state kept
+// in Options.DataDir if set. Close it to release the database.
+func Open(opts Options) (*Server, error) {
+	s := newServer(opts)
+	t, err := parseTier(opts.Tier)
+	if err != nil {
+		return nil, err
+	}
+	s.tier = t
+	if opts.DataDir != "" {
+		st, err := openStore(opts.DataDir, s.opts.Retention)
+		if err != nil {
+			return nil, err
+		}
+		s.st = st
+		if err := s.load(); err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("restore emulator state from %s: %w", opts.DataDir, err)
+		}
+	}
+	s.start()
+	return s, nil
+}
+
+// Close stops scheduled notifications and jobs and closes the database.
+// The Server must not be used afterwards.
+func (s *Server) Close() error {
+	s.schedMu.Lock()
+	if s.closed {
+		s.schedMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.closing)
+	for id, t := range s.timers {
+		t.Stop()
+		delete(s.timers, id)
+	}
+	s.schedMu.Unlock()
+	s.jobsWG.Wait()
+	if s.st != nil {
+		return s.st.close()
+	}
+	return nil
+}
+
+func newServer(opts Options) *Server {
 	if opts.FullKey == "" {
 		opts.FullKey = DefaultFullKey
 	}
@@ -122,7 +248,11 @@ func New(opts Options) *Server {
 		deliveries: newRing[Delivery](opts.Retention),
 		sends:      newRing[SendRecord](opts.Retention),
 		timers:     map[string]*time.Timer{},
+		marks:      map[string]HandleState{},
+		closing:    make(chan struct{}),
 	}
+	s.blobs = newBlobStore(s)
+	s.throttle.init(opts.ThrottleRate, opts.ThrottleBurst)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -139,8 +269,9 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Reset forgets every registration, installation, scheduled notification
-// and delivery record. Hubs listed in Options.Hubs stay.
+// Reset forgets every registration, installation, scheduled notification,
+// delivery record, blob, job, fault and handle mark (in DataDir too). Hubs
+// listed in Options.Hubs stay.
 func (s *Server) Reset() {
 	s.schedMu.Lock()
 	for id, t := range s.timers {
@@ -153,9 +284,18 @@ func (s *Server) Reset() {
 	for _, h := range s.opts.Hubs {
 		s.hubs[strings.ToLower(h)] = newHub(h)
 	}
-	s.mu.Unlock()
 	s.deliveries.reset()
 	s.sends.reset()
+	s.blobs.reset()
+	b := s.persist(opReset)
+	s.mu.Unlock()
+	_ = b.wait()
+	s.ClearFaults()
+	s.throttle.reset()
+	s.testSend.reset()
+	s.pnsMu.Lock()
+	s.marks = map[string]HandleState{}
+	s.pnsMu.Unlock()
 }
 
 // ConnectionString returns a connection string for this emulator at
@@ -188,6 +328,7 @@ func (s *Server) lookupHub(name string, create bool) *hub {
 	if h = s.hubs[key]; h == nil {
 		h = newHub(name)
 		s.hubs[key] = h
+		s.persist(s.opPutHub(h))
 	}
 	return h
 }

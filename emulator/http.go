@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -75,6 +76,10 @@ var routes = []route{
 	{"PUT", []string{"installations", "*"}, rightListen, (*Server).handlePutInstallation},
 	{"PATCH", []string{"installations", "*"}, rightListen, (*Server).handlePatchInstallation},
 	{"DELETE", []string{"installations", "*"}, rightListen, (*Server).handleDeleteInstallation},
+	{"GET", []string{"feedbackcontainer"}, rightManage, (*Server).handleFeedbackContainer},
+	{"POST", []string{"jobs"}, rightManage, (*Server).handleSubmitJob},
+	{"GET", []string{"jobs"}, rightManage, (*Server).handleListJobs},
+	{"GET", []string{"jobs", "*"}, rightManage, (*Server).handleGetJob},
 }
 
 func (rt route) match(lsegs []string) bool {
@@ -92,6 +97,16 @@ func (rt route) match(lsegs []string) bool {
 func (s *Server) route(q *request) {
 	segs := splitPath(q.r.URL.EscapedPath())
 	if len(segs) > 0 && strings.EqualFold(segs[0], "_emulator") {
+		if len(segs) > 1 && strings.EqualFold(segs[1], "blob") {
+			p := q.r.URL.EscapedPath()
+			i := strings.Index(strings.ToLower(p), "/blob/")
+			if i < 0 {
+				q.fail(http.StatusNotFound, "No such emulator endpoint.")
+				return
+			}
+			s.handleBlob(q, p[i+len("/blob"):])
+			return
+		}
 		s.handleInspect(q, segs[1:])
 		return
 	}
@@ -129,6 +144,9 @@ func (s *Server) route(q *request) {
 		return
 	}
 	if !s.authorize(q, found.right) {
+		return
+	}
+	if s.applyFaults(q) {
 		return
 	}
 	q.hub = s.lookupHub(q.hubName, true)
@@ -200,6 +218,16 @@ func (q *request) write(status int, contentType string, body []byte) {
 	if q.r.Method != http.MethodHead {
 		_, _ = q.w.Write(body)
 	}
+}
+
+// writeJSON answers 200 with v as indented JSON.
+func (q *request) writeJSON(v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		q.fail(http.StatusInternalServerError, "encoding failed")
+		return
+	}
+	q.write(http.StatusOK, ctJSON, append(b, '\n'))
 }
 
 // empty sends an empty body, with a content type if given.

@@ -27,6 +27,16 @@ type installation struct {
 	secondaryTiles     json.RawMessage
 	updated            time.Time
 	targets            []uint32 // [0] native, then one per template
+
+	// delayed is set under Options.ReadDelay: until its visibleAt, GET
+	// answers what readers saw before the last write.
+	delayed *delayedRead
+}
+
+type delayedRead struct {
+	visibleAt   time.Time
+	prev        []byte
+	prevExisted bool // false: GET answers 404
 }
 
 type browserChannel struct{ p256dh, auth string }
@@ -321,7 +331,18 @@ func (h *hub) project(in, old *installation) {
 				key = "t:" + old.templates[i-1].name
 			}
 			oldIDs[key] = t.regID
-			h.remove(t)
+		}
+	}
+	h.projectIDs(in, old, oldIDs)
+}
+
+// projectIDs stores the installation's targets in h, removing old's and
+// taking registration ids from oldIDs (key "" for the native target,
+// "t:"+name for templates) where given.
+func (h *hub) projectIDs(in, old *installation, oldIDs map[string]string) {
+	if old != nil {
+		for _, id := range old.targets {
+			h.remove(h.targets[id])
 		}
 	}
 	regID := func(key string) string {
@@ -473,10 +494,43 @@ func (s *Server) handlePutInstallation(q *request) {
 	}
 	in.updated = s.now()
 	s.mu.Lock()
-	q.hub.project(in, q.hub.installations[id])
+	old := q.hub.installations[id]
+	if old == nil {
+		if err := s.checkDeviceCap(q.hub); err != nil {
+			s.mu.Unlock()
+			q.failErr(err)
+			return
+		}
+	}
+	s.delayRead(in, old)
+	q.hub.project(in, old)
+	b := s.persist(s.opPutInst(q.hub, in))
 	s.mu.Unlock()
+	if err := b.wait(); err != nil {
+		q.failDurability(err)
+		return
+	}
 	q.w.Header().Set("Content-Location", q.installationURL(id))
 	q.empty(http.StatusOK, ctXML)
+}
+
+// delayRead sets up Options.ReadDelay for in, which replaces old (nil if
+// new): readers keep seeing what they saw before the write. The caller
+// holds s.mu.
+func (s *Server) delayRead(in, old *installation) {
+	if s.opts.ReadDelay <= 0 {
+		return
+	}
+	now := s.now()
+	d := &delayedRead{visibleAt: now.Add(s.opts.ReadDelay)}
+	switch {
+	case old == nil:
+	case old.delayed != nil && now.Before(old.delayed.visibleAt):
+		d.prev, d.prevExisted = old.delayed.prev, old.delayed.prevExisted
+	default:
+		d.prev, d.prevExisted = old.marshal(), true
+	}
+	in.delayed = d
 }
 
 func (s *Server) handleGetInstallation(q *request) {
@@ -485,6 +539,12 @@ func (s *Server) handleGetInstallation(q *request) {
 	var body []byte
 	if in != nil {
 		body = in.marshal()
+		if d := in.delayed; d != nil && s.now().Before(d.visibleAt) {
+			body = d.prev
+			if !d.prevExisted {
+				in = nil
+			}
+		}
 	}
 	s.mu.RUnlock()
 	if in == nil {
@@ -496,10 +556,16 @@ func (s *Server) handleGetInstallation(q *request) {
 
 func (s *Server) handleDeleteInstallation(q *request) {
 	s.mu.Lock()
+	var b *batch
 	if in := q.hub.installations[q.segs[1]]; in != nil {
 		q.hub.unproject(in)
+		b = s.persist(s.opDelInst(q.hub, in.id))
 	}
 	s.mu.Unlock()
+	if err := b.wait(); err != nil {
+		q.failDurability(err)
+		return
+	}
 	q.empty(http.StatusNoContent, ctXML)
 }
 
@@ -516,25 +582,34 @@ func (s *Server) handlePatchInstallation(q *request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	old := q.hub.installations[id]
 	if old == nil {
+		s.mu.Unlock()
 		q.fail(http.StatusNotFound, "Installation not found.")
 		return
 	}
 	in := old.clone()
 	for _, op := range ops {
 		if err := in.apply(op); err != nil {
+			s.mu.Unlock()
 			q.failErr(err)
 			return
 		}
 	}
 	if err := in.validate(); err != nil {
+		s.mu.Unlock()
 		q.failErr(err)
 		return
 	}
 	in.updated = s.now()
+	s.delayRead(in, old)
 	q.hub.project(in, old)
+	b := s.persist(s.opPutInst(q.hub, in))
+	s.mu.Unlock()
+	if err := b.wait(); err != nil {
+		q.failDurability(err)
+		return
+	}
 	q.empty(http.StatusOK, ctXML)
 }
 

@@ -179,6 +179,12 @@ func (q *request) readRegistration() (atom.Registration, platform, error) {
 	if err != nil {
 		return atom.Registration{}, pNone, badRequest("The registration description is invalid: " + err.Error())
 	}
+	return validateRegistration(d)
+}
+
+// validateRegistration checks and normalises a registration description.
+func validateRegistration(d atom.Registration) (atom.Registration, platform, error) {
+	var err error
 	p := platformFromAtom(d.Platform)
 	if p == pNone {
 		return atom.Registration{}, pNone, badRequest("The registration description type is not supported.")
@@ -360,9 +366,19 @@ func (s *Server) handleCreateRegistration(q *request) {
 	}
 	now := s.now()
 	s.mu.Lock()
+	if err := s.checkDeviceCap(q.hub); err != nil {
+		s.mu.Unlock()
+		q.failErr(err)
+		return
+	}
 	t := regTarget(q.hub.freshRegistrationID(), p, d, 1, now, now)
 	q.hub.add(t)
+	b := s.persist(s.opPutReg(q.hub, t))
 	s.mu.Unlock()
+	if err := b.wait(); err != nil {
+		q.failDurability(err)
+		return
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	q.writeEntry(t, expiryWrite, true)
@@ -443,11 +459,21 @@ func (s *Server) handlePutRegistration(q *request) {
 		h.remove(old)
 		h.add(t)
 	default:
+		if err := s.checkDeviceCap(h); err != nil {
+			s.mu.Unlock()
+			q.failErr(err)
+			return
+		}
 		delete(h.reservedIDs, id)
 		t = regTarget(id, p, d, 1, now, now)
 		h.add(t)
 	}
+	b := s.persist(s.opPutReg(h, t))
 	s.mu.Unlock()
+	if err := b.wait(); err != nil {
+		q.failDurability(err)
+		return
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	q.writeEntry(t, expiryWrite, false)
@@ -455,21 +481,29 @@ func (s *Server) handlePutRegistration(q *request) {
 
 func (s *Server) handleDeleteRegistration(q *request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := q.hub.target(q.segs[1])
 	if t == nil {
+		s.mu.Unlock()
 		q.fail(http.StatusNotFound, "")
 		return
 	}
 	if t.reg == nil {
+		s.mu.Unlock()
 		q.fail(http.StatusBadRequest, "The registration belongs to an installation; delete the installation instead.")
 		return
 	}
 	if st := checkIfMatch(t, q.r.Header.Get("If-Match")); st != 0 {
+		s.mu.Unlock()
 		q.fail(st, "The ETag of the registration does not match If-Match.")
 		return
 	}
 	q.hub.remove(t)
+	b := s.persist(s.opDelReg(q.hub, t.regID))
+	s.mu.Unlock()
+	if err := b.wait(); err != nil {
+		q.failDurability(err)
+		return
+	}
 	q.empty(http.StatusOK, "")
 }
 

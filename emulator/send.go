@@ -3,7 +3,7 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -327,15 +327,65 @@ func renderTemplate(t *target, n *notification) (map[string]string, string, erro
 
 // ---- fan-out ----------------------------------------------------------
 
+// fanResult is what a fan-out produced besides its SendRecord.
+type fanResult struct {
+	results  []atom.RegistrationResult
+	ds       []Delivery
+	expired  []*target          // channels the push service reported expired
+	failures []atom.PnsFeedback // every push-service failure (PnsErrorDetails)
+	feedback []atom.PnsFeedback // the ones that go to the feedback container
+}
+
+// counter accumulates per-platform outcome counts.
+type counter struct {
+	success [numPlatforms]int
+	other   map[platform]map[string]int
+}
+
+func (c *counter) add(p platform, outcome string) {
+	if outcome == OutcomeSuccess {
+		c.success[p]++
+		return
+	}
+	if c.other == nil {
+		c.other = map[platform]map[string]int{}
+	}
+	if c.other[p] == nil {
+		c.other[p] = map[string]int{}
+	}
+	c.other[p][outcome]++
+}
+
+func (c *counter) into(rec *SendRecord) {
+	for p := pApple; p < numPlatforms; p++ {
+		if c.success[p] == 0 && len(c.other[p]) == 0 {
+			continue
+		}
+		if rec.Outcomes == nil {
+			rec.Outcomes = map[string]map[string]int{}
+		}
+		m := map[string]int{}
+		if c.success[p] > 0 {
+			m[OutcomeSuccess] = c.success[p]
+		}
+		for k, v := range c.other[p] {
+			m[k] = v
+		}
+		rec.Outcomes[p.String()] = m
+	}
+}
+
 // fanOut delivers n to the targets ids of h. Only the newest
 // Options.Retention deliveries are materialised; counts cover all. The
 // caller holds s.mu (read).
-func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, test bool) []atom.RegistrationResult {
+func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, test bool) *fanResult {
 	if test && len(ids) > maxTestResults {
 		ids = ids[:maxTestResults]
 	}
 	now := s.now()
-	outcome := make([]uint8, len(ids)) // 0 success, 1 skipped, 2 failed
+	marks := s.markSnapshot()
+	fr := &fanResult{}
+	outcome := make([]string, len(ids))
 	seen := make(map[string]struct{}, len(ids))
 	type rendered struct {
 		headers map[string]string
@@ -345,6 +395,7 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 	if n.platform == pNone {
 		renders = make([]rendered, len(ids))
 	}
+	var cnt counter
 	plats := map[platform]bool{}
 	for i, id := range ids {
 		t := h.targets[id]
@@ -353,8 +404,9 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			key = t.platform.String() + "\x00" + key + "\x00" + templateName(t)
 		}
 		if _, dup := seen[key]; dup {
-			outcome[i] = 1
+			outcome[i] = OutcomeSkipped
 			rec.Skipped++
+			cnt.add(t.platform, OutcomeSkipped)
 			continue
 		}
 		seen[key] = struct{}{}
@@ -362,14 +414,39 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 		if n.platform == pNone {
 			hd, pl, err := renderTemplate(t, n)
 			if err != nil {
-				outcome[i] = 2
+				outcome[i] = OutcomeInvalidFormat
 				rec.Failed++
+				cnt.add(t.platform, OutcomeInvalidFormat)
 				continue
 			}
 			renders[i] = rendered{hd, pl}
 		}
+		if st := handleStateOf(marks, t.handle); st != HandleOK {
+			name := pnsOutcome(t.platform, st)
+			outcome[i] = name
+			rec.Failed++
+			cnt.add(t.platform, name)
+			fb := atom.PnsFeedback{FeedbackTime: now.UTC().Format(time.RFC3339Nano), NotificationSystemError: name,
+				Platform: t.platform.String(), PnsHandle: t.handle, NotificationID: rec.NotificationID}
+			if t.inst != nil {
+				fb.InstallationID = t.inst.id
+			} else {
+				fb.RegistrationID = t.regID
+			}
+			fr.failures = append(fr.failures, fb)
+			if st != HandleThrottled {
+				fr.feedback = append(fr.feedback, fb)
+			}
+			if st == HandleExpired {
+				fr.expired = append(fr.expired, t)
+			}
+			continue
+		}
+		outcome[i] = OutcomeSuccess
 		rec.Success++
+		cnt.add(t.platform, OutcomeSuccess)
 	}
+	cnt.into(rec)
 	rec.Targets = len(ids)
 	for p := pApple; p < numPlatforms; p++ {
 		if plats[p] {
@@ -378,7 +455,6 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 	}
 	start := max(0, len(ids)-s.opts.Retention)
 	ds := make([]Delivery, 0, len(ids)-start)
-	var results []atom.RegistrationResult
 	for i := start; i < len(ids); i++ {
 		t := h.targets[ids[i]]
 		d := Delivery{
@@ -391,17 +467,14 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			Tags:           t.tags(),
 			Test:           test,
 			Time:           now,
+			Outcome:        outcome[i],
 		}
 		if t.inst != nil {
 			d.InstallationID = t.inst.id
 		}
 		switch outcome[i] {
-		case 1:
-			d.Outcome = OutcomeSkipped
-		case 2:
-			d.Outcome = OutcomeInvalidFormat
+		case OutcomeSkipped, OutcomeInvalidFormat:
 		default:
-			d.Outcome = OutcomeSuccess
 			if n.platform == pNone {
 				d.Headers, d.Payload = renders[i].headers, renders[i].payload
 			} else {
@@ -410,22 +483,30 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 		}
 		ds = append(ds, d)
 		if test {
-			text := outcomeSentText
-			if outcome[i] == 2 {
-				text = "The Notification payload is invalid"
-			} else if outcome[i] == 1 {
-				text = "Skipped: a notification was already sent to this device"
-			}
-			results = append(results, atom.RegistrationResult{
+			fr.results = append(fr.results, atom.RegistrationResult{
 				ApplicationPlatform: t.platform.String(),
 				PnsHandle:           t.handle,
 				RegistrationID:      t.regID,
-				Outcome:             text,
+				Outcome:             outcomeText(outcome[i]),
 			})
 		}
 	}
 	s.deliveries.push(ds...)
-	return results
+	fr.ds = ds
+	return fr
+}
+
+// outcomeText is the free text of a test send's RegistrationResult.
+func outcomeText(outcome string) string {
+	switch outcome {
+	case OutcomeSuccess:
+		return outcomeSentText
+	case OutcomeInvalidFormat:
+		return "The Notification payload is invalid"
+	case OutcomeSkipped:
+		return "Skipped: a notification was already sent to this device"
+	}
+	return "The Push Notification System rejected the notification: " + outcome
 }
 
 func templateName(t *target) string {
@@ -452,29 +533,80 @@ func (h *hub) audience(n *notification, tagHeader string, present bool) ([]uint3
 	return h.eval(e.Root, u), nil
 }
 
-// send performs a tag or broadcast send and records it.
+// send performs a tag or broadcast send, records it and waits until the
+// record is durable.
 func (s *Server) send(h *hub, hubName string, n *notification, tagHeader string, tagsPresent, test, scheduled bool, nid string) ([]atom.RegistrationResult, *SendRecord, error) {
+	return s.sendAt(h, hubName, n, tagHeader, tagsPresent, test, scheduled, nid, time.Time{})
+}
+
+// sendAt is send with the enqueue time of a scheduled notification (zero:
+// now).
+func (s *Server) sendAt(h *hub, hubName string, n *notification, tagHeader string, tagsPresent, test, scheduled bool, nid string, enqueued time.Time, extra ...dbOp) ([]atom.RegistrationResult, *SendRecord, error) {
+	now := s.now()
+	if enqueued.IsZero() {
+		enqueued = now
+	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	ids, err := h.audience(n, tagHeader, tagsPresent)
 	if err != nil {
+		s.mu.RUnlock()
+		if len(extra) > 0 {
+			s.mu.Lock()
+			b := s.persist(extra...)
+			s.mu.Unlock()
+			_ = b.wait()
+		}
 		return nil, nil, err
 	}
 	rec := &SendRecord{
 		NotificationID: nid, Hub: hubName, Format: n.format, Audience: tagHeader,
-		Broadcast: !tagsPresent, Test: test, Scheduled: scheduled, Body: n.body, EnqueueTime: s.now(),
+		Broadcast: !tagsPresent, Test: test, Scheduled: scheduled, Body: n.body, EnqueueTime: enqueued, SentTime: now,
 	}
-	results := s.fanOut(h, n, ids, rec, test)
+	fr := s.fanOut(h, n, ids, rec, test)
+	s.mu.RUnlock()
+	b := s.recordSend(h, rec, fr, extra...)
+	return fr.results, rec, b.wait()
+}
+
+// recordSend applies a fan-out's consequences (expired channels removed,
+// feedback and error blobs written), stores the send record and queues it
+// all for the database.
+func (s *Server) recordSend(h *hub, rec *SendRecord, fr *fanResult, extra ...dbOp) *batch {
+	rec.State = "Completed"
+	if rec.Targets == 0 {
+		rec.State = "NoTargetFound"
+	}
+	ops := extra
+	if len(fr.failures) > 0 {
+		rec.ErrorBlob = s.writeErrorDetails(rec.Hub, rec.NotificationID, fr.failures)
+	}
+	if len(fr.feedback) > 0 {
+		s.appendFeedback(rec.Hub, fr.feedback)
+	}
+	if len(fr.expired) > 0 && h != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, t := range fr.expired {
+			ops = append(ops, s.expireTarget(h, t)...)
+		}
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
 	s.sends.push(*rec)
-	return results, rec, nil
+	ops = append(ops, s.opAddSend(rec, fr.ds)...)
+	return s.persist(ops...)
 }
 
 // direct delivers n to explicit handles.
-func (s *Server) direct(hubName string, n *notification, handles []string, browser *browserChannel, test bool, nid string) {
+func (s *Server) direct(h *hub, hubName string, n *notification, handles []string, browser *browserChannel, test bool, nid string) error {
 	now := s.now()
-	rec := SendRecord{NotificationID: nid, Hub: hubName, Format: n.format, Direct: true, Test: test, Body: n.body, EnqueueTime: now}
+	rec := &SendRecord{NotificationID: nid, Hub: hubName, Format: n.format, Direct: true, Test: test, Body: n.body, EnqueueTime: now, SentTime: now}
 	rec.Platforms = []string{n.platform.String()}
+	marks := s.markSnapshot()
 	seen := map[string]bool{}
+	fr := &fanResult{}
+	var cnt counter
 	ds := make([]Delivery, 0, len(handles))
 	for _, hd := range handles {
 		d := Delivery{NotificationID: nid, Hub: hubName, Platform: n.platform.String(), Handle: hd,
@@ -483,19 +615,35 @@ func (s *Server) direct(hubName string, n *notification, handles []string, brows
 		if seen[hd] {
 			d.Outcome = OutcomeSkipped
 			rec.Skipped++
+			cnt.add(n.platform, OutcomeSkipped)
+			ds = append(ds, d)
+			continue
+		}
+		seen[hd] = true
+		d.Headers, d.Payload = pnsMessage(n.platform, hd, n.headers, n.body)
+		if browser != nil {
+			d.Headers["P256DH"], d.Headers["Auth"] = browser.p256dh, browser.auth
+		}
+		if st := handleStateOf(marks, hd); st != HandleOK {
+			d.Outcome = pnsOutcome(n.platform, st)
+			rec.Failed++
+			fb := atom.PnsFeedback{FeedbackTime: now.UTC().Format(time.RFC3339Nano), NotificationSystemError: d.Outcome,
+				Platform: n.platform.String(), PnsHandle: hd, NotificationID: nid}
+			fr.failures = append(fr.failures, fb)
+			if st != HandleThrottled {
+				fr.feedback = append(fr.feedback, fb)
+			}
 		} else {
-			seen[hd] = true
 			d.Outcome = OutcomeSuccess
 			rec.Success++
-			d.Headers, d.Payload = pnsMessage(n.platform, hd, n.headers, n.body)
-			if browser != nil {
-				d.Headers["P256DH"], d.Headers["Auth"] = browser.p256dh, browser.auth
-			}
 		}
+		cnt.add(n.platform, d.Outcome)
 		ds = append(ds, d)
 	}
+	cnt.into(rec)
 	s.deliveries.push(ds...)
-	s.sends.push(rec)
+	fr.ds = ds
+	return s.recordSend(nil, rec, fr).wait()
 }
 
 func (q *request) messageLocation(nid string, direct bool) string {
@@ -504,6 +652,11 @@ func (q *request) messageLocation(nid string, direct bool) string {
 		loc += "&direct"
 	}
 	return loc
+}
+
+// failDurability answers a write whose commit failed.
+func (q *request) failDurability(err error) {
+	q.fail(http.StatusInternalServerError, "The request could not be stored: "+err.Error())
 }
 
 func (s *Server) handleSend(q *request) {
@@ -535,9 +688,15 @@ func (s *Server) handleSend(q *request) {
 		if n.platform == pApple {
 			handle = strings.ToUpper(handle)
 		}
-		s.direct(q.hubName, n, []string{handle}, bc, test, nid)
+		if err := s.direct(q.hub, q.hubName, n, []string{handle}, bc, test, nid); err != nil {
+			q.failDurability(err)
+			return
+		}
 		q.w.Header().Set("Location", q.messageLocation(nid, true))
 		q.empty(http.StatusCreated, ctXML)
+		return
+	}
+	if test && !s.allowTestSend(q) {
 		return
 	}
 	tagVals, present := q.r.Header[textproto.CanonicalMIMEHeaderKey(hTags)]
@@ -545,9 +704,14 @@ func (s *Server) handleSend(q *request) {
 	if present {
 		tagHeader = tagVals[0]
 	}
-	results, rec, err := s.send(q.hub, q.hubName, n, tagHeader, present, test, false, nid)
+	results, _, err := s.send(q.hub, q.hubName, n, tagHeader, present, test, false, nid)
 	if err != nil {
-		q.failErr(err)
+		var he *httpError
+		if errors.As(err, &he) {
+			q.failErr(err)
+		} else {
+			q.failDurability(err)
+		}
 		return
 	}
 	q.w.Header().Set("Location", q.messageLocation(nid, false))
@@ -563,7 +727,6 @@ func (s *Server) handleSend(q *request) {
 			out.Failure++
 		}
 	}
-	_ = rec
 	q.write(http.StatusCreated, ctXML, atom.MarshalOutcome(out))
 }
 
@@ -601,145 +764,10 @@ func (s *Server) handleBatchSend(q *request) {
 	}
 	n := &notification{format: format, platform: p, headers: hs, body: notif}
 	nid := newNotificationID(s.now())
-	s.direct(q.hubName, n, handles, nil, test, nid)
+	if err := s.direct(q.hub, q.hubName, n, handles, nil, test, nid); err != nil {
+		q.failDurability(err)
+		return
+	}
 	q.w.Header().Set("Location", q.messageLocation(nid, true))
 	q.empty(http.StatusCreated, ctXML)
-}
-
-// ---- scheduled ---------------------------------------------------------
-
-type scheduledSend struct {
-	id        string
-	due       time.Time
-	n         *notification
-	tagHeader string
-	present   bool
-}
-
-func (s *Server) handleSchedule(q *request) {
-	n, err := q.parseNotification()
-	if err != nil {
-		q.failErr(err)
-		return
-	}
-	v := q.r.Header.Get(hScheduleTime)
-	if strings.TrimSpace(v) == "" {
-		q.fail(http.StatusBadRequest, "The 'ServiceBusNotification-ScheduleTime' header is required.")
-		return
-	}
-	due, ok := parseTimeLoose(v)
-	if !ok {
-		q.fail(http.StatusBadRequest, "The value '"+v+"' of the 'ServiceBusNotification-ScheduleTime' header is not a valid UTC time.")
-		return
-	}
-	tagVals, present := q.r.Header[textproto.CanonicalMIMEHeaderKey(hTags)]
-	sc := &scheduledSend{due: due, n: n, present: present}
-	if present {
-		sc.tagHeader = tagVals[0]
-		if strings.TrimSpace(sc.tagHeader) != "" {
-			if _, err := tagexpr.Parse(sc.tagHeader); err != nil {
-				q.fail(http.StatusBadRequest, "The tag expression '"+sc.tagHeader+"' is invalid: "+err.Error())
-				return
-			}
-		}
-	}
-	now := s.now()
-	sc.id = fmt.Sprintf("%s_%s_%d_%d", randHex(16), now.UTC().Format("20060102150405"), now.UnixNano()%100000000, notificationCounter.Add(1))
-	h, hubName := q.hub, q.hubName
-	q.w.Header().Set("Location", q.baseURL()+"/schedulednotifications/"+sc.id+q.versionQuery())
-	fire := func() {
-		s.mu.Lock()
-		_, pending := h.scheduled[sc.id]
-		delete(h.scheduled, sc.id)
-		s.mu.Unlock()
-		s.schedMu.Lock()
-		delete(s.timers, sc.id)
-		s.schedMu.Unlock()
-		if pending {
-			_, _, _ = s.send(h, hubName, sc.n, sc.tagHeader, sc.present, false, true, newNotificationID(s.now()))
-		}
-	}
-	s.mu.Lock()
-	h.scheduled[sc.id] = sc
-	s.mu.Unlock()
-	if !due.After(now) {
-		fire()
-	} else {
-		s.schedMu.Lock()
-		s.timers[sc.id] = time.AfterFunc(due.Sub(now), fire)
-		s.schedMu.Unlock()
-	}
-	q.empty(http.StatusCreated, ctXML)
-}
-
-func (s *Server) handleCancelScheduled(q *request) {
-	id := q.segs[1]
-	s.mu.Lock()
-	_, ok := q.hub.scheduled[id]
-	delete(q.hub.scheduled, id)
-	s.mu.Unlock()
-	if !ok {
-		q.fail(http.StatusNotFound, "The scheduled notification was not found.")
-		return
-	}
-	s.schedMu.Lock()
-	if t := s.timers[id]; t != nil {
-		t.Stop()
-		delete(s.timers, id)
-	}
-	s.schedMu.Unlock()
-	q.empty(http.StatusOK, "")
-}
-
-// ---- telemetry -----------------------------------------------------------
-
-var countElements = map[string]string{
-	"apple": "ApnsOutcomeCounts", "windowsphone": "MpnsOutcomeCounts", "windows": "WnsOutcomeCounts",
-	"gcm": "GcmOutcomeCounts", "adm": "AdmOutcomeCounts", "baidu": "BaiduOutcomeCounts",
-	"fcmv1": "FcmV1OutcomeCounts", "browser": "BrowserOutcomeCounts", "xiaomi": "XiaomiOutcomeCounts",
-}
-
-func (s *Server) handleNotificationDetails(q *request) {
-	id := q.segs[1]
-	var rec *SendRecord
-	s.sends.each(func(r *SendRecord) {
-		if r.NotificationID == id && strings.EqualFold(r.Hub, q.hubName) {
-			c := *r
-			rec = &c
-		}
-	})
-	if rec == nil {
-		q.fail(http.StatusNotFound, "The notification was not found.")
-		return
-	}
-	state := "Completed"
-	if rec.Targets == 0 {
-		state = "NoTargetFound"
-	}
-	d := atom.NotificationDetails{
-		NotificationID:   rec.NotificationID,
-		Location:         "sb://" + q.r.Host + "/" + q.hubName + "/messages/" + rec.NotificationID + q.versionQuery(),
-		State:            state,
-		EnqueueTime:      rec.EnqueueTime.UTC().Format(time.RFC3339),
-		StartTime:        rec.EnqueueTime.UTC().Format(time.RFC3339Nano),
-		EndTime:          rec.EnqueueTime.UTC().Format(time.RFC3339Nano),
-		NotificationBody: rec.Body,
-		Tags:             rec.Audience,
-		TargetPlatforms:  strings.Join(rec.Platforms, ","),
-	}
-	for _, p := range rec.Platforms {
-		el := countElements[p]
-		if el == "" {
-			continue
-		}
-		var counts []atom.OutcomeCount
-		if rec.Success > 0 {
-			counts = append(counts, atom.OutcomeCount{Name: "Success", Count: rec.Success})
-		}
-		if rec.Skipped > 0 {
-			counts = append(counts, atom.OutcomeCount{Name: "Skipped", Count: rec.Skipped})
-		}
-		d.Counts = append(d.Counts, atom.PlatformCounts{Element: el, Counts: counts})
-	}
-	q.write(http.StatusOK, ctXML, atom.MarshalNotificationDetails(d))
 }

@@ -108,7 +108,11 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:8443"
 	}
-	srv := New(o.Emulator)
+	srv, err := Open(o.Emulator)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
 	certFile, keyFile := o.CertFile, o.KeyFile
 	if !o.PlainHTTP {
@@ -116,7 +120,6 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 			return errors.New("serve emulator: give both a certificate file and a key file, or neither")
 		}
 		if certFile == "" {
-			var err error
 			if certFile, keyFile, err = ensureCert(o.CertDir); err != nil {
 				return err
 			}
@@ -164,7 +167,6 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = hs.Shutdown(shutCtx)
-	srv.Reset() // stops scheduled timers
 	if err != nil {
 		return fmt.Errorf("shut down emulator: %w", err)
 	}

@@ -158,6 +158,8 @@ type hub struct {
 	installations map[string]*installation
 	reservedIDs   map[string]bool
 	scheduled     map[string]*scheduledSend
+	jobs          map[string]*jobRec
+	regCount      int // registration-backed targets
 }
 
 func newHub(name string) *hub {
@@ -168,6 +170,7 @@ func newHub(name string) *hub {
 		installations: map[string]*installation{},
 		reservedIDs:   map[string]bool{},
 		scheduled:     map[string]*scheduledSend{},
+		jobs:          map[string]*jobRec{},
 	}
 }
 
@@ -182,6 +185,9 @@ func (h *hub) add(t *target) {
 		h.targets = append(h.targets, t)
 	}
 	h.byRegID[t.regID] = t.id
+	if t.reg != nil {
+		h.regCount++
+	}
 	h.index(t)
 }
 
@@ -189,6 +195,9 @@ func (h *hub) add(t *target) {
 func (h *hub) remove(t *target) {
 	h.unindex(t)
 	delete(h.byRegID, t.regID)
+	if t.reg != nil {
+		h.regCount--
+	}
 	h.targets[t.id] = nil
 	h.free = append(h.free, t.id)
 }

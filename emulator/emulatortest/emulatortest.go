@@ -57,7 +57,10 @@ func NewServerWithOptions(tb testing.TB, opts emulator.Options) *Server {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pemBytes)
 
-	emu := emulator.New(opts)
+	emu, err := emulator.Open(opts)
+	if err != nil {
+		tb.Fatalf("emulatortest: %v", err)
+	}
 	ts := httptest.NewUnstartedServer(emu)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -69,7 +72,7 @@ func NewServerWithOptions(tb testing.TB, opts emulator.Options) *Server {
 	ts.StartTLS()
 	tb.Cleanup(func() {
 		ts.Close()
-		emu.Reset()
+		_ = emu.Close()
 	})
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	endpoint := "sb://127.0.0.1:" + port + "/"

@@ -39,3 +39,37 @@ func TestServerOverTLS(t *testing.T) {
 		t.Errorf("Location = %q", loc)
 	}
 }
+
+func TestFaultsAndDataDirThroughServer(t *testing.T) {
+	dir := t.TempDir()
+	srv := NewServerWithOptions(t, emulator.Options{DataDir: dir})
+	put := func() int {
+		req, _ := http.NewRequest("PUT", srv.URL+"/hub/installations/i1?api-version=2020-06",
+			strings.NewReader(`{"installationId":"i1","platform":"fcmv1","pushChannel":"tok"}`))
+		req.Header.Set("Authorization", sas.Sign(srv.URL+"/hub", emulator.FullRuleName, emulator.DefaultFullKey, time.Now().Add(time.Hour)))
+		resp, err := srv.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	srv.InjectFault(emulator.Fault{Op: emulator.OpInstallation, Status: 503})
+	if st := put(); st != 503 {
+		t.Fatalf("with a fault: status %d, want 503", st)
+	}
+	if st := put(); st != 200 {
+		t.Fatalf("after the fault: status %d, want 200", st)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := emulator.Open(emulator.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if h := again.Hubs(); len(h) != 1 || h[0].Installations != 1 {
+		t.Errorf("hubs after reopening = %+v", h)
+	}
+}

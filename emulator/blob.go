@@ -1,0 +1,472 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The emulator serves a minimal Azure Blob Storage container API under
+// /_emulator/blob/{container}[/{blob}], authorised by SAS-style query
+// parameters it signs itself (sv, sr, se, sp, sig): list
+// (?restype=container&comp=list, Azure's XML listing), GET, PUT (block
+// blobs) and DELETE of blobs, PUT of containers. It holds the PNS
+// feedback containers, the PnsErrorDetails blobs, and job files.
+
+const blobPrefix = "/_emulator/blob/"
+
+type blobObj struct {
+	Data        []byte    `json:"data"`
+	ContentType string    `json:"contentType,omitempty"`
+	Modified    time.Time `json:"modified"`
+}
+
+type blobStore struct {
+	s          *Server
+	mu         sync.Mutex
+	containers map[string]map[string]*blobObj
+}
+
+func newBlobStore(s *Server) *blobStore {
+	return &blobStore{s: s, containers: map[string]map[string]*blobObj{}}
+}
+
+func blobKey(c, name string) []byte { return []byte(c + "/" + name) }
+
+// ensure creates container c if needed; the caller holds b.mu.
+func (b *blobStore) ensureLocked(c string) []dbOp {
+	if _, ok := b.containers[c]; ok {
+		return nil
+	}
+	b.containers[c] = map[string]*blobObj{}
+	return []dbOp{putJSON(bBlobs, blobKey(c, ""), blobObj{})}
+}
+
+// ensure creates container c if it does not exist.
+func (b *blobStore) ensure(c string) *batch {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.s.persist(b.ensureLocked(c)...)
+}
+
+// put stores a blob, creating its container.
+func (b *blobStore) put(c, name string, data []byte, contentType string) *batch {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ops := b.ensureLocked(c)
+	o := &blobObj{Data: data, ContentType: contentType, Modified: b.s.now().UTC()}
+	b.containers[c][name] = o
+	ops = append(ops, putJSON(bBlobs, blobKey(c, name), o))
+	return b.s.persist(ops...)
+}
+
+// append adds data at the end of a blob, creating it and its container.
+func (b *blobStore) append(c, name string, data []byte) *batch {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ops := b.ensureLocked(c)
+	old := b.containers[c][name]
+	o := &blobObj{ContentType: "text/plain; charset=utf-8", Modified: b.s.now().UTC()}
+	if old != nil {
+		o.Data = append(slices.Clip(old.Data), data...)
+		o.ContentType = old.ContentType
+	} else {
+		o.Data = slices.Clone(data)
+	}
+	b.containers[c][name] = o
+	ops = append(ops, putJSON(bBlobs, blobKey(c, name), o))
+	return b.s.persist(ops...)
+}
+
+func (b *blobStore) del(c, name string) (bool, *batch) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.containers[c][name]; !ok {
+		return false, nil
+	}
+	delete(b.containers[c], name)
+	return true, b.s.persist(delKey(bBlobs, blobKey(c, name)))
+}
+
+// get returns a blob's bytes and content type.
+func (b *blobStore) get(c, name string) (blobObj, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.containers[c][name]
+	if !ok {
+		return blobObj{}, false
+	}
+	return *o, true
+}
+
+type blobEntry struct {
+	name string
+	obj  blobObj
+}
+
+// list returns the blobs of c whose names start with prefix, by name.
+func (b *blobStore) list(c, prefix string) ([]blobEntry, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.containers[c]
+	if !ok {
+		return nil, false
+	}
+	var out []blobEntry
+	for n, o := range m {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, blobEntry{n, *o})
+		}
+	}
+	slices.SortFunc(out, func(x, y blobEntry) int { return strings.Compare(x.name, y.name) })
+	return out, true
+}
+
+// Blob returns the content of blob name in container c of the emulator's
+// blob store (feedback containers, PnsErrorDetails, job files).
+func (s *Server) Blob(container, name string) ([]byte, bool) {
+	o, ok := s.blobs.get(container, name)
+	return o.Data, ok
+}
+
+// FeedbackContainer returns the name of hub's PNS feedback container in
+// the emulator's blob store.
+func FeedbackContainer(hub string) string { return feedbackContainer(hub) }
+
+func (b *blobStore) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.containers = map[string]map[string]*blobObj{}
+}
+
+func (b *blobStore) load(tx *bolt.Tx) error {
+	return tx.Bucket(bBlobs).ForEach(func(k, v []byte) error {
+		c, name, _ := strings.Cut(string(k), "/")
+		if b.containers[c] == nil {
+			b.containers[c] = map[string]*blobObj{}
+		}
+		if name == "" {
+			return nil
+		}
+		var o blobObj
+		if err := json.Unmarshal(v, &o); err != nil {
+			return fmt.Errorf("blob %s: %w", k, err)
+		}
+		b.containers[c][name] = &o
+		return nil
+	})
+}
+
+// ---- SAS ------------------------------------------------------------------
+
+// blobSig signs container c with permissions sp until se with the full key.
+func (s *Server) blobSig(c, sp, se string) string {
+	m := hmac.New(sha256.New, []byte(s.opts.FullKey))
+	m.Write([]byte("blob\n" + c + "\n" + sp + "\n" + se))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// blobURL returns a SAS URL for path ("container" or "container/blob")
+// with permissions sp, valid for a week, at the request's host.
+func (s *Server) blobURL(q *request, path, sp string) string {
+	scheme := "https"
+	if q.r.TLS == nil && !strings.EqualFold(q.r.URL.Scheme, "https") {
+		scheme = "http"
+	}
+	host := q.r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return s.blobURLFor(scheme+"://"+host, path, sp)
+}
+
+func (s *Server) blobURLFor(base, path, sp string) string {
+	c, _, _ := strings.Cut(path, "/")
+	sr := "c"
+	if strings.Contains(path, "/") {
+		sr = "b"
+	}
+	se := s.now().Add(7 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05Z")
+	v := url.Values{"sv": {"2019-02-02"}, "sr": {sr}, "se": {se}, "sp": {sp}, "sig": {s.blobSig(c, sp, se)}}
+	return base + blobPrefix + path + "?" + v.Encode()
+}
+
+// blobAuthorized checks a request's SAS for container c and permission
+// perm (one of r, w, l, d, c).
+func (s *Server) blobAuthorized(query map[string]string, c string, perm byte) bool {
+	sig, sp, se := query["sig"], query["sp"], query["se"]
+	if sig == "" || strings.IndexByte(sp, perm) < 0 && !(perm == 'c' && strings.IndexByte(sp, 'w') >= 0) {
+		return false
+	}
+	if se != "" {
+		t, err := time.Parse(time.RFC3339, se)
+		if err != nil || s.now().After(t) {
+			return false
+		}
+	}
+	return hmac.Equal([]byte(sig), []byte(s.blobSig(c, sp, se)))
+}
+
+// ---- HTTP -----------------------------------------------------------------
+
+func blobError(q *request, status int, code, msg string) {
+	body := `<?xml version="1.0" encoding="utf-8"?><Error><Code>` + code + `</Code><Message>` + msg +
+		"\nRequestId:" + q.trackingID + "\nTime:" + time.Now().UTC().Format("2006-01-02T15:04:05.0000000Z") + `</Message></Error>`
+	q.w.Header().Set("x-ms-error-code", code)
+	q.write(status, "application/xml", []byte(body))
+}
+
+// handleBlob serves /_emulator/blob/{container}[/{blob}].
+func (s *Server) handleBlob(q *request, escaped string) {
+	rest := strings.TrimPrefix(escaped, "/")
+	cEsc, nameEsc, _ := strings.Cut(rest, "/")
+	c, err1 := url.PathUnescape(cEsc)
+	name, err2 := url.PathUnescape(nameEsc)
+	if err1 != nil || err2 != nil || c == "" {
+		blobError(q, http.StatusBadRequest, "InvalidUri", "The requested URI does not represent any resource on the server.")
+		return
+	}
+	q.w.Header().Set("x-ms-version", "2019-02-02")
+	q.w.Header().Set("x-ms-request-id", q.trackingID)
+	need := byte('r')
+	switch {
+	case name == "" && q.r.Method == http.MethodGet:
+		need = 'l'
+	case q.r.Method == http.MethodPut:
+		need = 'w'
+	case q.r.Method == http.MethodDelete:
+		need = 'd'
+	}
+	if !s.blobAuthorized(q.query, c, need) {
+		blobError(q, http.StatusForbidden, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.")
+		return
+	}
+	switch {
+	case name == "" && q.r.Method == http.MethodPut && strings.EqualFold(q.query["restype"], "container"):
+		s.blobs.mu.Lock()
+		_, exists := s.blobs.containers[c]
+		s.blobs.mu.Unlock()
+		if exists {
+			blobError(q, http.StatusConflict, "ContainerAlreadyExists", "The specified container already exists.")
+			return
+		}
+		if err := s.blobs.ensure(c).wait(); err != nil {
+			q.failDurability(err)
+			return
+		}
+		q.empty(http.StatusCreated, "")
+	case name == "" && q.r.Method == http.MethodGet:
+		if !strings.EqualFold(q.query["comp"], "list") {
+			blobError(q, http.StatusBadRequest, "InvalidQueryParameterValue", "Use restype=container&comp=list to list a container.")
+			return
+		}
+		l, ok := s.blobs.list(c, q.query["prefix"])
+		if !ok {
+			blobError(q, http.StatusNotFound, "ContainerNotFound", "The specified container does not exist.")
+			return
+		}
+		q.write(http.StatusOK, "application/xml", listingXML(q, c, q.query["prefix"], l))
+	case name == "":
+		blobError(q, http.StatusBadRequest, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.")
+	case q.r.Method == http.MethodPut:
+		if t := q.r.Header.Get("x-ms-blob-type"); t != "" && !strings.EqualFold(t, "BlockBlob") {
+			blobError(q, http.StatusBadRequest, "InvalidBlobType", "Only block blobs are supported.")
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(q.r.Body, 256<<20))
+		if err != nil {
+			blobError(q, http.StatusBadRequest, "InvalidInput", "The request body could not be read.")
+			return
+		}
+		if err := s.blobs.put(c, name, data, q.r.Header.Get("Content-Type")).wait(); err != nil {
+			q.failDurability(err)
+			return
+		}
+		q.w.Header().Set("ETag", `"0x`+strconv.FormatInt(s.now().UnixNano(), 16)+`"`)
+		q.empty(http.StatusCreated, "")
+	case q.r.Method == http.MethodGet || q.r.Method == http.MethodHead:
+		o, ok := s.blobs.get(c, name)
+		if !ok {
+			blobError(q, http.StatusNotFound, "BlobNotFound", "The specified blob does not exist.")
+			return
+		}
+		ct := o.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		q.w.Header().Set("x-ms-blob-type", "BlockBlob")
+		q.w.Header().Set("Last-Modified", o.Modified.Format(http.TimeFormat))
+		q.write(http.StatusOK, ct, o.Data)
+	case q.r.Method == http.MethodDelete:
+		ok, b := s.blobs.del(c, name)
+		if !ok {
+			blobError(q, http.StatusNotFound, "BlobNotFound", "The specified blob does not exist.")
+			return
+		}
+		if err := b.wait(); err != nil {
+			q.failDurability(err)
+			return
+		}
+		q.empty(http.StatusAccepted, "")
+	default:
+		blobError(q, http.StatusMethodNotAllowed, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.")
+	}
+}
+
+func listingXML(q *request, c, prefix string, l []blobEntry) []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="`)
+	xmlEscape(&b, "https://"+q.r.Host+blobPrefix)
+	b.WriteString(`" ContainerName="`)
+	xmlEscape(&b, c)
+	b.WriteString(`">`)
+	if prefix != "" {
+		b.WriteString("<Prefix>")
+		xmlEscape(&b, prefix)
+		b.WriteString("</Prefix>")
+	}
+	b.WriteString("<Blobs>")
+	for _, e := range l {
+		b.WriteString("<Blob><Name>")
+		xmlEscape(&b, e.name)
+		b.WriteString("</Name><Properties><Last-Modified>" + e.obj.Modified.Format(http.TimeFormat) + "</Last-Modified>")
+		b.WriteString("<Content-Length>" + strconv.Itoa(len(e.obj.Data)) + "</Content-Length><Content-Type>")
+		xmlEscape(&b, e.obj.ContentType)
+		b.WriteString("</Content-Type><BlobType>BlockBlob</BlobType></Properties></Blob>")
+	}
+	b.WriteString("</Blobs><NextMarker /></EnumerationResults>")
+	return []byte(b.String())
+}
+
+// ---- client side (jobs) ------------------------------------------------------
+
+// blobTarget is a container or blob SAS URL a job reads or writes.
+type blobTarget struct {
+	u *url.URL
+}
+
+func parseBlobURL(raw string) (blobTarget, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return blobTarget{}, fmt.Errorf("not an absolute http(s) URL")
+	}
+	return blobTarget{u}, nil
+}
+
+// child returns the URL of blob name inside container URL t.
+func (t blobTarget) child(name string) blobTarget {
+	u := *t.u
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + name
+	u.RawPath = ""
+	return blobTarget{&u}
+}
+
+// local returns the container and blob name when t points into the
+// emulator's own blob store.
+func (t blobTarget) local() (c, name string, ok bool) {
+	rest, ok := strings.CutPrefix(t.u.Path, blobPrefix)
+	if !ok {
+		return "", "", false
+	}
+	c, name, _ = strings.Cut(rest, "/")
+	return c, name, true
+}
+
+func (s *Server) httpClient() *http.Client {
+	if s.opts.HTTPClient != nil {
+		return s.opts.HTTPClient
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// readBlob fetches a blob (emulator-local or over HTTP).
+func (s *Server) readBlob(ctx context.Context, t blobTarget) ([]byte, error) {
+	if c, name, ok := t.local(); ok {
+		q, _ := parseQuery(t.u.RawQuery)
+		if !s.blobAuthorized(q, c, 'r') {
+			return nil, fmt.Errorf("read blob %s/%s: the SAS does not grant read", c, name)
+		}
+		o, ok := s.blobs.get(c, name)
+		if !ok {
+			return nil, fmt.Errorf("read blob %s/%s: the blob does not exist", c, name)
+		}
+		return o.Data, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", redactURL(t.u), err)
+	}
+	req.Header.Set("x-ms-version", "2019-02-02")
+	resp, err := s.httpClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %s", redactURL(t.u), redactErr(err, t.u))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %s", redactURL(t.u), redactErr(err, t.u))
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("read blob %s: status %d", redactURL(t.u), resp.StatusCode)
+	}
+	return data, nil
+}
+
+// writeBlob stores a block blob (emulator-local or over HTTP).
+func (s *Server) writeBlob(ctx context.Context, t blobTarget, data []byte) error {
+	if c, name, ok := t.local(); ok {
+		q, _ := parseQuery(t.u.RawQuery)
+		if !s.blobAuthorized(q, c, 'w') {
+			return fmt.Errorf("write blob %s/%s: the SAS does not grant write", c, name)
+		}
+		return s.blobs.put(c, name, data, "text/plain; charset=utf-8").wait()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, t.u.String(), bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("write blob %s: %w", redactURL(t.u), err)
+	}
+	req.Header.Set("x-ms-blob-type", "BlockBlob")
+	req.Header.Set("x-ms-version", "2019-02-02")
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	resp, err := s.httpClient().Do(req)
+	if err != nil {
+		return fmt.Errorf("write blob %s: %s", redactURL(t.u), redactErr(err, t.u))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("write blob %s: status %d", redactURL(t.u), resp.StatusCode)
+	}
+	return nil
+}
+
+// redactURL drops the query (the SAS signature) from u.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.RawQuery = ""
+	c.User = nil
+	return c.String()
+}
+
+// redactErr renders err without u's query.
+func redactErr(err error, u *url.URL) string {
+	msg := err.Error()
+	if u.RawQuery != "" {
+		msg = strings.ReplaceAll(msg, "?"+u.RawQuery, "")
+		msg = strings.ReplaceAll(msg, u.RawQuery, "")
+	}
+	return msg
+}

@@ -1,0 +1,367 @@
+package emulator
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Operations a Fault can target (Fault.Op).
+const (
+	OpAny          = "any"
+	OpSend         = "send"         // POST messages, messages/$batch
+	OpSchedule     = "schedule"     // scheduled notifications and their cancel
+	OpTelemetry    = "telemetry"    // GET messages/{id}
+	OpRegistration = "registration" // registrations, registrationids, tags/{tag}/registrations
+	OpInstallation = "installation" // installations
+	OpJob          = "job"          // jobs
+	OpFeedback     = "feedback"     // feedbackcontainer
+)
+
+// Fault is an injected failure: the next Count requests matching Op and
+// Hub get it instead of their answer.
+type Fault struct {
+	// ID identifies the fault (set by InjectFault).
+	ID string `json:"id,omitempty"`
+	// Op is one of the Op constants; "" means any.
+	Op string `json:"op,omitempty"`
+	// Hub restricts the fault to one hub (case-insensitive); "" means any.
+	Hub string `json:"hub,omitempty"`
+	// Count is how many requests the fault affects; 0 means 1, negative
+	// means every request until the fault is removed.
+	Count int `json:"count,omitempty"`
+	// Status, if set, is answered with the service's error body: 429
+	// (throttled), 403 (quota exceeded), 500, 503 or any other.
+	Status int `json:"status,omitempty"`
+	// RetryAfter is the Retry-After header in seconds; 0 means 1 for 429
+	// and 403 and none otherwise.
+	RetryAfter int `json:"retryAfter,omitempty"`
+	// Latency delays the request before it is answered (or failed).
+	Latency time.Duration `json:"-"`
+	// Drop closes the connection without an answer.
+	Drop bool `json:"drop,omitempty"`
+	// Remaining is how many requests the fault will still affect
+	// (negative: unlimited); set by Faults.
+	Remaining int `json:"remaining,omitempty"`
+}
+
+// faultJSON is a Fault on the wire: latency as a Go duration string.
+type faultJSON struct {
+	Fault
+	LatencyText string `json:"latency,omitempty"`
+}
+
+type faultSet struct {
+	mu   sync.Mutex
+	next int
+	l    []*Fault
+}
+
+// InjectFault adds a fault and returns its id.
+func (s *Server) InjectFault(f Fault) string {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.next++
+	f.ID = "f" + strconv.Itoa(s.faults.next)
+	f.Op = strings.ToLower(strings.TrimSpace(f.Op))
+	if f.Op == OpAny {
+		f.Op = ""
+	}
+	f.Remaining = f.Count
+	if f.Remaining == 0 {
+		f.Remaining = 1
+	}
+	s.faults.l = append(s.faults.l, &f)
+	return f.ID
+}
+
+// RemoveFault removes one fault; it reports whether it existed.
+func (s *Server) RemoveFault(id string) bool {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	for i, f := range s.faults.l {
+		if f.ID == id {
+			s.faults.l = append(s.faults.l[:i], s.faults.l[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.faults.mu.Lock()
+	s.faults.l = nil
+	s.faults.mu.Unlock()
+}
+
+// Faults returns the pending faults in the order they apply.
+func (s *Server) Faults() []Fault {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	out := make([]Fault, 0, len(s.faults.l))
+	for _, f := range s.faults.l {
+		out = append(out, *f)
+	}
+	return out
+}
+
+// take consumes the first fault matching op and hub.
+func (fs *faultSet) take(op, hub string) (Fault, bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for i, f := range fs.l {
+		if (f.Op == "" || f.Op == op) && (f.Hub == "" || strings.EqualFold(f.Hub, hub)) {
+			c := *f
+			if f.Remaining > 0 {
+				f.Remaining--
+				if f.Remaining == 0 {
+					fs.l = append(fs.l[:i], fs.l[i+1:]...)
+				}
+			}
+			return c, true
+		}
+	}
+	return Fault{}, false
+}
+
+// opOf classifies a data-plane request for faults.
+func opOf(q *request) string {
+	if len(q.lsegs) == 0 {
+		return ""
+	}
+	switch q.lsegs[0] {
+	case "messages":
+		if q.r.Method == http.MethodGet {
+			return OpTelemetry
+		}
+		return OpSend
+	case "schedulednotifications":
+		return OpSchedule
+	case "registrations", "registrationids", "tags":
+		return OpRegistration
+	case "installations":
+		return OpInstallation
+	case "jobs":
+		return OpJob
+	case "feedbackcontainer":
+		return OpFeedback
+	}
+	return ""
+}
+
+// applyFaults answers q with an injected fault or the throttle, if any
+// applies; it reports whether it answered.
+func (s *Server) applyFaults(q *request) bool {
+	if f, ok := s.faults.take(opOf(q), q.hubName); ok {
+		if f.Latency > 0 {
+			t := time.NewTimer(f.Latency)
+			select {
+			case <-t.C:
+			case <-q.r.Context().Done():
+				t.Stop()
+			}
+		}
+		if f.Drop {
+			dropConnection(q)
+			return true
+		}
+		if f.Status != 0 {
+			ra := f.RetryAfter
+			if ra == 0 && (f.Status == http.StatusTooManyRequests || f.Status == http.StatusForbidden) {
+				ra = 1
+			}
+			if ra > 0 {
+				q.w.Header().Set("Retry-After", strconv.Itoa(ra))
+			}
+			q.fail(f.Status, faultMessage(f.Status))
+			return true
+		}
+	}
+	if wait, ok := s.throttle.take(q.hubName, time.Now()); !ok {
+		q.w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+		q.fail(http.StatusTooManyRequests, faultMessage(http.StatusTooManyRequests))
+		return true
+	}
+	return false
+}
+
+func faultMessage(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "The request was throttled: the rate of requests to the hub is too high. Retry after the time given in Retry-After."
+	case http.StatusForbidden:
+		return "Quota exceeded or message too large; message was rejected."
+	case http.StatusInternalServerError:
+		return "InternalServerError: The server encountered an internal error. Please retry the request."
+	case http.StatusServiceUnavailable:
+		return "ServerBusy: The server is busy. Please retry the request."
+	}
+	return http.StatusText(status)
+}
+
+// dropConnection closes the client's connection without an answer.
+func dropConnection(q *request) {
+	if hj, ok := q.w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			q.status = -1
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// ---- throttle ------------------------------------------------------------------
+
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// throttleSet is a token bucket per hub.
+type throttleSet struct {
+	mu      sync.Mutex
+	rate    map[string][2]float64 // lower-case hub ("" = every hub) → rate, burst
+	buckets map[string]*tokenBucket
+}
+
+func (t *throttleSet) init(rate float64, burst int) {
+	t.rate = map[string][2]float64{}
+	t.buckets = map[string]*tokenBucket{}
+	if rate > 0 {
+		t.rate[""] = [2]float64{rate, burstOf(rate, burst)}
+	}
+}
+
+func burstOf(rate float64, burst int) float64 {
+	if burst > 0 {
+		return float64(burst)
+	}
+	return math.Max(1, rate)
+}
+
+func (t *throttleSet) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buckets = map[string]*tokenBucket{}
+}
+
+// take takes a token for hub; when none is left it returns the wait until
+// the next one.
+func (t *throttleSet) take(hub string, now time.Time) (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.rate) == 0 {
+		return 0, true
+	}
+	key := strings.ToLower(hub)
+	cfg, ok := t.rate[key]
+	if !ok {
+		if cfg, ok = t.rate[""]; !ok {
+			return 0, true
+		}
+	}
+	b := t.buckets[key]
+	if b == nil {
+		b = &tokenBucket{tokens: cfg[1], last: now}
+		t.buckets[key] = b
+	}
+	b.tokens = math.Min(cfg[1], b.tokens+now.Sub(b.last).Seconds()*cfg[0])
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0, true
+	}
+	return time.Duration((1 - b.tokens) / cfg[0] * float64(time.Second)), false
+}
+
+// SetThrottle throttles hub ("" = every hub without its own setting) to
+// rate requests per second with burst tokens (0: one second's worth),
+// answering 429 with Retry-After beyond it; rate 0 removes the setting.
+func (s *Server) SetThrottle(hub string, rate float64, burst int) {
+	t := &s.throttle
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	key := strings.ToLower(hub)
+	if rate <= 0 {
+		delete(t.rate, key)
+	} else {
+		t.rate[key] = [2]float64{rate, burstOf(rate, burst)}
+	}
+	t.buckets = map[string]*tokenBucket{}
+}
+
+// handleFaults serves /_emulator/faults[/{id}] and /_emulator/throttle.
+func (s *Server) handleFaults(q *request, id string) {
+	switch {
+	case q.r.Method == http.MethodGet && id == "":
+		l := s.Faults()
+		out := make([]faultJSON, len(l))
+		for i, f := range l {
+			out[i] = faultJSON{Fault: f}
+			if f.Latency > 0 {
+				out[i].LatencyText = f.Latency.String()
+			}
+		}
+		q.writeJSON(out)
+	case q.r.Method == http.MethodPost && id == "":
+		raw, err := q.readBody(1 << 16)
+		var fj faultJSON
+		if err == nil {
+			err = json.Unmarshal(raw, &fj)
+		}
+		if err == nil && fj.LatencyText != "" {
+			fj.Latency, err = time.ParseDuration(fj.LatencyText)
+		}
+		if err != nil {
+			q.fail(http.StatusBadRequest, "The body must be a fault: {\"op\",\"hub\",\"count\",\"status\",\"retryAfter\",\"latency\":\"250ms\",\"drop\"}.")
+			return
+		}
+		if fj.Status == 0 && !fj.Drop && fj.Latency == 0 {
+			q.fail(http.StatusBadRequest, "The fault needs a status, a latency or drop.")
+			return
+		}
+		fid := s.InjectFault(fj.Fault)
+		b, _ := json.Marshal(map[string]string{"id": fid})
+		q.write(http.StatusCreated, ctJSON, append(b, '\n'))
+	case q.r.Method == http.MethodDelete && id == "":
+		s.ClearFaults()
+		q.empty(http.StatusNoContent, "")
+	case q.r.Method == http.MethodDelete:
+		if !s.RemoveFault(id) {
+			q.fail(http.StatusNotFound, "No such fault.")
+			return
+		}
+		q.empty(http.StatusNoContent, "")
+	default:
+		q.fail(http.StatusMethodNotAllowed, "Use GET, POST or DELETE on /_emulator/faults.")
+	}
+}
+
+// handleThrottle serves POST /_emulator/throttle {"hub","rate","burst"}.
+func (s *Server) handleThrottle(q *request) {
+	if q.r.Method != http.MethodPost {
+		q.fail(http.StatusMethodNotAllowed, "Use POST on /_emulator/throttle.")
+		return
+	}
+	var body struct {
+		Hub   string  `json:"hub"`
+		Rate  float64 `json:"rate"`
+		Burst int     `json:"burst"`
+	}
+	raw, err := q.readBody(1 << 16)
+	if err == nil {
+		err = json.Unmarshal(raw, &body)
+	}
+	if err != nil || body.Rate < 0 || body.Burst < 0 {
+		q.fail(http.StatusBadRequest, "The body must be {\"hub\":\"…\",\"rate\":requests per second,\"burst\":n}.")
+		return
+	}
+	s.SetThrottle(body.Hub, body.Rate, body.Burst)
+	q.empty(http.StatusNoContent, "")
+}

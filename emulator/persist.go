@@ -1,0 +1,501 @@
+package emulator
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/nhkit/notificationhubs/internal/atom"
+)
+
+// Persistence (Options.DataDir): every change is applied to the in-memory
+// state under Server.mu and, in the same critical section, queued as an
+// operation for the committer. The committer applies everything queued
+// since its last commit in one bbolt transaction (group commit) and fsyncs
+// it; the handler answers only after the batch that holds its operation
+// has committed. Queueing under the lock keeps the database's order of
+// changes to a key the same as memory's.
+
+// dbFile is the database's name inside Options.DataDir.
+const dbFile = "emulator.db"
+
+// Buckets. Keys of per-hub records are lower-case hub name, NUL, id.
+var (
+	bHubs       = []byte("hubs")
+	bRegs       = []byte("registrations")
+	bInsts      = []byte("installations")
+	bSched      = []byte("scheduled")
+	bSends      = []byte("sends")
+	bDeliveries = []byte("deliveries")
+	bBlobs      = []byte("blobs")
+	bJobs       = []byte("jobs")
+	allBuckets  = [][]byte{bHubs, bRegs, bInsts, bSched, bSends, bDeliveries, bBlobs, bJobs}
+)
+
+// commitLinger is how long the committer waits, once woken, for more
+// writes to join the commit.
+var commitLinger = time.Millisecond
+
+// dbOp is one change to the database.
+type dbOp func(tx *bolt.Tx) error
+
+// batch is a group of operations committed together.
+type batch struct {
+	ops  []dbOp
+	done chan struct{}
+	err  error
+}
+
+// wait blocks until the batch is durable; a nil batch (no persistence) is
+// durable at once.
+func (b *batch) wait() error {
+	if b == nil {
+		return nil
+	}
+	<-b.done
+	return b.err
+}
+
+// store is the bbolt database and its committer.
+type store struct {
+	db        *bolt.DB
+	retention int
+	linger    time.Duration
+
+	mu   sync.Mutex
+	cur  *batch
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func openStore(dir string, retention int) (*store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create emulator data directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, dbFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("open emulator database %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialise emulator database %s: %w", path, err)
+	}
+	st := &store{
+		db: db, retention: retention, linger: commitLinger,
+		cur:  &batch{done: make(chan struct{})},
+		wake: make(chan struct{}, 1),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go st.loop()
+	return st, nil
+}
+
+// enqueue adds ops to the next commit and returns its batch.
+func (st *store) enqueue(ops ...dbOp) *batch {
+	st.mu.Lock()
+	b := st.cur
+	b.ops = append(b.ops, ops...)
+	st.mu.Unlock()
+	select {
+	case st.wake <- struct{}{}:
+	default:
+	}
+	return b
+}
+
+func (st *store) loop() {
+	defer close(st.done)
+	last := 0 // operations in the previous commit
+	for {
+		stopping := false
+		select {
+		case <-st.wake:
+		case <-st.stop:
+			stopping = true
+		}
+		if !stopping && st.linger > 0 && last > 1 {
+			// Concurrent writers: let the ones the last commit answered
+			// come back, so that they share the next commit instead of
+			// waiting for two. A lone writer does not wait.
+			time.Sleep(st.linger)
+		}
+		st.mu.Lock()
+		b := st.cur
+		st.cur = &batch{done: make(chan struct{})}
+		st.mu.Unlock()
+		last = len(b.ops)
+		if len(b.ops) > 0 {
+			b.err = st.db.Update(func(tx *bolt.Tx) error {
+				for _, op := range b.ops {
+					if err := op(tx); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if b.err != nil {
+				b.err = fmt.Errorf("commit emulator database: %w", b.err)
+			}
+		}
+		close(b.done)
+		if stopping {
+			return
+		}
+	}
+}
+
+func (st *store) close() error {
+	close(st.stop)
+	<-st.done
+	errClosed := errors.New("emulator database closed")
+	st.mu.Lock()
+	b := st.cur
+	// Later writes fail at once.
+	st.cur = &batch{done: make(chan struct{}), err: errClosed}
+	close(st.cur.done)
+	st.mu.Unlock()
+	if len(b.ops) > 0 {
+		b.err = errClosed
+	}
+	close(b.done)
+	return st.db.Close()
+}
+
+// persist queues ops when the server persists; callers hold s.mu so that
+// the order of queued changes matches memory's.
+func (s *Server) persist(ops ...dbOp) *batch {
+	if s.st == nil || len(ops) == 0 {
+		return nil
+	}
+	return s.st.enqueue(ops...)
+}
+
+func hubKey(hub, id string) []byte { return []byte(strings.ToLower(hub) + "\x00" + id) }
+
+func putJSON(bucket, key []byte, v any) dbOp {
+	data, err := json.Marshal(v)
+	return func(tx *bolt.Tx) error {
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucket).Put(key, data)
+	}
+}
+
+func delKey(bucket, key []byte) dbOp {
+	return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete(key) }
+}
+
+// deletePrefix removes every key of bucket starting with prefix.
+func deletePrefix(bucket, prefix []byte) dbOp {
+	return func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// seqKey is a big-endian sequence number: keys sort in insertion order.
+func seqKey(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+// appendBounded stores values under fresh sequence keys in bucket and
+// trims the bucket to the newest keep entries.
+func appendBounded(bucket []byte, keep int, values [][]byte) dbOp {
+	return func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		for _, v := range values {
+			n, _ := b.NextSequence()
+			if err := b.Put(seqKey(n), v); err != nil {
+				return err
+			}
+		}
+		if over := b.Stats().KeyN - keep; over > 0 {
+			c := b.Cursor()
+			for k, _ := c.First(); k != nil && over > 0; k, _ = c.First() {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				over--
+			}
+		}
+		return nil
+	}
+}
+
+// ---- records ---------------------------------------------------------------
+
+type hubRec struct {
+	Name string `json:"name"`
+}
+
+type regRec struct {
+	Hub     string    `json:"hub"`
+	XML     string    `json:"xml"`
+	ETag    int64     `json:"etag"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+type instRec struct {
+	Hub     string          `json:"hub"`
+	JSON    json.RawMessage `json:"json"`
+	Expired bool            `json:"expired,omitempty"`
+	Updated time.Time       `json:"updated"`
+	RegIDs  []string        `json:"regIds"` // native, then one per template
+}
+
+type schedRec struct {
+	Hub       string      `json:"hub"`
+	ID        string      `json:"id"`
+	Due       time.Time   `json:"due"`
+	Format    string      `json:"format"`
+	Headers   [][2]string `json:"headers,omitempty"`
+	Body      string      `json:"body"`
+	TagHeader string      `json:"tags,omitempty"`
+	Present   bool        `json:"tagsPresent,omitempty"`
+	Enqueued  time.Time   `json:"enqueued"`
+}
+
+type sendRec struct {
+	SendRecord
+	Body string `json:"body"`
+}
+
+// ---- operations the handlers queue ------------------------------------------
+
+func (s *Server) opPutHub(h *hub) dbOp {
+	return putJSON(bHubs, []byte(strings.ToLower(h.name)), hubRec{Name: h.name})
+}
+
+func (s *Server) opPutReg(h *hub, t *target) dbOp {
+	xml, err := atom.MarshalRegistration(t.reg.desc)
+	if err != nil {
+		return func(*bolt.Tx) error { return fmt.Errorf("encode registration %s: %w", t.regID, err) }
+	}
+	return putJSON(bRegs, hubKey(h.name, t.regID), regRec{Hub: h.name, XML: string(xml), ETag: t.reg.etag, Created: t.reg.created, Updated: t.reg.updated})
+}
+
+func (s *Server) opDelReg(h *hub, regID string) dbOp { return delKey(bRegs, hubKey(h.name, regID)) }
+
+func (s *Server) opPutInst(h *hub, in *installation) dbOp {
+	ids := make([]string, len(in.targets))
+	for i, id := range in.targets {
+		ids[i] = h.targets[id].regID
+	}
+	return putJSON(bInsts, hubKey(h.name, in.id), instRec{Hub: h.name, JSON: in.marshal(), Expired: in.pushChannelExpired, Updated: in.updated, RegIDs: ids})
+}
+
+func (s *Server) opDelInst(h *hub, id string) dbOp { return delKey(bInsts, hubKey(h.name, id)) }
+
+func (s *Server) opPutSched(h *hub, sc *scheduledSend) dbOp {
+	r := schedRec{Hub: h.name, ID: sc.id, Due: sc.due, Format: sc.n.format, Body: sc.n.body,
+		TagHeader: sc.tagHeader, Present: sc.present, Enqueued: sc.enqueued}
+	for _, x := range sc.n.headers {
+		r.Headers = append(r.Headers, [2]string{x.name, x.value})
+	}
+	return putJSON(bSched, hubKey(h.name, sc.id), r)
+}
+
+func (s *Server) opDelSched(h *hub, id string) dbOp { return delKey(bSched, hubKey(h.name, id)) }
+
+// opAddSend stores a send record and its materialised deliveries.
+func (s *Server) opAddSend(rec *SendRecord, ds []Delivery) []dbOp {
+	if s.st == nil {
+		return nil
+	}
+	r, err := json.Marshal(sendRec{SendRecord: *rec, Body: rec.Body})
+	if err != nil {
+		return nil
+	}
+	ops := []dbOp{appendBounded(bSends, s.opts.Retention, [][]byte{r})}
+	if len(ds) > 0 {
+		vals := make([][]byte, 0, len(ds))
+		for i := range ds {
+			if v, err := json.Marshal(&ds[i]); err == nil {
+				vals = append(vals, v)
+			}
+		}
+		ops = append(ops, appendBounded(bDeliveries, s.opts.Retention, vals))
+	}
+	return ops
+}
+
+// opReset empties every bucket.
+func opReset(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return err
+		}
+		if _, err := tx.CreateBucket(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- loading ------------------------------------------------------------------
+
+// load rebuilds the in-memory state from the database.
+func (s *Server) load() error {
+	return s.st.db.View(func(tx *bolt.Tx) error {
+		get := func(name string) *hub {
+			key := strings.ToLower(name)
+			h := s.hubs[key]
+			if h == nil {
+				if s.hubSet != nil && !s.hubSet[key] {
+					return nil
+				}
+				h = newHub(name)
+				s.hubs[key] = h
+			}
+			return h
+		}
+		err := tx.Bucket(bHubs).ForEach(func(_, v []byte) error {
+			var r hubRec
+			if json.Unmarshal(v, &r) == nil && r.Name != "" {
+				get(r.Name)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bRegs).ForEach(func(k, v []byte) error {
+			var r regRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("registration %q: %w", k, err)
+			}
+			h := get(r.Hub)
+			if h == nil {
+				return nil
+			}
+			d, err := atom.UnmarshalRegistration([]byte(r.XML))
+			if err != nil {
+				return fmt.Errorf("registration %q: %w", k, err)
+			}
+			p := platformFromAtom(d.Platform)
+			_, id, _ := strings.Cut(string(k), "\x00")
+			h.add(regTarget(id, p, d, r.ETag, r.Created, r.Updated))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bInsts).ForEach(func(k, v []byte) error {
+			var r instRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("installation %q: %w", k, err)
+			}
+			h := get(r.Hub)
+			if h == nil {
+				return nil
+			}
+			in, err := parseInstallation(r.JSON)
+			if err == nil {
+				err = in.validate()
+			}
+			if err != nil {
+				return fmt.Errorf("installation %q: %w", k, err)
+			}
+			in.pushChannelExpired = r.Expired
+			in.updated = r.Updated
+			ids := map[string]string{}
+			for i, id := range r.RegIDs {
+				key := ""
+				if i > 0 {
+					if i-1 >= len(in.templates) {
+						break
+					}
+					key = "t:" + in.templates[i-1].name
+				}
+				ids[key] = id
+			}
+			h.projectIDs(in, nil, ids)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bSched).ForEach(func(k, v []byte) error {
+			var r schedRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("scheduled notification %q: %w", k, err)
+			}
+			h := get(r.Hub)
+			if h == nil {
+				return nil
+			}
+			var hs []kv
+			for _, x := range r.Headers {
+				hs = append(hs, kv{x[0], x[1]})
+			}
+			n, err := rebuildNotification(r.Format, hs, r.Body)
+			if err != nil {
+				return fmt.Errorf("scheduled notification %q: %w", k, err)
+			}
+			h.scheduled[r.ID] = &scheduledSend{id: r.ID, due: r.Due, n: n, tagHeader: r.TagHeader, present: r.Present, enqueued: r.Enqueued, hubName: r.Hub}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var sends []SendRecord
+		err = tx.Bucket(bSends).ForEach(func(k, v []byte) error {
+			var r sendRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("send record %x: %w", k, err)
+			}
+			r.SendRecord.Body = r.Body
+			sends = append(sends, r.SendRecord)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.sends.push(sends...)
+		var ds []Delivery
+		err = tx.Bucket(bDeliveries).ForEach(func(k, v []byte) error {
+			var d Delivery
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("delivery %x: %w", k, err)
+			}
+			ds = append(ds, d)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.deliveries.push(ds...)
+		if err := s.blobs.load(tx); err != nil {
+			return err
+		}
+		return s.loadJobs(tx, get)
+	})
+}

@@ -1,0 +1,218 @@
+package emulator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/nhkit/notificationhubs/internal/atom"
+)
+
+// HandleState is how the simulated push service treats a device handle.
+type HandleState string
+
+// Handle states. A handle is in a state when it was marked with
+// Server.MarkHandle (or POST /_emulator/handles), or when it contains one
+// of the markers "expired-", "invalid-" or "throttled-" (any case; e.g.
+// the FCM token "expired-device-1" or the WNS channel
+// "https://expired-1.notify.windows.com/?token=x"). APNs tokens are hex,
+// so mark them through the control API.
+const (
+	// HandleOK delivers normally.
+	HandleOK HandleState = ""
+	// HandleExpired makes the push service report the channel expired
+	// (ExpiredChannel): the registration is deleted, an installation gets
+	// pushChannelExpired, and feedback is written.
+	HandleExpired HandleState = "expired"
+	// HandleInvalid makes the push service reject the handle
+	// (InvalidToken for APNs and FCM, BadChannel elsewhere); feedback is
+	// written.
+	HandleInvalid HandleState = "invalid"
+	// HandleThrottled makes the push service throttle the channel
+	// (Throttled, ChannelThrottled for WNS and MPNS).
+	HandleThrottled HandleState = "throttled"
+)
+
+// Push-service outcomes beside Success, Skipped and
+// InvalidNotificationFormat (rest-api.md §8.1).
+const (
+	OutcomeExpiredChannel   = "ExpiredChannel"
+	OutcomeInvalidToken     = "InvalidToken"
+	OutcomeBadChannel       = "BadChannel"
+	OutcomeThrottled        = "Throttled"
+	OutcomeChannelThrottled = "ChannelThrottled"
+)
+
+// MarkHandle sets the simulated push service's state for handle (compared
+// case-insensitively); HandleOK clears the mark.
+func (s *Server) MarkHandle(handle string, state HandleState) {
+	s.pnsMu.Lock()
+	defer s.pnsMu.Unlock()
+	m := make(map[string]HandleState, len(s.marks)+1) // copy on write: fan-outs read snapshots
+	for k, v := range s.marks {
+		m[k] = v
+	}
+	key := strings.ToLower(strings.TrimSpace(handle))
+	if state == HandleOK {
+		delete(m, key)
+	} else {
+		m[key] = state
+	}
+	s.marks = m
+}
+
+// HandleMarks returns the marked handles (lower-cased) and their states.
+func (s *Server) HandleMarks() map[string]HandleState {
+	s.pnsMu.Lock()
+	defer s.pnsMu.Unlock()
+	out := make(map[string]HandleState, len(s.marks))
+	for k, v := range s.marks {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Server) markSnapshot() map[string]HandleState {
+	s.pnsMu.Lock()
+	defer s.pnsMu.Unlock()
+	return s.marks
+}
+
+// handleStateOf returns the state of handle under marks and the markers.
+func handleStateOf(marks map[string]HandleState, handle string) HandleState {
+	if len(marks) > 0 {
+		if st, ok := marks[strings.ToLower(handle)]; ok {
+			return st
+		}
+	}
+	if strings.IndexByte(handle, '-') < 0 {
+		return HandleOK
+	}
+	l := strings.ToLower(handle)
+	switch {
+	case strings.Contains(l, "expired-"):
+		return HandleExpired
+	case strings.Contains(l, "invalid-"):
+		return HandleInvalid
+	case strings.Contains(l, "throttled-"):
+		return HandleThrottled
+	}
+	return HandleOK
+}
+
+// pnsOutcome is the outcome name platform p's push service gives state.
+func pnsOutcome(p platform, st HandleState) string {
+	switch st {
+	case HandleExpired:
+		return OutcomeExpiredChannel
+	case HandleInvalid:
+		if p == pApple || p == pGcm || p == pFcmV1 {
+			return OutcomeInvalidToken
+		}
+		return OutcomeBadChannel
+	case HandleThrottled:
+		if p == pWindows || p == pMpns {
+			return OutcomeChannelThrottled
+		}
+		return OutcomeThrottled
+	}
+	return OutcomeSuccess
+}
+
+// expireTarget does what the service does when a push service reports a
+// channel expired: it deletes the registration, or marks the
+// installation's pushChannelExpired. The caller holds s.mu.
+func (s *Server) expireTarget(h *hub, t *target) []dbOp {
+	if t.reg != nil {
+		if h.target(t.regID) != t {
+			return nil
+		}
+		h.remove(t)
+		return []dbOp{s.opDelReg(h, t.regID)}
+	}
+	in := t.inst
+	if h.installations[in.id] != in || in.pushChannelExpired {
+		return nil
+	}
+	in.pushChannelExpired = true
+	return []dbOp{s.opPutInst(h, in)}
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(s)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// feedbackContainer is the blob container of hub's PNS feedback.
+func feedbackContainer(hub string) string { return "feedback-" + shortHash(hub) }
+
+// errorContainer holds the PnsErrorDetails blobs of hub's sends.
+func errorContainer(hub string) string { return "pnserrors-" + shortHash(hub) }
+
+// feedbackLines renders feedback documents, one per line, each with the
+// service's (utf-16) XML declaration.
+func feedbackLines(fbs []atom.PnsFeedback) []byte {
+	var b []byte
+	for _, f := range fbs {
+		b = append(b, `<?xml version="1.0" encoding="utf-16"?>`...)
+		b = append(b, atom.MarshalPnsFeedback(f)...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// appendFeedback appends to the hub's feedback blob of the day (MMddyyyy).
+func (s *Server) appendFeedback(hub string, fbs []atom.PnsFeedback) {
+	s.blobs.append(feedbackContainer(hub), s.now().UTC().Format("01022006"), feedbackLines(fbs))
+}
+
+// writeErrorDetails stores the failures of one send and returns the blob.
+func (s *Server) writeErrorDetails(hub, nid string, fbs []atom.PnsFeedback) string {
+	c, name := errorContainer(hub), nid+".txt"
+	s.blobs.append(c, name, feedbackLines(fbs))
+	return c + "/" + name
+}
+
+func (s *Server) handleFeedbackContainer(q *request) {
+	if !s.requireStandard(q) {
+		return
+	}
+	c := feedbackContainer(q.hubName)
+	s.blobs.ensure(c)
+	q.write(http.StatusOK, "text/plain; charset=utf-8", []byte(s.blobURL(q, c, "rl")))
+}
+
+// handleMarks serves /_emulator/handles: GET lists the marks, POST
+// {"handle":"…","state":"expired|invalid|throttled|"} sets one.
+func (s *Server) handleMarks(q *request) bool {
+	switch q.r.Method {
+	case http.MethodGet:
+		q.writeJSON(s.HandleMarks())
+	case http.MethodPost:
+		var body struct {
+			Handle string      `json:"handle"`
+			State  HandleState `json:"state"`
+		}
+		raw, err := q.readBody(1 << 16)
+		if err == nil {
+			err = json.Unmarshal(raw, &body)
+		}
+		if err != nil || strings.TrimSpace(body.Handle) == "" {
+			q.fail(http.StatusBadRequest, "The body must be {\"handle\":\"…\",\"state\":\"expired|invalid|throttled\"}.")
+			return true
+		}
+		switch body.State {
+		case HandleOK, HandleExpired, HandleInvalid, HandleThrottled:
+		default:
+			q.fail(http.StatusBadRequest, "The state must be expired, invalid, throttled or empty.")
+			return true
+		}
+		s.MarkHandle(body.Handle, body.State)
+		q.empty(http.StatusNoContent, "")
+	default:
+		return false
+	}
+	return true
+}
