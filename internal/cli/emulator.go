@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/nhkit/notificationhubs/emulator"
+	"github.com/spf13/cobra"
+)
+
+type emulatorOptions struct {
+	f         *factory
+	listen    string
+	certFile  string
+	keyFile   string
+	certDir   string
+	plainHTTP bool
+	hubs      []string
+	fullKey   string
+	listenKey string
+	dataDir   string
+	tier      string
+}
+
+func newEmulatorCmd(f *factory, runF func(context.Context, *emulatorOptions) error) *cobra.Command {
+	opts := &emulatorOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Run a local emulator of Notification Hubs",
+		Long: `Emulator serves an in-memory Notification Hubs namespace on this machine.
+Nothing is sent to any push service: deliveries are recorded and can be read at
+GET /_emulator/deliveries.
+
+By default it listens on 127.0.0.1:8443 with TLS, using a self-signed
+certificate it generates and writes to --cert-dir (trust it with
+NH_CA_FILE=<cert-dir>/cert.pem, or pass your own with --cert and --cert-key).
+It prints connection strings for the full and the listen-only rule, and stops
+cleanly on Ctrl-C or SIGTERM.`,
+		Example: `  nh emulator
+  nh emulator --listen 127.0.0.1:9443 --hub demo --hub test
+  nh emulator --plain-http --listen 127.0.0.1:8080
+  nh emulator --data-dir ~/.nh-emulator --tier basic`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (opts.certFile == "") != (opts.keyFile == "") {
+				return usageErrorf("--cert and --cert-key go together")
+			}
+			switch opts.tier {
+			case "", "free", "basic", "standard":
+			default:
+				return usageErrorf("--tier must be free, basic or standard, not %q", opts.tier)
+			}
+			if opts.plainHTTP && opts.certFile != "" {
+				return usageErrorf("--plain-http and --cert exclude each other")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runEmulator(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.listen, "listen", "127.0.0.1:8443", "address to listen on")
+	fl.StringVar(&opts.certFile, "cert", "", "TLS certificate file (PEM); default: generate one")
+	fl.StringVar(&opts.keyFile, "cert-key", "", "TLS private key file (PEM) for --cert")
+	fl.StringVar(&opts.certDir, "cert-dir", "", "directory where a generated certificate is written")
+	fl.BoolVar(&opts.plainHTTP, "plain-http", false, "serve plain HTTP instead of TLS")
+	fl.StringArrayVar(&opts.hubs, "hub", nil, "a hub that exists (repeatable); default: hubs are created on first use")
+	fl.StringVar(&opts.fullKey, "full-key", "", "key of DefaultFullSharedAccessSignature (default: the published development key)")
+	fl.StringVar(&opts.listenKey, "listen-key", "", "key of DefaultListenSharedAccessSignature (default: the published development key)")
+	fl.StringVar(&opts.dataDir, "data-dir", "", "keep the emulator's state in this directory across restarts (default: memory only)")
+	fl.StringVar(&opts.tier, "tier", "standard", "tier to emulate: free, basic or standard (Free and Basic refuse telemetry, feedback, scheduling and jobs)")
+	return cmd
+}
+
+func runEmulator(ctx context.Context, opts *emulatorOptions) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return emulator.Serve(ctx, emulator.ServeOptions{
+		Listen:    opts.listen,
+		CertFile:  opts.certFile,
+		KeyFile:   opts.keyFile,
+		CertDir:   opts.certDir,
+		PlainHTTP: opts.plainHTTP,
+		Emulator: emulator.Options{
+			Hubs:      opts.hubs,
+			FullKey:   opts.fullKey,
+			ListenKey: opts.listenKey,
+			DataDir:   opts.dataDir,
+			Tier:      opts.tier,
+		},
+	}, redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey))
+}
+
+// redactingWriter replaces the given secrets in everything written to w
+// with REDACTED. The published development keys are not secrets and stay
+// visible, so that the printed connection strings can be copied; keys the
+// user chose are not printed.
+func redactingWriter(w io.Writer, secrets ...string) io.Writer {
+	var pairs []string
+	for _, s := range secrets {
+		if s != "" {
+			pairs = append(pairs, s, "REDACTED")
+		}
+	}
+	if len(pairs) == 0 {
+		return w
+	}
+	return &replaceWriter{w: w, r: strings.NewReplacer(pairs...)}
+}
+
+// replaceWriter applies a Replacer to each Write. Serve writes whole
+// lines, so a secret is never split across writes.
+type replaceWriter struct {
+	w io.Writer
+	r *strings.Replacer
+}
+
+func (rw *replaceWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(rw.w, rw.r.Replace(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
