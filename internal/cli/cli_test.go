@@ -380,3 +380,27 @@ func TestEmulatorRedactsChosenKeys(t *testing.T) {
 		t.Errorf("emulator output has no redacted connection string:\n%s", out.String())
 	}
 }
+
+// TestEmulatorFlagsReachOptions checks that every emulator flag lands in
+// the options handed to the emulator, under its documented name.
+func TestEmulatorFlagsReachOptions(t *testing.T) {
+	var got *emulatorOptions
+	f := &factory{}
+	cmd := newEmulatorCmd(f, func(_ context.Context, o *emulatorOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--data", "/tmp/nh-data", "--tier", "basic", "--telemetry-delay", "5s",
+		"--read-delay", "1500ms", "--test-sends-per-minute", "-1", "--job-step-delay", "2s",
+		"--throttle-rate", "50", "--throttle-burst", "10"})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil {
+		t.Fatal("run function not called")
+	}
+	if got.dataDir != "/tmp/nh-data" || got.tier != "basic" || got.telemetryDelay != 5*time.Second ||
+		got.readDelay != 1500*time.Millisecond || got.testSendsPerMinute != -1 || got.jobStepDelay != 2*time.Second ||
+		got.throttleRate != 50 || got.throttleBurst != 10 {
+		t.Errorf("options = %+v", *got)
+	}
+}

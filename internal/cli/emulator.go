@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/nhkit/notificationhubs/emulator"
 	"github.com/spf13/cobra"
@@ -23,6 +24,13 @@ type emulatorOptions struct {
 	listenKey string
 	dataDir   string
 	tier      string
+
+	telemetryDelay     time.Duration
+	readDelay          time.Duration
+	testSendsPerMinute int
+	jobStepDelay       time.Duration
+	throttleRate       float64
+	throttleBurst      int
 }
 
 func newEmulatorCmd(f *factory, runF func(context.Context, *emulatorOptions) error) *cobra.Command {
@@ -42,7 +50,8 @@ cleanly on Ctrl-C or SIGTERM.`,
 		Example: `  nh emulator
   nh emulator --listen 127.0.0.1:9443 --hub demo --hub test
   nh emulator --plain-http --listen 127.0.0.1:8080
-  nh emulator --data-dir ~/.nh-emulator --tier basic`,
+  nh emulator --data ~/.nh-emulator --tier basic
+  nh emulator --read-delay 2s --telemetry-delay 5s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (opts.certFile == "") != (opts.keyFile == "") {
@@ -71,7 +80,15 @@ cleanly on Ctrl-C or SIGTERM.`,
 	fl.StringArrayVar(&opts.hubs, "hub", nil, "a hub that exists (repeatable); default: hubs are created on first use")
 	fl.StringVar(&opts.fullKey, "full-key", "", "key of DefaultFullSharedAccessSignature (default: the published development key)")
 	fl.StringVar(&opts.listenKey, "listen-key", "", "key of DefaultListenSharedAccessSignature (default: the published development key)")
-	fl.StringVar(&opts.dataDir, "data-dir", "", "keep the emulator's state in this directory across restarts (default: memory only)")
+	fl.StringVar(&opts.dataDir, "data", "", "keep the emulator's state in this directory across restarts (default: memory only)")
+	fl.StringVar(&opts.dataDir, "data-dir", "", "same as --data")
+	_ = fl.MarkHidden("data-dir")
+	fl.DurationVar(&opts.telemetryDelay, "telemetry-delay", 0, "how long per-message telemetry answers 404 after a send, as the service does")
+	fl.DurationVar(&opts.readDelay, "read-delay", 0, "read-after-write delay: installation reads within it after a write see the old state (the service's eventual consistency)")
+	fl.IntVar(&opts.testSendsPerMinute, "test-sends-per-minute", 0, "test sends allowed per minute and hub (0: the service's 10; negative: no limit)")
+	fl.DurationVar(&opts.jobStepDelay, "job-step-delay", 0, "time between an import/export job's states (0: the emulator's default)")
+	fl.Float64Var(&opts.throttleRate, "throttle-rate", 0, "requests per second per hub before 429 (0: no throttling)")
+	fl.IntVar(&opts.throttleBurst, "throttle-burst", 0, "burst size of the throttle's token bucket")
 	fl.StringVar(&opts.tier, "tier", "standard", "tier to emulate: free, basic or standard (Free and Basic refuse telemetry, feedback, scheduling and jobs)")
 	return cmd
 }
@@ -91,6 +108,13 @@ func runEmulator(ctx context.Context, opts *emulatorOptions) error {
 			ListenKey: opts.listenKey,
 			DataDir:   opts.dataDir,
 			Tier:      opts.tier,
+
+			TelemetryDelay:     opts.telemetryDelay,
+			ReadDelay:          opts.readDelay,
+			TestSendsPerMinute: opts.testSendsPerMinute,
+			JobStepDelay:       opts.jobStepDelay,
+			ThrottleRate:       opts.throttleRate,
+			ThrottleBurst:      opts.throttleBurst,
 		},
 	}, redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey))
 }
