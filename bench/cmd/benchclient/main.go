@@ -1,0 +1,382 @@
+// Command benchclient runs one benchmark client in its own process and
+// prints one result line in Go benchmark format (see package bench).
+//
+//	benchclient -client ceiling|sdk -server sink|emulator -payload fcmv1|apple -conc 64 [-duration 3s]
+//	benchclient -client setup   (creates the emulator hub's installations)
+//	benchclient -client cli -nh PATH -rows 5000 -conc 64   (times `nh send --each`)
+//
+// The connection string comes from BENCH_CONNECTION_STRING and is never
+// printed. TLS trust comes from the system roots, so run it with
+// SSL_CERT_FILE naming the server's certificate.
+//
+// ceiling is a bare net/http loop posting the request that the SDK sends
+// (captured once, before the measured phase, from the SDK itself: same URL,
+// headers, body and SAS token), over a keep-alive transport with one idle
+// connection per concurrent sender. sdk calls Client.SendNotification with
+// a tag expression on a client built with default options.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/nhkit/notificationhubs"
+	"github.com/nhkit/notificationhubs/bench"
+)
+
+// Payloads of the benchmark sends.
+const (
+	fcmV1Payload = `{"message":{"notification":{"title":"Order shipped","body":"Your order 1234 is on its way"},"data":{"orderId":"1234","kind":"shipping"}}}`
+	applePayload = `{"aps":{"alert":{"title":"Order shipped","body":"Your order 1234 is on its way"},"badge":1},"orderId":"1234"}`
+	// fcmTemplate is the template of the fcmv1 installations, for the CLI
+	// bulk benchmark's template sends.
+	fcmTemplate = `{"message":{"notification":{"title":"$(title)","body":"$(body)"}}}`
+)
+
+// envConnectionString holds the connection string.
+const envConnectionString = "BENCH_CONNECTION_STRING"
+
+type options struct {
+	client, server, payload, hub, tagExpr string
+	conc                                  int
+	duration, warmup                      time.Duration
+	maxSends                              int64
+	cpuProfile                            string
+	nh                                    string
+	rows, users                           int
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "benchclient:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	var o options
+	fs := flag.NewFlagSet("benchclient", flag.ContinueOnError)
+	fs.StringVar(&o.client, "client", "sdk", "ceiling, sdk, setup or cli")
+	fs.StringVar(&o.server, "server", "sink", "label of the server: sink or emulator")
+	fs.StringVar(&o.payload, "payload", "fcmv1", "fcmv1 or apple")
+	fs.StringVar(&o.hub, "hub", "bench", "hub name")
+	fs.StringVar(&o.tagExpr, "tag-expression", "user_42 && !muted", "tag expression of every send")
+	fs.IntVar(&o.conc, "conc", 1, "concurrent senders")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measured phase")
+	fs.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured phase before it (connections, caches)")
+	fs.Int64Var(&o.maxSends, "max-sends", 5_000_000, "bound on the sends of each phase")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured phase to this file")
+	fs.StringVar(&o.nh, "nh", "nh", "cli: path of the nh binary")
+	fs.IntVar(&o.rows, "rows", 5000, "cli: rows of the --each file")
+	fs.IntVar(&o.users, "users", 1000, "setup, cli: number of users (installations per platform)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cs := getenv(envConnectionString)
+	if cs == "" {
+		return errors.New("set " + envConnectionString)
+	}
+	if o.conc < 1 || o.conc > 1024 {
+		return fmt.Errorf("-conc %d: want 1 to 1024", o.conc)
+	}
+	switch o.client {
+	case "setup":
+		return setup(ctx, cs, o)
+	case "cli":
+		return runCLI(ctx, cs, o, stdout, getenv)
+	case "ceiling", "sdk":
+	default:
+		return fmt.Errorf("-client %q: want ceiling, sdk, setup or cli", o.client)
+	}
+	n, err := notification(o.payload)
+	if err != nil {
+		return err
+	}
+	var send func(context.Context) error
+	if o.client == "sdk" {
+		send, err = sdkSender(cs, o, n)
+	} else {
+		send, err = ceilingSender(ctx, cs, o, n)
+	}
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("BenchmarkSend/server=%s/client=%s/payload=%s/conc=%d", o.server, o.client, o.payload, o.conc)
+	res, err := measure(ctx, name, o, send)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, res.String())
+	return err
+}
+
+// measure runs the warm-up phase, then the measured phase, and returns the
+// result of the measured one.
+func measure(ctx context.Context, name string, o options, send func(context.Context) error) (bench.Result, error) {
+	if o.warmup > 0 {
+		if _, err := bench.Loop(ctx, o.conc, o.warmup, o.maxSends, send); err != nil {
+			return bench.Result{}, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return bench.Result{}, fmt.Errorf("create CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return bench.Result{}, fmt.Errorf("start CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	before := bench.TakeUsage()
+	n, err := bench.Loop(ctx, o.conc, o.duration, o.maxSends, send)
+	after := bench.TakeUsage()
+	if err != nil {
+		return bench.Result{}, fmt.Errorf("measured phase: %w", err)
+	}
+	return bench.NewResult(name, n, before, after), nil
+}
+
+func notification(payload string) (notificationhubs.Notification, error) {
+	switch payload {
+	case "fcmv1":
+		return notificationhubs.NewFcmV1Notification([]byte(fcmV1Payload)), nil
+	case "apple":
+		return notificationhubs.NewAppleNotification([]byte(applePayload), &notificationhubs.AppleOptions{PushType: "alert", Priority: 10}), nil
+	}
+	return notificationhubs.Notification{}, fmt.Errorf("-payload %q: want fcmv1 or apple", payload)
+}
+
+// sdkSender returns a send through the SDK with default client options.
+func sdkSender(cs string, o options, n notificationhubs.Notification) (func(context.Context) error, error) {
+	c, err := notificationhubs.NewClientFromConnectionString(cs, o.hub, nil)
+	if err != nil {
+		return nil, err
+	}
+	so := &notificationhubs.SendNotificationOptions{TagExpression: o.tagExpr}
+	return func(ctx context.Context) error {
+		_, err := c.SendNotification(ctx, n, so)
+		return err
+	}, nil
+}
+
+// capturedRequest is the SDK's send request, recorded by captureTransport.
+type capturedRequest struct {
+	method, url string
+	header      http.Header
+	body        []byte
+}
+
+// captureTransport records the request and answers 201 without sending.
+type captureTransport struct {
+	mu  sync.Mutex
+	req *capturedRequest
+}
+
+func (t *captureTransport) Do(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	t.mu.Lock()
+	t.req = &capturedRequest{method: r.Method, url: r.URL.String(), header: r.Header.Clone(), body: body}
+	t.mu.Unlock()
+	return &http.Response{
+		StatusCode: http.StatusCreated,
+		Status:     "201 Created",
+		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:  http.Header{"Location": {"https://" + r.URL.Host + "/x/messages/1"}},
+		Body:    http.NoBody,
+		Request: r,
+	}, nil
+}
+
+// captureSDKRequest returns the request the SDK sends for n.
+func captureSDKRequest(ctx context.Context, cs string, o options, n notificationhubs.Notification) (*capturedRequest, error) {
+	ct := &captureTransport{}
+	c, err := notificationhubs.NewClientFromConnectionString(cs, o.hub, &notificationhubs.ClientOptions{
+		ClientOptions: azcore.ClientOptions{Transport: ct, Retry: policy.RetryOptions{MaxRetries: -1}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.SendNotification(ctx, n, &notificationhubs.SendNotificationOptions{TagExpression: o.tagExpr}); err != nil {
+		return nil, fmt.Errorf("capture the SDK's request: %w", err)
+	}
+	if ct.req == nil {
+		return nil, errors.New("capture the SDK's request: none was sent")
+	}
+	return ct.req, nil
+}
+
+// ceilingSender returns a bare net/http send of the SDK's request.
+func ceilingSender(ctx context.Context, cs string, o options, n notificationhubs.Notification) (func(context.Context) error, error) {
+	cr, err := captureSDKRequest(ctx, cs, o, n)
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = o.conc + 8
+	tr.MaxIdleConnsPerHost = o.conc + 8
+	hc := &http.Client{Transport: tr}
+	hdr := cr.header
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, cr.method, cr.url, bytes.NewReader(cr.body))
+		if err != nil {
+			return err
+		}
+		req.Header = hdr
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("ceiling send: status %d, want 201", resp.StatusCode)
+		}
+		return nil
+	}, nil
+}
+
+// setup creates, for each user i, an fcmv1 installation (with a template)
+// and an apns installation tagged user_i, so that the tag expression
+// "user_42 && !muted" matches one installation of each platform.
+func setup(ctx context.Context, cs string, o options) error {
+	c, err := notificationhubs.NewClientFromConnectionString(cs, o.hub, nil)
+	if err != nil {
+		return err
+	}
+	const workers = 8
+	jobs := make(chan int)
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range jobs {
+				tag := "user_" + strconv.Itoa(i)
+				ins := []notificationhubs.Installation{{
+					InstallationID: "bench-fcm-" + strconv.Itoa(i),
+					Platform:       notificationhubs.InstallationPlatformFCMV1,
+					PushChannel:    fmt.Sprintf("bench-fcm-token-%08d", i),
+					Tags:           []string{tag},
+					Templates:      map[string]notificationhubs.InstallationTemplate{"bulk": {Body: fcmTemplate}},
+				}, {
+					InstallationID: "bench-apns-" + strconv.Itoa(i),
+					Platform:       notificationhubs.InstallationPlatformAPNS,
+					PushChannel:    fmt.Sprintf("%064x", i),
+					Tags:           []string{tag},
+				}}
+				for _, in := range ins {
+					if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
+						errc <- fmt.Errorf("setup installation %s: %w", in.InstallationID, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	var firstErr error
+feed:
+	for i := range o.users {
+		select {
+		case jobs <- i:
+		case firstErr = <-errc:
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr == nil {
+		select {
+		case firstErr = <-errc:
+		default:
+		}
+	}
+	return firstErr
+}
+
+// runCLI times `nh send --each` over a CSV of o.rows template sends, each
+// to one user's tag, and prints a BenchmarkCLIEach line. CPU time and
+// peak RSS are the nh process's own (from its rusage).
+func runCLI(ctx context.Context, cs string, o options, stdout io.Writer, getenv func(string) string) error {
+	dir, err := os.MkdirTemp("", "bench-each-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rowsFile := filepath.Join(dir, "rows.csv")
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"key", "tags", "title", "body"})
+	for i := range o.rows {
+		_ = w.Write([]string{"r" + strconv.Itoa(i), "user_" + strconv.Itoa(i%o.users), "Hello " + strconv.Itoa(i), "Your code is " + strconv.Itoa(100000+i)})
+	}
+	w.Flush()
+	if err := os.WriteFile(rowsFile, buf.Bytes(), 0o600); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, o.nh, "send", "--each", rowsFile, "--concurrency", strconv.Itoa(o.conc),
+		"--failures", filepath.Join(dir, "failed.jsonl"), "--hub", o.hub)
+	cmd.Env = append(os.Environ(), "NH_CONNECTION_STRING="+cs, "NH_HUB="+o.hub)
+	if ca := getenv("SSL_CERT_FILE"); ca != "" {
+		cmd.Env = append(cmd.Env, "NH_CA_FILE="+ca)
+	}
+	var stderr bytes.Buffer
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("nh send --each: %w: %s", err, clip(stderr.String(), 400))
+	}
+	m := map[string]float64{bench.UnitNsPerOp: float64(wall.Nanoseconds() / int64(o.rows))}
+	m["rows/s"] = float64(int64(float64(o.rows)/wall.Seconds()*10)) / 10
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		if cpu > 0 {
+			m["rows/cpu-s"] = float64(int64(float64(o.rows)/cpu.Seconds()*10)) / 10
+		}
+		m[bench.UnitPeakRSSBytes] = float64(ru.Maxrss * 1024)
+	}
+	res := bench.Result{
+		Name:    fmt.Sprintf("BenchmarkCLIEach/server=%s/conc=%d", o.server, o.conc),
+		N:       int64(o.rows),
+		Metrics: m,
+		Order:   []string{bench.UnitNsPerOp, "rows/s", "rows/cpu-s", bench.UnitPeakRSSBytes},
+	}
+	_, err = fmt.Fprintln(stdout, res.String())
+	return err
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

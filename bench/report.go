@@ -1,0 +1,378 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Targets of issue 7.
+const (
+	TargetSDKCeilingSends = 0.9  // SDK sends/s ÷ ceiling sends/s at concurrency 1 and 64
+	TargetSDKCeilingCPU   = 0.85 // SDK sends/cpu-s ÷ ceiling sends/cpu-s
+	TargetSDKJS           = 5.0  // SDK sends/s ÷ JS SDK sends/s at concurrency 64
+	TargetEmulatorSink    = 0.6  // SDK sends/s against the emulator ÷ against the sink
+)
+
+// Series is the runs of one benchmark, in the order they ran.
+type Series struct {
+	Name string
+	Runs []Result
+}
+
+// Values returns the unit's value in each run that has it.
+func (s *Series) Values(unit string) []float64 {
+	if s == nil {
+		return nil
+	}
+	var out []float64
+	for _, r := range s.Runs {
+		if v, ok := r.Metrics[unit]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Median returns the median of the unit's values, and false when there
+// are none.
+func (s *Series) Median(unit string) (float64, bool) {
+	v := s.Values(unit)
+	if len(v) == 0 {
+		return 0, false
+	}
+	return Median(v), true
+}
+
+// Median returns the median of v (the mean of the two middle values for
+// an even count); v must not be empty.
+func Median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Group collects results by name, keeping the order of first appearance
+// and, within a name, the order of the runs.
+func Group(results []Result) []*Series {
+	var out []*Series
+	byName := map[string]*Series{}
+	for _, r := range results {
+		s := byName[r.Name]
+		if s == nil {
+			s = &Series{Name: r.Name}
+			byName[r.Name] = s
+			out = append(out, s)
+		}
+		s.Runs = append(s.Runs, r)
+	}
+	return out
+}
+
+// Ratio is a ratio of two series' medians and of their runs pairwise
+// (run i of the numerator over run i of the denominator, which ran next
+// to each other).
+type Ratio struct {
+	// OK is false when either side is missing.
+	OK bool
+	// Median is the median of the per-run ratios.
+	Median float64
+	// Min and Max bound the per-run ratios.
+	Min, Max float64
+	// Runs is the number of run pairs.
+	Runs int
+}
+
+// PairRatio computes num/den of unit run by run.
+func PairRatio(num, den *Series, unit string) Ratio {
+	a, b := num.Values(unit), den.Values(unit)
+	n := min(len(a), len(b))
+	var rs []float64
+	for i := range n {
+		if b[i] > 0 {
+			rs = append(rs, a[i]/b[i])
+		}
+	}
+	if len(rs) == 0 {
+		return Ratio{}
+	}
+	return Ratio{OK: true, Median: Median(rs), Min: slices.Min(rs), Max: slices.Max(rs), Runs: len(rs)}
+}
+
+// String formats the ratio as "0.93× (0.91–0.95)".
+func (r Ratio) String() string {
+	if !r.OK {
+		return "n/a"
+	}
+	if r.Runs == 1 {
+		return fmt.Sprintf("%.2f×", r.Median)
+	}
+	return fmt.Sprintf("%.2f× (%.2f–%.2f)", r.Median, r.Min, r.Max)
+}
+
+// Verdict says whether the ratio's median meets target.
+func (r Ratio) Verdict(target float64) string {
+	switch {
+	case !r.OK:
+		return "not measured"
+	case r.Median >= target:
+		return fmt.Sprintf("met (≥ %.2g×)", target)
+	default:
+		return fmt.Sprintf("**missed** (≥ %.2g×)", target)
+	}
+}
+
+// Machine describes where the benchmarks ran.
+type Machine struct {
+	CPUs    int
+	CPU     string
+	Go      string
+	Node    string
+	Kernel  string
+	Date    string
+	Command string
+}
+
+// ReportInput is everything a report is made of.
+type ReportInput struct {
+	Machine Machine
+	Results []Result
+	// Benchstat is benchstat's output over Results (may be empty).
+	Benchstat string
+	// EmulatorBench is the output of the emulator's go test -bench (may be
+	// empty when it has none).
+	EmulatorBench string
+	// Notes are extra lines (e.g. why a part was skipped).
+	Notes []string
+}
+
+// index finds series by their name's keys.
+type index struct{ series []*Series }
+
+func (ix index) find(kv ...string) *Series {
+	for _, s := range ix.series {
+		r := s.Runs[0]
+		ok := true
+		for i := 0; i+1 < len(kv); i += 2 {
+			if r.Key(kv[i]) != kv[i+1] {
+				ok = false
+				break
+			}
+		}
+		if ok && strings.HasPrefix(s.Name, "BenchmarkSend/") {
+			return s
+		}
+	}
+	return nil
+}
+
+// values lists the distinct values of key among BenchmarkSend series, in
+// numeric order when they are numbers.
+func (ix index) values(key string) []string {
+	var out []string
+	for _, s := range ix.series {
+		if !strings.HasPrefix(s.Name, "BenchmarkSend/") {
+			continue
+		}
+		if v := s.Runs[0].Key(key); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		x, errA := strconv.Atoi(a)
+		y, errB := strconv.Atoi(b)
+		if errA == nil && errB == nil {
+			return x - y
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+func med(s *Series, unit string) string {
+	v, ok := s.Median(unit)
+	if !ok {
+		return "–"
+	}
+	switch unit {
+	case UnitPeakRSSBytes:
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
+	case UnitAllocsPerOp:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// table is a markdown table that says "Not measured" when it has no rows.
+type table struct {
+	head string
+	rows []string
+}
+
+func (t *table) row(format string, args ...any) {
+	t.rows = append(t.rows, fmt.Sprintf(format, args...))
+}
+
+func (t *table) writeTo(b *strings.Builder) {
+	if len(t.rows) == 0 {
+		b.WriteString("Not measured in this run.\n\n")
+		return
+	}
+	b.WriteString(t.head)
+	for _, r := range t.rows {
+		b.WriteString(r)
+	}
+	b.WriteString("\n")
+}
+
+// WriteReport writes the markdown report: machine, command, the tables,
+// what limits each figure, and benchstat's and the emulator's raw output.
+func WriteReport(w io.Writer, in ReportInput) error {
+	ix := index{series: Group(in.Results)}
+	var b strings.Builder
+	m := in.Machine
+	fmt.Fprintf(&b, "Measured %s on %d CPUs (%s), %s, Node %s, Linux %s.\n\n", m.Date, m.CPUs, m.CPU, m.Go, m.Node, m.Kernel)
+	fmt.Fprintf(&b, "Command: `%s` (about 5 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive; the clients run interleaved (ceiling, SDK, JS, SDK→emulator, ceiling→emulator for one case, then the next case) and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
+	for _, n := range in.Notes {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
+	if len(in.Notes) > 0 {
+		b.WriteString("\n")
+	}
+
+	concs := ix.values("conc")
+	payloads := ix.values("payload")
+
+	b.WriteString("### SDK against the ceiling (bare net/http, same request)\n\n")
+	t := table{head: "| payload | conc | ceiling sends/s | SDK sends/s | SDK ÷ ceiling | target | ceiling sends/CPU-s | SDK sends/CPU-s | SDK ÷ ceiling | target | allocs/send ceiling / SDK | SDK peak RSS |\n" +
+		"|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|\n"}
+	for _, p := range payloads {
+		for _, c := range concs {
+			ce := ix.find("server", "sink", "client", "ceiling", "payload", p, "conc", c)
+			sd := ix.find("server", "sink", "client", "sdk", "payload", p, "conc", c)
+			if ce == nil && sd == nil {
+				continue
+			}
+			rs := PairRatio(sd, ce, UnitSendsPerSec)
+			rc := PairRatio(sd, ce, UnitSendsPerCPU)
+			target := "–"
+			if c == "1" || c == "64" {
+				target = rs.Verdict(TargetSDKCeilingSends)
+			}
+			t.row("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n",
+				p, c, med(ce, UnitSendsPerSec), med(sd, UnitSendsPerSec), rs, target,
+				med(ce, UnitSendsPerCPU), med(sd, UnitSendsPerCPU), rc, rc.Verdict(TargetSDKCeilingCPU),
+				med(ce, UnitAllocsPerOp), med(sd, UnitAllocsPerOp), med(sd, UnitPeakRSSBytes))
+		}
+	}
+	t.writeTo(&b)
+
+	b.WriteString("### SDK against the official JS SDK (`@azure/notification-hubs` 2.1.0)\n\n")
+	t = table{head: "| payload | conc | JS sends/s | JS sends/CPU-s | JS peak RSS | JS ÷ ceiling | SDK ÷ JS | target |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---|\n"}
+	for _, p := range payloads {
+		for _, c := range concs {
+			js := ix.find("server", "sink", "client", "js", "payload", p, "conc", c)
+			if js == nil {
+				continue
+			}
+			ce := ix.find("server", "sink", "client", "ceiling", "payload", p, "conc", c)
+			sd := ix.find("server", "sink", "client", "sdk", "payload", p, "conc", c)
+			r := PairRatio(sd, js, UnitSendsPerSec)
+			target := "–"
+			if c == "64" {
+				target = r.Verdict(TargetSDKJS)
+			}
+			t.row("| %s | %s | %s | %s | %s | %s | %s | %s |\n", p, c, med(js, UnitSendsPerSec), med(js, UnitSendsPerCPU),
+				med(js, UnitPeakRSSBytes), PairRatio(js, ce, UnitSendsPerSec), r, target)
+		}
+	}
+	t.writeTo(&b)
+
+	b.WriteString("### The emulator as the server (SDK loop; SAS verification, tag evaluation, one delivery recorded per send)\n\n")
+	t = table{head: "| payload | conc | SDK → sink sends/s | SDK → emulator sends/s | emulator ÷ sink | target | ceiling → sink | ceiling → emulator | emulator ÷ sink |\n" +
+		"|---|---:|---:|---:|---:|---|---:|---:|---:|\n"}
+	for _, p := range payloads {
+		for _, c := range concs {
+			em := ix.find("server", "emulator", "client", "sdk", "payload", p, "conc", c)
+			if em == nil {
+				continue
+			}
+			sd := ix.find("server", "sink", "client", "sdk", "payload", p, "conc", c)
+			r := PairRatio(em, sd, UnitSendsPerSec)
+			ce := ix.find("server", "sink", "client", "ceiling", "payload", p, "conc", c)
+			cem := ix.find("server", "emulator", "client", "ceiling", "payload", p, "conc", c)
+			t.row("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p, c, med(sd, UnitSendsPerSec), med(em, UnitSendsPerSec), r, r.Verdict(TargetEmulatorSink),
+				med(ce, UnitSendsPerSec), med(cem, UnitSendsPerSec), PairRatio(cem, ce, UnitSendsPerSec))
+		}
+	}
+	t.writeTo(&b)
+
+	var cli []*Series
+	for _, s := range ix.series {
+		if strings.HasPrefix(s.Name, "BenchmarkCLIEach/") {
+			cli = append(cli, s)
+		}
+	}
+	b.WriteString("### CLI bulk: `nh send --each` against the emulator\n\n")
+	if len(cli) == 0 {
+		b.WriteString("Not measured in this run.\n\n")
+	} else {
+		b.WriteString("| rows | conc | rows/s | rows/CPU-s of nh | nh peak RSS |\n|---:|---:|---:|---:|---:|\n")
+		for _, s := range cli {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", s.Runs[0].N, s.Runs[0].Key("conc"), med(s, "rows/s"), med(s, "rows/cpu-s"), med(s, UnitPeakRSSBytes))
+		}
+		b.WriteString("\nRows/s is the whole `nh` process from start to exit (reading the CSV, the journal, the failures file) over the rows sent; each row is one template send to one user's tag.\n\n")
+	}
+
+	b.WriteString("### Emulator internals and durable writes (`go test -bench ./emulator/`)\n\n")
+	if strings.TrimSpace(in.EmulatorBench) == "" {
+		b.WriteString("Not measured in this run.\n\n")
+	} else {
+		b.WriteString("```\n" + strings.TrimRight(in.EmulatorBench, "\n") + "\n```\n\n")
+	}
+
+	b.WriteString(limits)
+
+	if strings.TrimSpace(in.Benchstat) != "" {
+		b.WriteString("\n<details><summary>benchstat over all client runs</summary>\n\n```\n" + strings.TrimRight(in.Benchstat, "\n") + "\n```\n</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+const limits = `### What limits each figure
+
+- **Sends/s at concurrency 1** is latency: one request in flight, so it is the loopback round trip through two processes (client write, sink wake-up, TLS record, HTTP parse, answer, client wake-up). The client's own per-send CPU adds to it directly, so an SDK that spends more per send is slower here in proportion.
+- **Sends/s at concurrency 8 and 64** is CPU: the machine has 2 cores shared by the client and the server process, so every microsecond the client spends per send is taken from the server too. The ceiling shows what net/http and crypto/tls cost on their own; the rest of the SDK's figure is its pipeline (policies, request building, validation, tag-expression check, response handling), its allocations (GC work), and, above azcore's default of 10 idle connections per host, new TLS handshakes for connections that could not be kept.
+- **Sends per CPU-second** is the client process alone (user + system time from getrusage during the measured phase), so it does not depend on the server: it is the cleanest measure of the client's cost per send.
+- **The JS SDK** runs on one thread (its event loop); at 64 concurrent sends it is bound by that one core and by its per-request pipeline, not by the sink.
+- **The emulator** does per send what the service does before the push services: SAS verification (HMAC-SHA256), parsing, tag-expression evaluation over the hub's index, rendering and recording one delivery. Its CPU competes with the client's on the same 2 cores, so the ratio to the sink is a ratio of whole-machine throughput. The ceiling → emulator columns replay the SDK's request from the bare net/http loop, which keeps one connection per sender: they show the emulator's own cost without the SDK's connection handling. The Go clients run with ` + "`GODEBUG=http2client=0`" + ` so that they use HTTP/1.1 against the emulator (which offers HTTP/2) exactly as against the sink (which offers only HTTP/1.1).
+- **CLI bulk** is the SDK loop plus the CLI's per-row work (CSV parsing, journal append and flush per row) against the emulator.
+- **Peak RSS** is the process's high-water mark (VmHWM, or Node's maxRSS) over the whole run, warm-up included.
+`
+
+// ReplaceSection returns doc with the text between the start and end
+// markers replaced by body (markers kept). When the markers are missing the
+// section (title, markers, body) is appended.
+func ReplaceSection(doc, title, start, end, body string) string {
+	block := start + "\n" + strings.TrimRight(body, "\n") + "\n" + end + "\n"
+	i := strings.Index(doc, start)
+	j := strings.Index(doc, end)
+	if i >= 0 && j > i {
+		return doc[:i] + block + strings.TrimPrefix(doc[j+len(end):], "\n")
+	}
+	if doc != "" && !strings.HasSuffix(doc, "\n") {
+		doc += "\n"
+	}
+	if doc != "" {
+		doc += "\n"
+	}
+	return doc + "## " + title + "\n\n" + block
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# bench/run.sh: the side-by-side benchmarks of issue 7, in one command.
+#
+#   bash bench/run.sh            # run everything, print the tables, write bench/out/
+#   bash bench/run.sh --update   # … and rewrite the section in BENCHMARKS.md
+#
+# It builds the Go programs, installs the pinned JS SDK (npm ci) and
+# benchstat, starts a TLS sink and `nh emulator` on 127.0.0.1 as separate
+# processes, runs every client as its own process, interleaved and
+# repeated, then writes markdown tables to stdout and bench/out/report.md.
+#
+# Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (2s per run),
+# BENCH_CONCS ("1 8 64"), BENCH_JS_CONCS ("1 64"), BENCH_PAYLOADS
+# ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_EMULATOR_BENCH (1: run the
+# emulator's go test -bench; 0: skip).
+#
+# Everything listens on and talks to loopback only; every client run is
+# bounded in time and count, and the servers stop by themselves after
+# 30 minutes. No key or connection string is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+UPDATE=0
+for a in "$@"; do
+  case "$a" in
+    --update) UPDATE=1 ;;
+    *) echo "run.sh: unknown argument $a (want --update)" >&2; exit 2 ;;
+  esac
+done
+
+ROUNDS=${BENCH_ROUNDS:-3}
+DURATION=${BENCH_DURATION:-2s}
+CONCS=${BENCH_CONCS:-"1 8 64"}
+JS_CONCS=${BENCH_JS_CONCS:-"1 64"}
+PAYLOADS=${BENCH_PAYLOADS:-"fcmv1 apple"}
+CLI_ROWS=${BENCH_CLI_ROWS:-5000}
+EMU_BENCH=${BENCH_EMULATOR_BENCH:-1}
+BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf
+
+OUT=$ROOT/bench/out
+TOOLS=$ROOT/bench/.tools/bin
+WORK=$(mktemp -d)
+BIN=$WORK/bin
+mkdir -p "$OUT" "$TOOLS" "$BIN"
+: >"$OUT/results.txt"
+: >"$OUT/notes.txt"
+START=$(date +%s)
+echo "Load average when the run started: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) (other work on the machine adds noise)." >>"$OUT/notes.txt"
+
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { echo "run.sh: $*" >&2; }
+note() { echo "$*" >>"$OUT/notes.txt"; log "note: $*"; }
+
+log "building the Go programs"
+go build -o "$BIN/" ./bench/cmd/benchsink ./bench/cmd/benchclient ./bench/cmd/benchreport
+HAVE_NH=1
+if ! go build -o "$BIN/" ./cmd/nh; then
+  HAVE_NH=0
+  note "nh did not build; the emulator and CLI rows are missing."
+fi
+
+HAVE_JS=0
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  log "installing the pinned JS SDK (npm ci)"
+  if (cd bench/js && npm ci --no-audit --no-fund --loglevel=error >&2); then
+    HAVE_JS=1
+  else
+    note "The JS SDK could not be installed (npm ci failed); its rows are missing."
+  fi
+else
+  note "Node.js is not installed; the JS SDK rows are missing."
+fi
+
+if [ ! -x "$TOOLS/benchstat" ]; then
+  log "installing benchstat"
+  GOBIN=$TOOLS GOFLAGS=-mod=mod go install "golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION" >&2
+fi
+
+log "starting the sink and the emulator"
+CERT=$WORK/cert.pem
+KEY=$WORK/key.pem
+"$BIN/benchsink" -gencert -cert "$CERT" -key "$KEY"
+"$BIN/benchsink" -cert "$CERT" -key "$KEY" -addr-file "$WORK/sink.addr" -max-duration 30m >"$WORK/sink.log" 2>&1 &
+PIDS+=($!)
+: >"$WORK/emulator.log"
+if [ "$HAVE_NH" = 1 ]; then
+  timeout 1800 "$BIN/nh" emulator --listen 127.0.0.1:0 --cert "$CERT" --cert-key "$KEY" >"$WORK/emulator.log" 2>&1 &
+  PIDS+=($!)
+fi
+
+for _ in $(seq 1 100); do
+  [ -s "$WORK/sink.addr" ] && { [ "$HAVE_NH" = 0 ] || grep -q '^Connection string (full)' "$WORK/emulator.log"; } && break
+  sleep 0.1
+done
+[ -s "$WORK/sink.addr" ] || { log "the sink did not start"; cat "$WORK/sink.log" >&2; exit 1; }
+SINK_ADDR=$(cat "$WORK/sink.addr")
+# The emulator prints its connection strings (with its published
+# development key); they stay in $WORK and are never printed.
+EMU_CS=$(sed -n 's/^Connection string (full): *//p' "$WORK/emulator.log" | sed 's#sb://localhost:#sb://127.0.0.1:#')
+if [ "$HAVE_NH" = 1 ] && [ -z "$EMU_CS" ]; then
+  note "The emulator did not start; the emulator and CLI rows are missing."
+  grep -v 'Connection string' "$WORK/emulator.log" >&2 || true
+fi
+# The sink checks no signature; its key is random for each run.
+SINK_CS="Endpoint=sb://$SINK_ADDR/;SharedAccessKeyName=DefaultFullSharedAccessSignature;SharedAccessKey=$(head -c 32 /dev/urandom | base64)"
+
+# The Go clients trust the certificate as a system root and speak
+# HTTP/1.1 to both servers (the sink offers only HTTP/1.1).
+export SSL_CERT_FILE=$CERT GODEBUG=http2client=0
+export NODE_EXTRA_CA_CERTS=$CERT
+
+HAVE_EMU=0
+[ -n "$EMU_CS" ] && HAVE_EMU=1
+if [ "$HAVE_EMU" = 1 ] && log "creating the emulator's installations" && ! BENCH_CONNECTION_STRING=$EMU_CS "$BIN/benchclient" -client setup -users 1000; then
+  HAVE_EMU=0
+  note "The emulator's installations could not be created; the emulator rows are missing."
+fi
+
+HAVE_EACH=0
+if [ "$HAVE_EMU" = 0 ]; then
+  :
+elif NH_SEND_HELP=$("$BIN/nh" send --help 2>&1) && [[ "$NH_SEND_HELP" == *--each* ]]; then
+  HAVE_EACH=1
+else
+  note "nh send has no --each yet; the CLI bulk table is missing."
+fi
+
+# A failed client run is noted and skipped, so that one broken part does
+# not hide the others; the notes never carry a connection string.
+goclient() { # server args...
+  local server=$1 cs
+  shift
+  if [ "$server" = emulator ]; then cs=$EMU_CS; else cs=$SINK_CS; fi
+  if ! BENCH_CONNECTION_STRING=$cs "$BIN/benchclient" -server "$server" -duration "$DURATION" "$@" >"$WORK/line"; then
+    note "A run failed: benchclient -server $server $*."
+    return 0
+  fi
+  tee -a "$OUT/results.txt" <"$WORK/line" >&2
+}
+jsclient() { # conc payload
+  local ms
+  ms=$(awk -v s="${DURATION%s}" 'BEGIN { printf "%d", s * 1000 }')
+  if ! (cd bench/js && BENCH_CONNECTION_STRING=$SINK_CS node send.mjs --server sink --conc "$1" --payload "$2" --duration-ms "$ms") >"$WORK/line"; then
+    note "A run failed: node send.mjs --conc $1 --payload $2."
+    return 0
+  fi
+  tee -a "$OUT/results.txt" <"$WORK/line" >&2
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  log "round $round of $ROUNDS"
+  for conc in $CONCS; do
+    for payload in $PAYLOADS; do
+      goclient sink -client ceiling -conc "$conc" -payload "$payload"
+      goclient sink -client sdk -conc "$conc" -payload "$payload"
+      if [ "$HAVE_JS" = 1 ] && [[ " $JS_CONCS " == *" $conc "* ]]; then
+        jsclient "$conc" "$payload"
+      fi
+      if [ "$HAVE_EMU" = 1 ]; then
+        goclient emulator -client sdk -conc "$conc" -payload "$payload"
+        goclient emulator -client ceiling -conc "$conc" -payload "$payload"
+      fi
+    done
+  done
+  if [ "$HAVE_EMU" = 1 ] && [ "$HAVE_EACH" = 1 ]; then
+    goclient emulator -client cli -nh "$BIN/nh" -rows "$CLI_ROWS" -conc 64 -users 1000
+  fi
+done
+
+log "profiling the SDK client (CPU, concurrency 1 and 64)"
+for conc in 1 64; do
+  BENCH_CONNECTION_STRING=$SINK_CS "$BIN/benchclient" -server sink -client sdk -conc "$conc" -payload fcmv1 \
+    -duration "$DURATION" -cpuprofile "$OUT/sdk-conc$conc.pprof" >"$OUT/profile-run-conc$conc.txt"
+  go tool pprof -top -nodecount=30 "$BIN/benchclient" "$OUT/sdk-conc$conc.pprof" >"$OUT/profile-sdk-conc$conc.txt" 2>/dev/null || true
+done
+
+: >"$OUT/emulator-bench.txt"
+if [ "$EMU_BENCH" = 1 ] && grep -qs '^func Benchmark' emulator/*_test.go; then
+  log "running the emulator's Go benchmarks"
+  if ! go test -run='^$' -bench=. -benchmem -timeout=8m ./emulator/ >"$OUT/emulator-bench.txt" 2>&1; then
+    note "The emulator's Go benchmarks failed; their output is below."
+  fi
+elif [ "$EMU_BENCH" != 1 ]; then
+  note "The emulator's Go benchmarks were skipped (BENCH_EMULATOR_BENCH=0)."
+else
+  note "The emulator has no Go benchmarks yet."
+fi
+
+log "benchstat"
+{
+  "$TOOLS/benchstat" -filter '/server:sink' -col /client "$OUT/results.txt" || true
+  echo
+  "$TOOLS/benchstat" -filter '/client:sdk' -col /server "$OUT/results.txt" || true
+} >"$OUT/benchstat.txt" 2>&1
+
+ELAPSED=$(($(date +%s) - START))
+note "This run took ${ELAPSED}s, building included."
+UPDATE_ARGS=()
+if [ "$UPDATE" = 1 ]; then UPDATE_ARGS=(-update "$ROOT/BENCHMARKS.md"); fi
+"$BIN/benchreport" -results "$OUT/results.txt" -benchstat "$OUT/benchstat.txt" \
+  -emulator-bench "$OUT/emulator-bench.txt" -notes "$OUT/notes.txt" -out "$OUT/report.md" "${UPDATE_ARGS[@]}"
