@@ -4,6 +4,8 @@
 //   - TestJSSDK runs the node:test suite in js/ (the @azure/notification-hubs
 //     SDK pinned in js/package.json) and then checks, in the emulator's
 //     delivery log, what each of its sends delivered.
+//   - TestJSSDKReadDelay runs the same suite with the emulator's
+//     read-after-write delay on; the JS tests wait for their writes.
 //   - TestJSSDKVerifiesTLS proves the SDK refuses the emulator without its
 //     certificate, so the suite cannot pass with verification off.
 //   - TestPythonSample runs Microsoft's Python REST sample, which may not be
@@ -27,6 +29,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -347,28 +350,56 @@ func jsSDKDir(t *testing.T) string {
 // TestJSSDK runs the official JS SDK's interop suite against the emulator and
 // then checks the emulator's deliveries against what the suite expected.
 func TestJSSDK(t *testing.T) {
+	t.Parallel()
+	runJSSuite(t, emulator.Options{})
+}
+
+// readDelay is the read-after-write delay of TestJSSDKReadDelay.
+const readDelay = 1500 * time.Millisecond
+
+// TestJSSDKReadDelay runs the same suite against an emulator whose
+// installation reads lag writes by readDelay, as the service's do (writes
+// are "processed in the background", rest-api.md §6). NH_READ_DELAY_MS tells
+// the JS tests, which then wait for each write with eventually() (the JS SDK
+// has no wait of its own) and check that a read right after a write does not
+// show it yet.
+func TestJSSDKReadDelay(t *testing.T) {
+	t.Parallel()
+	runJSSuite(t, emulator.Options{ReadDelay: readDelay},
+		"NH_READ_DELAY_MS="+strconv.FormatInt(readDelay.Milliseconds(), 10))
+}
+
+// runJSSuite starts an emulator with opts, runs the JS suite against it with
+// extraEnv added to its environment and checks every send it reports
+// against the emulator's deliveries.
+func runJSSuite(t *testing.T, opts emulator.Options, extraEnv ...string) {
+	t.Helper()
 	node := lookTool(t, "node")
 	jsDir := jsSDKDir(t)
 
-	srv := emulatortest.NewServer(t)
+	srv := emulatortest.NewServerWithOptions(t, opts)
 	wrong := wrongKey(t, srv.ConnectionString)
 	report := filepath.Join(t.TempDir(), "report.jsonl")
+	// Jobs write their output into the emulator's own blob store, so
+	// nothing leaves the machine.
+	jobs := srv.ContainerURL(srv.URL, "interop-jobs")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "--test-reporter=spec")
 	cmd.Dir = jsDir
-	cmd.Env = childEnv(
-		"NH_CONNECTION_STRING="+srv.ConnectionString,
-		"NH_LISTEN_CONNECTION_STRING="+srv.ListenConnectionString,
-		"NH_WRONG_KEY_CONNECTION_STRING="+wrong,
-		"NH_HUB="+jsHub,
-		"NH_INTEROP_REPORT="+report,
-		"NODE_EXTRA_CA_CERTS="+srv.CertFile,
+	cmd.Env = childEnv(append([]string{
+		"NH_CONNECTION_STRING=" + srv.ConnectionString,
+		"NH_LISTEN_CONNECTION_STRING=" + srv.ListenConnectionString,
+		"NH_WRONG_KEY_CONNECTION_STRING=" + wrong,
+		"NH_HUB=" + jsHub,
+		"NH_INTEROP_REPORT=" + report,
+		"NH_JOB_CONTAINER_URL=" + jobs,
+		"NODE_EXTRA_CA_CERTS=" + srv.CertFile,
 		"NO_COLOR=1",
-	)
+	}, extraEnv...)...)
 	secrets := []string{
-		srv.ConnectionString, srv.ListenConnectionString, wrong,
+		srv.ConnectionString, srv.ListenConnectionString, wrong, jobs,
 		sharedAccessKey(srv.ConnectionString), sharedAccessKey(srv.ListenConnectionString), sharedAccessKey(wrong),
 	}
 	run(t, cmd, "node: ", secrets)

@@ -14,6 +14,7 @@ import {
 import {
   apnsToken,
   collect,
+  eventually,
   expectRestError,
   fcmToken,
   listenConnectionString,
@@ -56,7 +57,9 @@ describe("authentication and rights", () => {
 
     const installationId = uid("linst");
     await listen.createOrUpdateInstallation(createAppleInstallation({ installationId, pushChannel: apnsToken() }));
-    assert.equal((await listen.getInstallation(installationId)).installationId, installationId);
+    await eventually(async () => {
+      assert.equal((await listen.getInstallation(installationId)).installationId, installationId);
+    });
     await listen.deleteInstallation(installationId);
   });
 
@@ -98,10 +101,12 @@ describe("missing items and preconditions", () => {
     const installationId = uid("dinst");
     await client.createOrUpdateInstallation(createAppleInstallation({ installationId, pushChannel: apnsToken() }));
     await client.deleteInstallation(installationId);
-    await expectRestError(client.getInstallation(installationId), 404);
-    await expectRestError(
-      client.updateInstallation(installationId, [{ op: "replace", path: "/pushChannel", value: apnsToken() }]),
-      404,
+    await eventually(() => expectRestError(client.getInstallation(installationId), 404));
+    await eventually(() =>
+      expectRestError(
+        client.updateInstallation(installationId, [{ op: "replace", path: "/pushChannel", value: apnsToken() }]),
+        404,
+      ),
     );
     await client.deleteInstallation(installationId);
   });

@@ -10,6 +10,11 @@
 //   NH_INTEROP_REPORT               optional; file to which expectations about
 //                                   deliveries are appended as JSON lines, for
 //                                   the Go side to check against the emulator
+//   NH_READ_DELAY_MS                optional; the hub applies installation writes
+//                                   in the background and reads may lag writes by
+//                                   up to this many milliseconds (see eventually)
+//   NH_JOB_CONTAINER_URL            optional; a blob container SAS URL jobs can
+//                                   write to (the emulator's own blob store)
 //
 // No helper ever prints a connection string, key or signature.
 
@@ -149,6 +154,39 @@ export function expectDeliveries(rec) {
     return;
   }
   appendFileSync(path, JSON.stringify({ hub: hubName, ...rec }) + "\n");
+}
+
+/**
+ * readDelayMs is how long reads may lag installation writes (NH_READ_DELAY_MS);
+ * 0 means reads show a write at once.
+ */
+export const readDelayMs = Math.max(0, Number(process.env.NH_READ_DELAY_MS ?? 0) || 0);
+
+/**
+ * eventually is the wait the service's documentation asks for after an
+ * installation write: installations are processed in the background, so a
+ * read right after a write may answer 404 or the previous state. It runs fn
+ * (a read plus its assertions) and, while it throws, runs it again every
+ * intervalMs until it passes or timeoutMs (default: the read delay plus 5 s)
+ * have gone by; then it throws fn's last error. With no read delay
+ * (NH_READ_DELAY_MS unset or 0) it runs fn exactly once, so a read that does
+ * not show a write at once still fails.
+ */
+export async function eventually(fn, { intervalMs = 100, timeoutMs = readDelayMs + 5000 } = {}) {
+  if (readDelayMs === 0) {
+    return await fn();
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() + intervalMs > deadline) {
+        throw e;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }
 
 /** collect drains an async iterable into an array. */

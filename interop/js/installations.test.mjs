@@ -1,5 +1,10 @@
 // Installations: every platform's factory, JSON Patch updates, deletion, the
 // registrations an installation projects, and sends addressed to installations.
+//
+// The service queues installation writes and processes them in the background
+// (rest-api.md §6, "Eventual consistency"), so every read that follows a write
+// goes through eventually(): with NH_READ_DELAY_MS set it reads until the write
+// shows; without it, it reads once.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -20,10 +25,12 @@ import {
   apnsToken,
   browserChannel,
   collect,
+  eventually,
   expectDeliveries,
   expectRestError,
   fcmToken,
   newClient,
+  readDelayMs,
   uid,
   wnsChannel,
 } from "./helpers.mjs";
@@ -56,25 +63,56 @@ describe("installations", () => {
       );
       assert.equal(typeof res, "object");
 
-      const got = await client.getInstallation(installationId);
-      assert.equal(got.installationId, installationId);
-      assert.equal(got.platform.toLowerCase(), p.platform);
-      assert.deepEqual(got.pushChannel, p.back ? p.back(pushChannel) : pushChannel, "pushChannel");
-      assert.deepEqual(sorted(got.tags), sorted(tags), "tags");
+      await eventually(async () => {
+        const got = await client.getInstallation(installationId);
+        assert.equal(got.installationId, installationId);
+        assert.equal(got.platform.toLowerCase(), p.platform);
+        assert.deepEqual(got.pushChannel, p.back ? p.back(pushChannel) : pushChannel, "pushChannel");
+        assert.deepEqual(sorted(got.tags), sorted(tags), "tags");
+      });
 
       // PUT again overwrites the whole installation.
       const tags2 = [uid("it3")];
       await client.createOrUpdateInstallation(p.make({ installationId, pushChannel, tags: tags2 }));
-      const got2 = await client.getInstallation(installationId);
-      assert.deepEqual(got2.tags, tags2, "overwrite replaces tags");
-      assert.equal(got2.userId, undefined, "overwrite drops the userId");
+      await eventually(async () => {
+        const got2 = await client.getInstallation(installationId);
+        assert.deepEqual(got2.tags, tags2, "overwrite replaces tags");
+        assert.equal(got2.userId, undefined, "overwrite drops the userId");
+      });
 
       await client.deleteInstallation(installationId);
-      await expectRestError(client.getInstallation(installationId), 404);
+      await eventually(() => expectRestError(client.getInstallation(installationId), 404));
       // Deleting a missing installation still succeeds (204) per the service.
       await client.deleteInstallation(installationId);
     });
   }
+
+  test("read-after-write delay: a read right after a write shows the old state", { skip: readDelayMs === 0 && "NH_READ_DELAY_MS is not set" }, async () => {
+    // The emulator runs with a read delay: for NH_READ_DELAY_MS after a
+    // write, reads answer what they answered before it. This proves the
+    // delay is on, so the eventually() waits above are exercised.
+    const installationId = uid("inst-delay");
+    const pushChannel = fcmToken();
+    const tag1 = uid("d1");
+    const tag2 = uid("d2");
+    await client.createOrUpdateInstallation(createFcmV1Installation({ installationId, pushChannel, tags: [tag1] }));
+    await expectRestError(client.getInstallation(installationId), 404);
+    const first = await eventually(() => client.getInstallation(installationId));
+    assert.deepEqual(first.tags, [tag1]);
+
+    await client.createOrUpdateInstallation(createFcmV1Installation({ installationId, pushChannel, tags: [tag2] }));
+    assert.deepEqual((await client.getInstallation(installationId)).tags, [tag1], "a read right after an overwrite shows the old tags");
+    await eventually(async () => {
+      assert.deepEqual((await client.getInstallation(installationId)).tags, [tag2]);
+    });
+
+    await client.updateInstallation(installationId, [{ op: "add", path: "/userId", value: "delayed-user" }]);
+    assert.equal((await client.getInstallation(installationId)).userId, undefined, "a read right after a patch shows the old state");
+    await eventually(async () => {
+      assert.equal((await client.getInstallation(installationId)).userId, "delayed-user");
+    });
+    await client.deleteInstallation(installationId);
+  });
 
   test("apns with templates, pushVariables and userId", async () => {
     const installationId = uid("inst-tpl");
@@ -92,13 +130,15 @@ describe("installations", () => {
         },
       }),
     );
-    const got = await client.getInstallation(installationId);
-    assert.equal(got.userId, userId);
-    assert.deepEqual(got.pushVariables, { var1: "value1" });
-    assert.equal(got.templates.welcome.body, '{"aps":{"alert":"$(message)"}}');
-    assert.deepEqual(got.templates.welcome.headers, { "apns-priority": "10" });
-    // The service adds the template name to the template's tags.
-    assert.deepEqual(sorted(got.templates.welcome.tags), sorted(["tt", "welcome"]));
+    await eventually(async () => {
+      const got = await client.getInstallation(installationId);
+      assert.equal(got.userId, userId);
+      assert.deepEqual(got.pushVariables, { var1: "value1" });
+      assert.equal(got.templates.welcome.body, '{"aps":{"alert":"$(message)"}}');
+      assert.deepEqual(got.templates.welcome.headers, { "apns-priority": "10" });
+      // The service adds the template name to the template's tags.
+      assert.deepEqual(sorted(got.templates.welcome.tags), sorted(["tt", "welcome"]));
+    });
     await client.deleteInstallation(installationId);
   });
 
@@ -130,21 +170,25 @@ describe("installations", () => {
     ]);
     assert.equal(typeof res, "object");
 
-    const got = await client.getInstallation(installationId);
-    assert.deepEqual(sorted(got.tags), sorted([t2, t3]));
-    assert.equal(got.pushChannel, newChannel);
-    assert.equal(got.userId, "patched-user");
-    assert.deepEqual(Object.keys(got.templates ?? {}), ["fresh"]);
-    assert.equal(got.templates.fresh.body, '{"message":{"notification":{"body":"$(message)"}}}');
+    await eventually(async () => {
+      const got = await client.getInstallation(installationId);
+      assert.deepEqual(sorted(got.tags), sorted([t2, t3]));
+      assert.equal(got.pushChannel, newChannel);
+      assert.equal(got.userId, "patched-user");
+      assert.deepEqual(Object.keys(got.templates ?? {}), ["fresh"]);
+      assert.equal(got.templates.fresh.body, '{"message":{"notification":{"body":"$(message)"}}}');
+    });
 
     await client.updateInstallation(installationId, [{ op: "remove", path: "/userId" }]);
-    const got2 = await client.getInstallation(installationId);
-    assert.equal(got2.userId, undefined, "remove /userId clears it");
+    await eventually(async () => {
+      const got2 = await client.getInstallation(installationId);
+      assert.equal(got2.userId, undefined, "remove /userId clears it");
+      assert.deepEqual(sorted(got2.tags), sorted([t2, t3]), "the earlier patch still shows");
+    });
 
     await client.deleteInstallation(installationId);
-    await expectRestError(
-      client.updateInstallation(installationId, [{ op: "add", path: "/tags", value: "x" }]),
-      404,
+    await eventually(() =>
+      expectRestError(client.updateInstallation(installationId, [{ op: "add", path: "/tags", value: "x" }]), 404),
     );
   });
 
@@ -159,16 +203,22 @@ describe("installations", () => {
         templates: { t: { body: '{"aps":{"alert":"$(m)"}}', headers: {} } },
       }),
     );
-    const regs = await collect(client.listRegistrationsByTag(`$InstallationId:{${installationId}}`));
-    assert.deepEqual(sorted(regs.map((r) => r.kind)), ["Apple", "AppleTemplate"]);
-    for (const r of regs) {
-      assert.equal(r.deviceToken, token.toUpperCase());
-      assert.ok(r.tags.includes(`$InstallationId:{${installationId}}`), `tags ${r.tags}`);
-    }
-    const byChannel = await collect(client.listRegistrationsByChannel({ kind: "apple", deviceToken: token }));
-    assert.equal(byChannel.length, 2, "the installation's registrations are found by channel");
+    await eventually(async () => {
+      const regs = await collect(client.listRegistrationsByTag(`$InstallationId:{${installationId}}`));
+      assert.deepEqual(sorted(regs.map((r) => r.kind)), ["Apple", "AppleTemplate"]);
+      for (const r of regs) {
+        assert.equal(r.deviceToken, token.toUpperCase());
+        assert.ok(r.tags.includes(`$InstallationId:{${installationId}}`), `tags ${r.tags}`);
+      }
+    });
+    await eventually(async () => {
+      const byChannel = await collect(client.listRegistrationsByChannel({ kind: "apple", deviceToken: token }));
+      assert.equal(byChannel.length, 2, "the installation's registrations are found by channel");
+    });
     await client.deleteInstallation(installationId);
-    assert.deepEqual(await collect(client.listRegistrationsByTag(`$InstallationId:{${installationId}}`)), []);
+    await eventually(async () => {
+      assert.deepEqual(await collect(client.listRegistrationsByTag(`$InstallationId:{${installationId}}`)), []);
+    });
   });
 
   test("sends reach installations by $InstallationId, $UserId, tag and template name", async () => {

@@ -10,6 +10,12 @@ import {
 } from "@azure/notification-hubs";
 import { apnsToken, expectRestError, newClient, optionalFeature, uid } from "./helpers.mjs";
 
+// jobContainer is a container jobs can write to: the emulator's own blob
+// store when the Go harness gives one (NH_JOB_CONTAINER_URL), else an address
+// that cannot resolve, where a job can only end Failed.
+const jobContainer = process.env.NH_JOB_CONTAINER_URL;
+const outputContainerUrl = jobContainer || "https://storage.example.invalid/export?sv=2020-01-01&sp=rwl&sig=redacted";
+
 const client = newClient();
 
 const outcomeStates = ["Enqueued", "DetailedStateAvailable", "Processing", "Completed", "Abandoned", "Unknown", "NoTargetFound", "Cancelled", "Canceled", "Scheduled"];
@@ -56,10 +62,7 @@ describe("telemetry, feedback and jobs", () => {
 
   test("submit, get, list and poll notification hub jobs", { timeout: 60_000 }, async (t) => {
     const job = await optionalFeature(t, "submitNotificationHubJob", () =>
-      client.submitNotificationHubJob({
-        type: "ExportRegistrations",
-        outputContainerUrl: "https://storage.example.invalid/export?sv=2020-01-01&sp=rwl&sig=redacted",
-      }),
+      client.submitNotificationHubJob({ type: "ExportRegistrations", outputContainerUrl }),
     );
     if (!job) {
       return;
@@ -75,21 +78,30 @@ describe("telemetry, feedback and jobs", () => {
     const all = await client.listNotificationHubJobs();
     assert.ok(all.some((j) => j.jobId === job.jobId), "the job is listed");
 
-    const poller = await client.beginSubmitNotificationHubJob(
-      {
-        type: "ExportRegistrations",
-        outputContainerUrl: "https://storage.example.invalid/export2?sv=2020-01-01&sp=rwl&sig=redacted",
-      },
-      { updateIntervalInMs: 200 },
-    );
-    try {
-      const done = await poller.pollUntilDone();
+    // In SDK 2.1.0 the poller is itself a thenable that polls until done,
+    // so awaiting the promise beginSubmitNotificationHubJob returns already
+    // yields the finished job (there is no poller left to call
+    // pollUntilDone on).
+    const begin = () =>
+      client.beginSubmitNotificationHubJob({ type: "ExportRegistrations", outputContainerUrl }, { updateIntervalInMs: 200 });
+    if (jobContainer) {
+      // A container the emulator can write to: the job must complete.
+      const done = await begin();
       assert.equal(done.status, "Completed");
-    } catch (e) {
-      // A job the emulator cannot write out ends Failed; the poller throws
-      // the job's failure text. Either way the poller must terminate.
-      assert.ok(e instanceof Error, `poller threw ${e}`);
-      t.diagnostic(`job poller ended with failure: ${e.message}`);
+      assert.equal(done.type, "ExportRegistrations");
+    } else {
+      let done;
+      try {
+        done = await begin();
+      } catch (e) {
+        // A job that cannot write its output ends Failed; the poller (or its
+        // first poll) throws the job's failure text. Either way it terminates.
+        assert.ok(e instanceof Error && !(e instanceof assert.AssertionError), `poller threw ${e}`);
+        t.diagnostic(`job poller ended with failure: ${e.message}`);
+      }
+      if (done) {
+        assert.equal(done.status, "Completed");
+      }
     }
 
     await expectRestError(client.getNotificationHubJob(uid("nosuchjob")), 404);
