@@ -70,11 +70,6 @@ func startFakeHub(r fhReporter) *fakeHub {
 	return h
 }
 
-// connectionString returns a connection string reaching the fake hub.
-func (h *fakeHub) connectionString() string {
-	return "Endpoint=" + h.srv.URL + "/;SharedAccessKeyName=DefaultFullSharedAccessSignature;SharedAccessKey=c2VjcmV0"
-}
-
 // add stores r directly (no request) and returns its id.
 func (h *fakeHub) add(r Registration) string {
 	h.mu.Lock()
@@ -120,13 +115,6 @@ func (h *fakeHub) count(f func(Registration) bool) int {
 		}
 	}
 	return n
-}
-
-// delayTelemetry makes the next n telemetry reads answer 404.
-func (h *fakeHub) delayTelemetry(n int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.telemetryMisses = n
 }
 
 func (h *fakeHub) setLag(n int) {

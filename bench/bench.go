@@ -120,7 +120,7 @@ func (r Result) String() string {
 func ParseResult(line string) (Result, error) {
 	f := strings.Fields(line)
 	if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
-		return Result{}, fmt.Errorf("parse result line %q: want Benchmark<name> <N> <value> <unit>...", clipLine(line))
+		return Result{}, fmt.Errorf("parse result line %q: want Benchmark<name> <N> and value-unit pairs", clipLine(line))
 	}
 	if len(f)%2 != 0 {
 		return Result{}, fmt.Errorf("parse result line %q: a value has no unit", clipLine(line))

@@ -203,13 +203,6 @@ func parseUnix(v string) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
-}
-
 // ValidSignature reports, in constant time, whether the token was signed
 // with key: HMAC-SHA256(key, RawAudience + "\n" + RawExpiry).
 func (t Token) ValidSignature(key string) bool {
