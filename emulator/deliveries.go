@@ -29,6 +29,10 @@ type Delivery struct {
 	InstallationID string `json:"installationId,omitempty"`
 	// Format is the ServiceBusNotification-Format of the send.
 	Format string `json:"format"`
+	// Audience is the send's tag expression (its
+	// ServiceBusNotification-Tags header); "" for broadcast and direct
+	// sends.
+	Audience string `json:"audience,omitempty"`
 	// Tags are the target's tags, system tags included.
 	Tags []string `json:"tags,omitempty"`
 	// Headers are the headers the push service would receive.
@@ -138,20 +142,27 @@ func (s *Server) Sends(hub string) []SendRecord {
 }
 
 // ring is a bounded FIFO: pushing beyond its capacity drops the oldest.
+// It numbers the values pushed 1, 2, 3, … (never reset), so a value keeps
+// its number, its sequence, while it is retained.
 type ring[T any] struct {
-	mu    sync.Mutex
-	buf   []T
-	start int
-	n     int
+	mu     sync.Mutex
+	buf    []T
+	start  int
+	n      int
+	pushed uint64 // values ever pushed: the newest has this sequence
 }
 
 func newRing[T any](capacity int) *ring[T] {
 	return &ring[T]{buf: make([]T, 0, min(capacity, 1024)), n: capacity}
 }
 
-func (r *ring[T]) push(v ...T) {
+// push appends v and returns the sequence of its last value (that of
+// v[i] is last-len(v)+1+i, retained or not).
+func (r *ring[T]) push(v ...T) (last uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.pushed += uint64(len(v))
+	last = r.pushed
 	if len(v) > r.n {
 		v = v[len(v)-r.n:]
 	}
@@ -163,6 +174,7 @@ func (r *ring[T]) push(v ...T) {
 		r.buf[r.start] = x
 		r.start = (r.start + 1) % r.n
 	}
+	return last
 }
 
 func (r *ring[T]) each(f func(*T)) {
@@ -173,6 +185,20 @@ func (r *ring[T]) each(f func(*T)) {
 	}
 }
 
+// eachNewest calls f with the retained values and their sequences,
+// newest first, until f returns false.
+func (r *ring[T]) eachNewest(f func(seq uint64, v *T) bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(r.buf)
+	for i := n - 1; i >= 0; i-- {
+		if !f(r.pushed-uint64(n-1-i), &r.buf[(r.start+i)%n]) {
+			return
+		}
+	}
+}
+
+// reset forgets the values; sequences continue where they were.
 func (r *ring[T]) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -43,7 +43,8 @@
 //
 // # Inspection and control endpoints
 //
-// Without authentication: GET /_emulator/deliveries?hub=&notificationId=
+// Without authentication: the inbox web page at /_emulator/ui/ (package
+// inbox; its API answers loopback hosts only), GET /_emulator/deliveries?hub=&notificationId=
 // &handle=&tag=, GET /_emulator/sends?hub=, GET /_emulator/hubs, POST
 // /_emulator/reset; GET, POST (a Fault as JSON, latency as "250ms") and
 // DELETE /_emulator/faults, DELETE /_emulator/faults/{id}; POST
@@ -64,6 +65,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -171,6 +173,14 @@ type Server struct {
 	jobsWG   sync.WaitGroup
 	closing  chan struct{}
 	closed   bool
+
+	// The inbox page (inbox.go).
+	epoch     string // random prefix of inbox delivery ids
+	watch     watchSet
+	uiOnce    sync.Once
+	uiHandler http.Handler
+	endpoint  atomic.Pointer[string] // SetPublicEndpoint
+	uiHost    atomic.Pointer[string] // Host of the latest inbox request
 }
 
 // New returns a Server with the given options. It panics if
@@ -250,6 +260,7 @@ func newServer(opts Options) *Server {
 		timers:     map[string]*time.Timer{},
 		marks:      map[string]HandleState{},
 		closing:    make(chan struct{}),
+		epoch:      randHex(4),
 	}
 	s.blobs = newBlobStore(s)
 	s.throttle.init(opts.ThrottleRate, opts.ThrottleBurst)
@@ -395,6 +406,10 @@ func randHex(n int) string {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isUIPath(r.URL.Path) {
+		s.serveUI(w, r)
+		return
+	}
 	start := time.Now()
 	q := &request{r: r, w: w}
 	q.trackingID = r.Header.Get("TrackingId")

@@ -14,8 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// recordedCall is one call of a recording (testdata/recordings, copied from
-// the .NET SDK's MockData; see PROVENANCE.md there).
+// recordedCall is one call of a recording (the module's
+// testdata/recordings, shared with the SDK's tests and copied from the .NET
+// SDK's MockData; see README.md there).
 type recordedCall struct {
 	RequestURIPath string            `json:"RequestUriPath"`
 	StatusCode     int               `json:"StatusCode"`
@@ -182,7 +183,7 @@ func headerNames(m map[string]string) []string {
 }
 
 func TestReplayRecordings(t *testing.T) {
-	files, err := filepath.Glob("testdata/recordings/*.http")
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "recordings", "*.http"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no recordings: %v", err)
 	}

@@ -60,7 +60,7 @@ type notification struct {
 
 // parseNotification reads the format, pass-through headers and body.
 func (q *request) parseNotification() (*notification, error) {
-	format := strings.ToLower(strings.TrimSpace(q.r.Header.Get(hFormat)))
+	format := canonicalFormat(q.r.Header.Get(hFormat))
 	if format == "" {
 		return nil, badRequest("The 'ServiceBusNotification-Format' header is required.")
 	}
@@ -464,6 +464,7 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			Handle:         t.handle,
 			RegistrationID: t.regID,
 			Format:         n.format,
+			Audience:       rec.Audience,
 			Tags:           t.tags(),
 			Test:           test,
 			Time:           now,
@@ -491,7 +492,7 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			})
 		}
 	}
-	s.deliveries.push(ds...)
+	s.recordDeliveries(ds)
 	fr.ds = ds
 	return fr
 }
@@ -641,7 +642,7 @@ func (s *Server) direct(h *hub, hubName string, n *notification, handles []strin
 		ds = append(ds, d)
 	}
 	cnt.into(rec)
-	s.deliveries.push(ds...)
+	s.recordDeliveries(ds)
 	fr.ds = ds
 	return s.recordSend(nil, rec, fr).wait()
 }
@@ -732,7 +733,7 @@ func (s *Server) handleSend(q *request) {
 
 func (s *Server) handleBatchSend(q *request) {
 	test := q.flag("test")
-	format := strings.ToLower(strings.TrimSpace(q.r.Header.Get(hFormat)))
+	format := canonicalFormat(q.r.Header.Get(hFormat))
 	if format == "" {
 		q.fail(http.StatusBadRequest, "The 'ServiceBusNotification-Format' header is required.")
 		return

@@ -136,12 +136,14 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	endpoint := "sb://localhost:" + port + "/"
+	srv.SetPublicEndpoint(endpoint)
 	scheme := "https"
 	if o.PlainHTTP {
 		scheme = "http"
 	}
 	fmt.Fprintf(out, "Notification Hubs emulator listening on %s://%s\n", scheme, ln.Addr())
 	fmt.Fprintf(out, "Endpoint: %s\n", endpoint)
+	fmt.Fprintf(out, "Inbox: %s://localhost:%s/_emulator/ui/\n", scheme, port)
 	if !o.PlainHTTP {
 		fmt.Fprintf(out, "Certificate: %s\n", certFile)
 	}

@@ -46,14 +46,34 @@ var platformNames = [numPlatforms]struct {
 
 func (p platform) String() string { return platformNames[p].format }
 
+// platformFromFormat maps a ServiceBusNotification-Format value to its
+// platform, ignoring case.
+//
+// "fcm" is accepted as an alias of "gcm" (FCM legacy): Microsoft's
+// current Python REST article sends it for FCM. Whether the service
+// accepts it is unconfirmed (rest-api.md §12, open question 7; the .NET
+// SDK sends "gcm" for its FcmNotification). The emulator is lenient here
+// rather than strict, so that code written from the article works
+// locally; the send is then recorded with the format "gcm" (see
+// canonicalFormat).
 func platformFromFormat(f string) platform {
-	f = strings.ToLower(strings.TrimSpace(f))
+	f = canonicalFormat(f)
 	for p := pApple; p < numPlatforms; p++ {
 		if platformNames[p].format == f {
 			return p
 		}
 	}
 	return pNone
+}
+
+// canonicalFormat lower-cases and trims a format value and resolves the
+// alias "fcm" to "gcm".
+func canonicalFormat(f string) string {
+	f = strings.ToLower(strings.TrimSpace(f))
+	if f == "fcm" {
+		return "gcm"
+	}
+	return f
 }
 
 func platformFromAtom(a atom.Platform) platform {

@@ -76,6 +76,7 @@ func NewServerWithOptions(tb testing.TB, opts emulator.Options) *Server {
 	})
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	endpoint := "sb://127.0.0.1:" + port + "/"
+	emu.SetPublicEndpoint(endpoint)
 	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	tb.Cleanup(transport.CloseIdleConnections)
 	return &Server{

@@ -5,7 +5,9 @@
 //
 // Handler serves a self-contained page (HTML, CSS and JavaScript modules
 // embedded with go:embed; nothing is fetched from the internet) at its root
-// and a JSON API below it. The emulator mounts it with
+// and a JSON API below it. The emulator serves it at /_emulator/ui/ on its
+// own handler, with emulator.Server.Inbox as the Source; to serve it
+// elsewhere, mount it with
 //
 //	mux.Handle("/_emulator/ui/", http.StripPrefix("/_emulator/ui", inbox.Handler(src)))
 //
@@ -122,7 +124,8 @@ type Device struct {
 
 // Template is one template of a device.
 type Template struct {
-	// Name is the template's name (installations) or "" (registrations).
+	// Name is the template's name: an installation's template name, or a
+	// template registration's TemplateName ("" if it has none).
 	Name string `json:"name,omitempty"`
 	// Body is the template body.
 	Body string `json:"body"`

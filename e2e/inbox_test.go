@@ -1,0 +1,367 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+
+	nh "github.com/nhkit/notificationhubs"
+	"github.com/nhkit/notificationhubs/emulator"
+	"github.com/nhkit/notificationhubs/emulator/emulatortest"
+	"github.com/nhkit/notificationhubs/emulator/inbox"
+)
+
+// liveBound is the issue's bound for a delivery to show on the open page.
+// The assertion waits longer (machines under test load vary); the measured
+// latency is logged.
+const (
+	liveBound    = time.Second
+	liveDeadline = 5 * time.Second
+)
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newClient returns an SDK client for hub on srv that trusts its
+// certificate.
+func newClient(t *testing.T, srv *emulatortest.Server, hub string) *nh.Client {
+	t.Helper()
+	c, err := nh.NewClientFromConnectionString(srv.ConnectionString, hub,
+		&nh.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.Client}})
+	if err != nil {
+		t.Fatalf("NewClientFromConnectionString: %v", err)
+	}
+	return c
+}
+
+// The shop's three devices: one installation per platform, each with a
+// template named "main" that renders title and body its platform's way.
+const (
+	iosHandle = "5A1F0C2B9E8D7C6B5A4F3E2D1C0B9A8F7E6D5C4B3A2F1E0D9C8B7A6F5E4D3C2B"
+	fcmHandle = "fcm-token-dGVzdC1kZXZpY2UtMDAx:APA91bHk"
+	wnsHandle = "https://db5p.notify.windows.com/?token=AwYAAAB1cmkuZXhhbXBsZQ"
+	wantTitle = "Order shipped"
+	wantBody  = "Your parcel is on its way"
+)
+
+func shopInstallations() []nh.Installation {
+	return []nh.Installation{
+		{
+			InstallationID: "iphone-alice", UserID: "alice", Platform: nh.InstallationPlatformAPNS, PushChannel: iosHandle,
+			Tags: []string{"orders", "vip"},
+			Templates: map[string]nh.InstallationTemplate{"main": {
+				Body:    `{"aps":{"alert":{"title":"$(title)","subtitle":"$(subtitle)","body":"$(body)"},"badge":"#(badge)","sound":"default"},"orderId":"$(order)"}`,
+				Headers: map[string]string{"apns-priority": "10"},
+			}},
+		},
+		{
+			InstallationID: "pixel-bob", UserID: "bob", Platform: nh.InstallationPlatformFCMV1, PushChannel: fcmHandle,
+			Tags: []string{"orders"},
+			Templates: map[string]nh.InstallationTemplate{"main": {
+				Body: `{"message":{"notification":{"title":"$(title)","body":"$(body)"},"data":{"orderId":"$(order)"}}}`,
+			}},
+		},
+		{
+			InstallationID: "surface-carol", Platform: nh.InstallationPlatformWNS, PushChannel: wnsHandle,
+			Tags: []string{"orders", "muted"},
+			Templates: map[string]nh.InstallationTemplate{"main": {
+				Body:    `<toast launch="{'order=' + $(order)}"><visual><binding template="ToastGeneric"><text id="1">$(title)</text><text id="2">$(body)</text></binding></visual></toast>`,
+				Headers: map[string]string{"X-WNS-Type": "wns/toast"},
+			}},
+		},
+	}
+}
+
+// TestInboxShowsTemplateSends is the issue's first "done when": a
+// template notification sent through the SDK to APNs, FCM v1 and WNS
+// installations shows on the already open page, rendered, without a
+// reload; a tag expression evaluated in the page shows the devices it
+// matches.
+func TestInboxShowsTemplateSends(t *testing.T) {
+	srv := emulatortest.NewServer(t)
+	ctx := testCtx(t)
+	c := newClient(t, srv, "shop")
+	for _, in := range shopInstallations() {
+		if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
+			t.Fatalf("CreateOrUpdateInstallation %s: %v", in.InstallationID, err)
+		}
+	}
+
+	b := newBrowser(t, srv.URL+"/_emulator/ui/")
+	b.open("deliveries?hub=shop", "deliveries")
+	b.run("live feed connects", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
+	evalJS[int](b, `window.__noReload = 42`)
+
+	// Send after the page has loaded.
+	start := time.Now()
+	resp, err := c.SendTemplateNotification(ctx, map[string]string{
+		"title": wantTitle, "subtitle": "Order 42", "body": wantBody, "badge": "3", "order": "42",
+	}, &nh.SendNotificationOptions{TagExpression: "orders"})
+	if err != nil {
+		t.Fatalf("SendTemplateNotification: %v", err)
+	}
+	sent := time.Since(start)
+	page := srv.Inbox().Deliveries(inbox.DeliveryQuery{Hub: "shop", NotificationID: resp.NotificationID, Limit: 10})
+	if page.Total != 3 {
+		t.Fatalf("the emulator recorded %d deliveries of %s, want 3", page.Total, resp.NotificationID)
+	}
+	byPlatform := map[string]inbox.Delivery{}
+	var conds []string
+	for _, d := range page.Deliveries {
+		byPlatform[d.Platform] = d
+		sel := `#feed li[data-id=` + jsQuote(d.ID) + `]`
+		conds = append(conds, fmt.Sprintf(`(e => e && e.textContent === %s)(document.querySelector(%s))`, jsQuote(wantTitle), jsQuote(sel+" .p-title")),
+			fmt.Sprintf(`(e => e && e.textContent === %s)(document.querySelector(%s))`, jsQuote(wantBody), jsQuote(sel+" .p-body")))
+	}
+	shown := b.poll("the three deliveries show with title and body", strings.Join(conds, " && "), liveDeadline)
+	latency := time.Since(start)
+	t.Logf("the send took %v; all three deliveries were on the page %v after it started (%v polling; the issue's bound is %v)",
+		sent.Round(time.Millisecond), latency.Round(time.Millisecond), shown.Round(time.Millisecond), liveBound)
+	if latency > liveBound {
+		t.Logf("note: slower than the issue's %v bound on this machine", liveBound)
+	}
+	if marker := evalJS[int](b, `window.__noReload`); marker != 42 {
+		t.Error("the page reloaded")
+	}
+	for _, p := range []string{"apple", "fcmv1", "windows"} {
+		d, ok := byPlatform[p]
+		if !ok {
+			t.Fatalf("no %s delivery among %+v", p, page.Deliveries)
+		}
+		sel := `#feed li[data-id="` + d.ID + `"]`
+		if got := b.text(sel + ` .p-title`); got != wantTitle {
+			t.Errorf("%s title %q, want %q", p, got, wantTitle)
+		}
+		if got := b.text(sel + ` .p-body`); got != wantBody {
+			t.Errorf("%s body %q, want %q", p, got, wantBody)
+		}
+	}
+	group := `#feed li.group[data-notification="` + resp.NotificationID + `"]`
+	if got := b.text(group + ` .counts`); got != "3 targets" {
+		t.Errorf("group counts %q", got)
+	}
+	if got := b.text(group + ` .aud`); got != "to orders" {
+		t.Errorf("audience %q", got)
+	}
+	b.screenshot("live-feed-1280")
+
+	// Each delivery's detail: the platform's preview and the exact payload
+	// the emulator rendered.
+	previews := map[string]string{"apple": ".pv-ios", "fcmv1": ".pv-android", "windows": ".pv-windows"}
+	for _, p := range []string{"apple", "fcmv1", "windows"} {
+		d := byPlatform[p]
+		b.run("open the "+p+" delivery", chromedp.Click(chromedp.CSS(`#feed li[data-id="`+d.ID+`"] > button`)),
+			chromedp.WaitVisible(chromedp.CSS(`#detail .detail-inner[data-id="`+d.ID+`"]`)))
+		pv := `#detail figure` + previews[p]
+		if got := b.text(pv + ` .p-title`); got != wantTitle {
+			t.Errorf("%s preview title %q", p, got)
+		}
+		if got := b.text(pv + ` .p-body`); got != wantBody {
+			t.Errorf("%s preview body %q", p, got)
+		}
+		if got := evalJS[string](b, `document.querySelector('#detail pre.payload').textContent`); got != d.Payload {
+			t.Errorf("%s payload shown %q, want %q", p, got, d.Payload)
+		}
+		b.screenshot("delivery-" + p + "-1280")
+	}
+	if p := byPlatform["windows"].Payload; !strings.HasPrefix(p, `<toast launch="order=42">`) {
+		t.Errorf("WNS payload %q: the launch attribute is not rendered", p)
+	}
+	if got := strings.Join(strings.Fields(b.text(`#detail table.headers`)), " "); !strings.Contains(got, "wns/toast") {
+		t.Errorf("WNS headers shown as %q", got)
+	}
+	ios := `#detail figure.pv-ios`
+	b.run("open the apple delivery", chromedp.Click(chromedp.CSS(`#feed li[data-id="`+byPlatform["apple"].ID+`"] > button`)),
+		chromedp.WaitVisible(chromedp.CSS(ios)))
+	if got := b.text(ios + ` .p-subtitle`); got != "Order 42" {
+		t.Errorf("iOS subtitle %q", got)
+	}
+	if got := b.text(ios + ` .pv-badge`); got != "3" {
+		t.Errorf("iOS badge %q", got)
+	}
+
+	// The device's own inbox.
+	b.open("device?hub=shop&handle="+url.QueryEscape(iosHandle), "device")
+	if got := b.text(`#inbox li[data-id="` + byPlatform["apple"].ID + `"] .p-title`); got != wantTitle {
+		t.Errorf("device inbox title %q", got)
+	}
+	b.screenshot("device-1280")
+
+	// A tag expression evaluated in the page.
+	b.open("hubs?hub=shop", "hubs")
+	b.run("evaluate a tag expression",
+		chromedp.SendKeys(chromedp.CSS(`#tag-expr`), "orders && !muted\r"),
+		chromedp.WaitVisible(chromedp.CSS(`#match-count`)))
+	b.poll("the match count", `document.querySelector('#match-count').textContent === '2 devices match'`, liveDeadline)
+	handles := evalJS[[]string](b, `Array.from(document.querySelectorAll('#match-result tbody tr')).map(tr => tr.dataset.handle)`)
+	slices.Sort(handles)
+	if d := cmp.Diff([]string{iosHandle, fcmHandle}, handles); d != "" {
+		t.Errorf("matched handles (-want +got):\n%s", d)
+	}
+	b.screenshot("hub-1280")
+	b.run("phone width", chromedp.EmulateViewport(390, 844))
+	b.noHorizontalScroll("hub view at 390 px")
+	b.screenshot("hub-390")
+
+	// The connection strings are the emulator's own.
+	b.run("desktop width", chromedp.EmulateViewport(1280, 900))
+	b.open("connect", "connect")
+	got := evalJS[[]string](b, `Array.from(document.querySelectorAll('main input[readonly]')).map(i => i.value)`)
+	if d := cmp.Diff([]string{srv.ConnectionString, srv.ListenConnectionString}, got); d != "" {
+		t.Errorf("connection strings (-want +got):\n%s", d)
+	}
+}
+
+// registrationLine is one line of an import file: a registration
+// description. Registration i is apple, fcmv1, windows or gcm (i%4) and
+// has the tags g{i%100} and all.
+func registrationLine(i int) string {
+	const ns = `xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"`
+	tags := fmt.Sprintf("<Tags>g%d,all</Tags>", i%100)
+	switch i % 4 {
+	case 0:
+		return fmt.Sprintf(`<AppleRegistrationDescription %s>%s<DeviceToken>%064X</DeviceToken></AppleRegistrationDescription>`, ns, tags, i)
+	case 1:
+		return fmt.Sprintf(`<FcmV1RegistrationDescription %s>%s<FcmV1RegistrationId>fcm-%08d</FcmV1RegistrationId></FcmV1RegistrationDescription>`, ns, tags, i)
+	case 2:
+		return fmt.Sprintf(`<WindowsRegistrationDescription %s>%s<ChannelUri>https://db5p.notify.windows.com/?token=t%08d</ChannelUri></WindowsRegistrationDescription>`, ns, tags, i)
+	default:
+		return fmt.Sprintf(`<GcmRegistrationDescription %s>%s<GcmRegistrationId>gcm-%08d</GcmRegistrationId></GcmRegistrationDescription>`, ns, tags, i)
+	}
+}
+
+// importRegistrations creates n registrations in hub through the SDK's
+// import job, reading a file uploaded to the emulator's blob store.
+func importRegistrations(t *testing.T, srv *emulatortest.Server, c *nh.Client, n int) {
+	t.Helper()
+	ctx := testCtx(t)
+	var file bytes.Buffer
+	for i := range n {
+		file.WriteString(registrationLine(i))
+		file.WriteByte('\n')
+	}
+	container := srv.ContainerURL(srv.URL, "imports")
+	u, err := url.Parse(container)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path += "/registrations.txt"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), &file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-ms-blob-type", "BlockBlob")
+	res, err := srv.Client.Do(req)
+	if err != nil {
+		t.Fatalf("upload the import file: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload the import file: status %d", res.StatusCode)
+	}
+	job, err := c.SubmitNotificationHubJob(ctx, nh.NotificationHubJob{
+		Type:               nh.JobTypeImportCreateRegistrations,
+		OutputContainerURL: container,
+		ImportFileURL:      u.String(),
+	}, nil)
+	if err != nil {
+		t.Fatalf("SubmitNotificationHubJob: %v", err)
+	}
+	done, err := c.WaitForNotificationHubJob(ctx, job.JobID, &nh.WaitForNotificationHubJobOptions{PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("WaitForNotificationHubJob: %v", err)
+	}
+	if done.Status != nh.JobStatusCompleted {
+		t.Fatalf("import job %s: %s", done.Status, done.Failure)
+	}
+}
+
+// TestInboxLargeHub is the issue's second "done when" on the real
+// emulator: 100,000 registrations and 10,000 deliveries, every view
+// rendered from paged lists. The first render of each view is logged (the
+// issue's target is 1 s); the test fails only if a view does not render at
+// all or renders unpaged lists.
+func TestInboxLargeHub(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large hub: skipped with -short")
+	}
+	const registrations, deliveries = 100_000, 10_000
+	srv := emulatortest.NewServerWithOptions(t, emulator.Options{JobStepDelay: time.Millisecond, Retention: deliveries})
+	ctx := testCtx(t)
+	c := newClient(t, srv, "big")
+	chromiumPath(t) // skip before the slow part when there is no browser
+
+	start := time.Now()
+	importRegistrations(t, srv, c, registrations)
+	t.Logf("imported %d registrations in %v", registrations, time.Since(start).Round(time.Millisecond))
+	if p := srv.Inbox().Devices("big", inbox.DeviceQuery{Limit: 1}); p.Total != registrations {
+		t.Fatalf("the hub has %d devices, want %d", p.Total, registrations)
+	}
+	// Tags g0, g4, …, g36 hold 1,000 apple registrations each: ten native
+	// sends of 1,000 deliveries.
+	start = time.Now()
+	for k := 0; k < 40; k += 4 {
+		n := nh.NewAppleNotification([]byte(fmt.Sprintf(`{"aps":{"alert":{"title":"Batch %d","body":"One of a thousand"},"badge":%d}}`, k, k)), nil)
+		if _, err := c.SendNotification(ctx, n, &nh.SendNotificationOptions{Tags: []string{fmt.Sprintf("g%d", k)}}); err != nil {
+			t.Fatalf("SendNotification: %v", err)
+		}
+	}
+	t.Logf("sent %d deliveries in %v", deliveries, time.Since(start).Round(time.Millisecond))
+	if p := srv.Inbox().Deliveries(inbox.DeliveryQuery{Hub: "big", Limit: 1}); p.Total != deliveries {
+		t.Fatalf("the emulator holds %d deliveries, want %d", p.Total, deliveries)
+	}
+	handle := fmt.Sprintf("%064X", 0)
+
+	b := newBrowser(t, srv.URL+"/_emulator/ui/")
+	views := []struct{ name, route, view string }{
+		{"deliveries", "deliveries?hub=big", "deliveries"},
+		{"deliveries-all-hubs", "deliveries", "deliveries"},
+		{"hub", "hubs?hub=big", "hubs"},
+		{"hub-search", "hubs?hub=big&q=g42", "hubs"},
+		{"hub-expression", "hubs?hub=big&expr=" + url.QueryEscape("g4 && all && !g8"), "hubs"},
+		{"device", "device?hub=big&handle=" + handle, "device"},
+		{"telemetry", "telemetry?hub=big", "telemetry"},
+		{"scheduled", "scheduled?hub=big", "scheduled"},
+		{"connect", "connect", "connect"},
+	}
+	for _, width := range []int{1280, 390} {
+		b.run("viewport", chromedp.EmulateViewport(int64(width), 900))
+		for _, v := range views {
+			wall, pageMS := b.open(v.route, v.view)
+			t.Logf("%4d px %-20s first render %5.0f ms after navigation start (%v wall, including navigation; target 1 s)",
+				width, v.name, pageMS, wall.Round(time.Millisecond))
+			b.noHorizontalScroll(fmt.Sprintf("%s at %d px", v.name, width))
+			rows := evalJS[int](b, `document.querySelectorAll('main tr, main li.dlv-item, main li.card').length`)
+			if rows == 0 && v.name != "scheduled" && v.name != "connect" {
+				t.Errorf("%s at %d px shows no rows", v.name, width)
+			}
+			if rows > 200 {
+				t.Errorf("%s at %d px renders %d rows; lists must be paged", v.name, width, rows)
+			}
+			b.viewportShot(fmt.Sprintf("big-%s-%d", v.name, width))
+		}
+	}
+	b.run("desktop", chromedp.EmulateViewport(1280, 900))
+	b.open("hubs?hub=big", "hubs")
+	if got := b.text(`.view-hubs .pager .range`); got != "1–50 of 100,000" {
+		t.Errorf("pager %q", got)
+	}
+	b.run("next page", chromedp.Click(chromedp.CSS(`.view-hubs .pager button:last-child`)))
+	b.poll("the second page", `document.querySelector('.view-hubs .pager .range').textContent === '51–100 of 100,000'`, liveDeadline)
+	b.open("hubs?hub=big&expr="+url.QueryEscape("g4 && all && !g8"), "hubs")
+	b.poll("the match count", `document.querySelector('#match-count').textContent === '1,000 devices match'`, liveDeadline)
+}
