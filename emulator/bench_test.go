@@ -3,8 +3,11 @@ package emulator
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
@@ -83,5 +86,90 @@ func BenchmarkMemoryPerInstallation(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/installation")
 		runtime.KeepAlive(h)
+	}
+}
+
+// BenchmarkScheduledFireLateness measures how late scheduled notifications
+// fire: each iteration schedules 1000 notifications (over the handler,
+// from 16 goroutines, each to one tag of 10 devices) all due at the same
+// moment 2 s ahead, waits until they have fired, and takes each one's
+// send time minus its due time. It reports the p50, p99 and maximum
+// lateness in ms, the measured figure behind "scheduled sends fire within
+// 1 s", in memory and with DataDir (every fired send is committed).
+func BenchmarkScheduledFireLateness(b *testing.B) {
+	for _, durable := range []bool{false, true} {
+		name := "memory"
+		if durable {
+			name = "datadir"
+		}
+		b.Run(name, func(b *testing.B) {
+			var s *Server
+			if durable {
+				s = openAt(b, b.TempDir(), Options{})
+			} else {
+				s = New(Options{})
+			}
+			defer s.Close()
+			s.hubs[testHub] = fillHub(b, 10_000)
+			var late []time.Duration
+			for b.Loop() {
+				late = append(late, fireOnce(b, s, 1000, 16)...)
+			}
+			slices.Sort(late)
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+			b.ReportMetric(ms(late[len(late)/2]), "p50-ms")
+			b.ReportMetric(ms(late[len(late)*99/100]), "p99-ms")
+			b.ReportMetric(ms(late[len(late)-1]), "max-ms")
+		})
+	}
+}
+
+// fireOnce schedules n notifications due together, waits until all have
+// fired and returns how late each fired.
+func fireOnce(b *testing.B, s *Server, n, workers int) []time.Duration {
+	b.Helper()
+	due := time.Now().Add(2 * time.Second)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				c := sendReq("apple", "g"+strconv.Itoa(i%1000), `{"aps":{"alert":"x"}}`,
+					map[string]string{hScheduleTime: due.UTC().Format(time.RFC3339Nano)})
+				c.path = regPath("/schedulednotifications?api-version=2020-06")
+				r := c.do(b, s)
+				if r.Code != 201 {
+					b.Errorf("schedule: status %d: %s", r.Code, r.Body)
+					return
+				}
+				ids[i] = lastSegment(r.Header().Get("Location"))
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	if time.Now().After(due) {
+		b.Fatal("scheduling took longer than the 2 s lead; the lateness would be meaningless")
+	}
+	want := make(map[string]bool, n)
+	for _, id := range ids {
+		want[id] = true
+	}
+	var late []time.Duration
+	for deadline := due.Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		late = late[:0]
+		s.sends.each(func(r *SendRecord) {
+			if want[r.NotificationID] {
+				late = append(late, r.SentTime.Sub(due))
+			}
+		})
+		if len(late) == n {
+			return late
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d scheduled notifications fired within a minute of their time", len(late), n)
+		}
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -386,11 +388,57 @@ func (t blobTarget) local() (c, name string, ok bool) {
 	return c, name, true
 }
 
+// httpClient returns the client for blobs outside the emulator. Unless
+// Options.AllowRemoteStorage is set, it refuses redirects that leave this
+// machine.
 func (s *Server) httpClient() *http.Client {
+	c := &http.Client{Timeout: 30 * time.Second}
 	if s.opts.HTTPClient != nil {
-		return s.opts.HTTPClient
+		cc := *s.opts.HTTPClient
+		c = &cc
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	if !s.opts.AllowRemoteStorage {
+		next := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if err := s.checkOutbound("redirect", blobTarget{req.URL}); err != nil {
+				return err
+			}
+			if next != nil {
+				return next(req, via)
+			}
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		}
+	}
+	return c
+}
+
+// checkOutbound refuses a blob URL outside this machine unless
+// Options.AllowRemoteStorage is set: only the emulator's own blob service
+// and loopback hosts (127.0.0.0/8, ::1, localhost) are reached by default.
+// what names the URL in the error (e.g. "OutputContainerUri").
+func (s *Server) checkOutbound(what string, t blobTarget) error {
+	if s.opts.AllowRemoteStorage || isLoopbackHost(t.u.Hostname()) {
+		return nil
+	}
+	if _, _, ok := t.local(); ok {
+		return nil
+	}
+	return fmt.Errorf("the %s host %q is not on this machine: the emulator reaches only loopback hosts "+
+		"(127.0.0.0/8, ::1, localhost) and its own blob service (%s); to allow other hosts set "+
+		"Options.AllowRemoteStorage or run nh emulator --allow-remote-storage", what, t.u.Hostname(), blobPrefix)
+}
+
+// isLoopbackHost reports whether host (without port or brackets) is
+// localhost or a loopback IP address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // readBlob fetches a blob (emulator-local or over HTTP).
@@ -405,6 +453,9 @@ func (s *Server) readBlob(ctx context.Context, t blobTarget) ([]byte, error) {
 			return nil, fmt.Errorf("read blob %s/%s: the blob does not exist", c, name)
 		}
 		return o.Data, nil
+	}
+	if err := s.checkOutbound("blob URL", t); err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", redactURL(t.u), err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.u.String(), nil)
 	if err != nil {
@@ -435,6 +486,9 @@ func (s *Server) writeBlob(ctx context.Context, t blobTarget, data []byte) error
 		}
 		return s.blobs.put(c, name, data, "text/plain; charset=utf-8").wait()
 	}
+	if err := s.checkOutbound("blob URL", t); err != nil {
+		return fmt.Errorf("write blob %s: %w", redactURL(t.u), err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, t.u.String(), bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("write blob %s: %w", redactURL(t.u), err)
@@ -461,8 +515,13 @@ func redactURL(u *url.URL) string {
 	return c.String()
 }
 
-// redactErr renders err without u's query.
+// redactErr renders err without u's query. A *url.Error is reduced to
+// its cause, since its URL may be a redirect's, with another query.
 func redactErr(err error, u *url.URL) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
 	msg := err.Error()
 	if u.RawQuery != "" {
 		msg = strings.ReplaceAll(msg, "?"+u.RawQuery, "")

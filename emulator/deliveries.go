@@ -74,21 +74,23 @@ func (f DeliveryFilter) match(d *Delivery) bool {
 
 // SendRecord summarises one send request (for telemetry and inspection).
 type SendRecord struct {
-	NotificationID string    `json:"notificationId"`
-	Hub            string    `json:"hub"`
-	Format         string    `json:"format"`
-	Audience       string    `json:"audience"` // tag expression, "" for broadcast
-	Broadcast      bool      `json:"broadcast,omitempty"`
-	Direct         bool      `json:"direct,omitempty"`
-	Test           bool      `json:"test,omitempty"`
-	Scheduled      bool      `json:"scheduled,omitempty"`
-	Targets        int       `json:"targets"`
-	Success        int       `json:"success"`
-	Skipped        int       `json:"skipped"`
-	Failed         int       `json:"failed"`
-	Body           string    `json:"-"`
-	Platforms      []string  `json:"platforms,omitempty"`
-	EnqueueTime    time.Time `json:"enqueueTime"`
+	NotificationID string `json:"notificationId"`
+	Hub            string `json:"hub"`
+	Format         string `json:"format"`
+	Audience       string `json:"audience"` // tag expression, "" for broadcast
+	Broadcast      bool   `json:"broadcast,omitempty"`
+	Direct         bool   `json:"direct,omitempty"`
+	Test           bool   `json:"test,omitempty"`
+	Scheduled      bool   `json:"scheduled,omitempty"`
+	Targets        int    `json:"targets"`
+	Success        int    `json:"success"`
+	Skipped        int    `json:"skipped"`
+	Failed         int    `json:"failed"`
+	Body           string `json:"-"`
+	// Platforms are telemetry's TargetPlatforms: the platforms reached,
+	// as their template variants (appletemplate, …) for a template send.
+	Platforms   []string  `json:"platforms,omitempty"`
+	EnqueueTime time.Time `json:"enqueueTime"`
 	// SentTime is when the notification was handed to the push services
 	// (for a scheduled one, when it fired or was cancelled).
 	SentTime time.Time `json:"sentTime"`

@@ -117,16 +117,18 @@ type Options struct {
 	DataDir string
 	// Tier is free, basic or standard ("" = standard). Free and Basic
 	// refuse telemetry, the feedback container, scheduled sends and jobs
-	// with the service's 403, and cap active devices (Free 500, Basic
-	// 200,000, Standard 10,000,000).
+	// with the service's 403, answer sends without a Location header (so
+	// clients get no notification id), and cap active devices (Free 500,
+	// Basic 200,000, Standard 10,000,000).
 	Tier string
 	// TelemetryDelay is how long after a send its details
 	// (GET /{hub}/messages/{id}) answer 404 before they exist, as the
 	// service's do; 0 makes them available at once.
 	TelemetryDelay time.Duration
 	// ReadDelay, if positive, reproduces the service's eventual
-	// consistency: for ReadDelay after an installation is written, GET
-	// answers its previous state (404 if it did not exist).
+	// consistency: for ReadDelay after an installation is written (PUT,
+	// PATCH) or deleted, GET answers its previous state (404 if it did not
+	// exist).
 	ReadDelay time.Duration
 	// TestSendsPerMinute caps test (debug) sends per hub per minute; beyond
 	// it they get 429 with Retry-After. 0 means the service's 10; negative
@@ -143,6 +145,13 @@ type Options struct {
 	// HTTPClient fetches and stores job blobs at container URLs outside the
 	// emulator (e.g. Azurite); nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// AllowRemoteStorage lets jobs read and write blobs on other machines.
+	// By default the emulator reaches only loopback hosts (127.0.0.0/8,
+	// ::1, localhost) and its own blob service, so that a typo or a test
+	// can never make it contact anything outside this machine: a job whose
+	// OutputContainerUri or ImportFileUri (or a redirect) points elsewhere
+	// fails, and its Failure says why and how to allow it.
+	AllowRemoteStorage bool
 }
 
 // Server is an emulated Notification Hubs namespace. It implements

@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -158,7 +160,7 @@ func opOf(q *request) string {
 // applies; it reports whether it answered.
 func (s *Server) applyFaults(q *request) bool {
 	if f, ok := s.faults.take(opOf(q), q.hubName); ok {
-		if f.Latency > 0 {
+		if f.Latency > 0 && bufferBody(q.r) == nil {
 			t := time.NewTimer(f.Latency)
 			select {
 			case <-t.C:
@@ -189,6 +191,37 @@ func (s *Server) applyFaults(q *request) bool {
 	}
 	return false
 }
+
+// maxBufferedBody bounds what bufferBody reads ahead; every body the
+// emulator accepts is smaller.
+const maxBufferedBody = 2 << 20
+
+// bufferBody reads r's body ahead into memory and puts it back. Go's server
+// notices a client that goes away (and cancels r.Context()) only once the
+// body has been read to its end, so a latency fault waits on a read body:
+// the wait then ends when the client gives up, as it does for a GET. An
+// error means the body could not be read (the client is gone); later
+// reads return it too.
+func bufferBody(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(r.Body, maxBufferedBody))
+	var rest io.Reader = r.Body
+	if err != nil {
+		rest = errReader{err}
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), rest), r.Body}
+	return err
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func faultMessage(status int) string {
 	switch status {

@@ -280,6 +280,16 @@ func submitJob(t *testing.T, s *Server, typ, out, in string) string {
 
 func waitJob(t *testing.T, s *Server, id string) atom.Job {
 	t.Helper()
+	j := finishedJob(t, s, id)
+	if j.Status != "Completed" {
+		t.Fatalf("job %s: %+v", id, j)
+	}
+	return j
+}
+
+// finishedJob waits until job id is Completed or Failed and returns it.
+func finishedJob(t *testing.T, s *Server, id string) atom.Job {
+	t.Helper()
 	var j atom.Job
 	seen := map[string]bool{}
 	eventually(t, "job "+id, func() bool {
@@ -294,9 +304,6 @@ func waitJob(t *testing.T, s *Server, id string) atom.Job {
 		seen[j.Status] = true
 		return j.Status == "Completed" || j.Status == "Failed"
 	})
-	if j.Status != "Completed" {
-		t.Fatalf("job %s: %+v", id, j)
-	}
 	return j
 }
 

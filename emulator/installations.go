@@ -502,7 +502,7 @@ func (s *Server) handlePutInstallation(q *request) {
 			return
 		}
 	}
-	s.delayRead(in, old)
+	s.delayRead(q.hub, in, old)
 	q.hub.project(in, old)
 	b := s.persist(s.opPutInst(q.hub, in))
 	s.mu.Unlock()
@@ -515,22 +515,55 @@ func (s *Server) handlePutInstallation(q *request) {
 }
 
 // delayRead sets up Options.ReadDelay for in, which replaces old (nil if
-// new): readers keep seeing what they saw before the write. The caller
-// holds s.mu.
-func (s *Server) delayRead(in, old *installation) {
+// new) in h: readers keep seeing what they saw before the write. The
+// caller holds s.mu.
+func (s *Server) delayRead(h *hub, in, old *installation) {
 	if s.opts.ReadDelay <= 0 {
 		return
 	}
 	now := s.now()
 	d := &delayedRead{visibleAt: now.Add(s.opts.ReadDelay)}
+	d.prev, d.prevExisted = seenBefore(h, in.id, old, now)
+	delete(h.deleted, in.id)
+	in.delayed = d
+}
+
+// seenBefore returns what a GET of installation id in h answers at now,
+// before a write takes effect: old (nil if absent) unless an earlier
+// write or delete is still within Options.ReadDelay. The caller holds s.mu.
+func seenBefore(h *hub, id string, old *installation, now time.Time) ([]byte, bool) {
 	switch {
 	case old == nil:
+		if d := h.deleted[id]; d != nil && now.Before(d.visibleAt) {
+			return d.prev, d.prevExisted
+		}
+		return nil, false
 	case old.delayed != nil && now.Before(old.delayed.visibleAt):
-		d.prev, d.prevExisted = old.delayed.prev, old.delayed.prevExisted
-	default:
-		d.prev, d.prevExisted = old.marshal(), true
+		return old.delayed.prev, old.delayed.prevExisted
 	}
-	in.delayed = d
+	return old.marshal(), true
+}
+
+// delayDelete sets up Options.ReadDelay for the delete of in from h: the
+// service queues deletes like writes (rest-api.md §5.2), so GET answers
+// the deleted installation until the delay has passed. Expired entries are
+// swept here. The caller holds s.mu.
+func (s *Server) delayDelete(h *hub, in *installation) {
+	if s.opts.ReadDelay <= 0 {
+		return
+	}
+	now := s.now()
+	for id, d := range h.deleted {
+		if !now.Before(d.visibleAt) {
+			delete(h.deleted, id)
+		}
+	}
+	d := &delayedRead{visibleAt: now.Add(s.opts.ReadDelay)}
+	d.prev, d.prevExisted = seenBefore(h, in.id, in, now)
+	if h.deleted == nil {
+		h.deleted = map[string]*delayedRead{}
+	}
+	h.deleted[in.id] = d
 }
 
 func (s *Server) handleGetInstallation(q *request) {
@@ -539,15 +572,17 @@ func (s *Server) handleGetInstallation(q *request) {
 	var body []byte
 	if in != nil {
 		body = in.marshal()
-		if d := in.delayed; d != nil && s.now().Before(d.visibleAt) {
-			body = d.prev
-			if !d.prevExisted {
-				in = nil
-			}
-		}
+	}
+	d := q.hub.deleted[q.segs[1]]
+	if in != nil {
+		d = in.delayed
+	}
+	found := in != nil
+	if d != nil && s.now().Before(d.visibleAt) {
+		body, found = d.prev, d.prevExisted
 	}
 	s.mu.RUnlock()
-	if in == nil {
+	if !found {
 		q.fail(http.StatusNotFound, "Installation not found.")
 		return
 	}
@@ -558,6 +593,7 @@ func (s *Server) handleDeleteInstallation(q *request) {
 	s.mu.Lock()
 	var b *batch
 	if in := q.hub.installations[q.segs[1]]; in != nil {
+		s.delayDelete(q.hub, in)
 		q.hub.unproject(in)
 		b = s.persist(s.opDelInst(q.hub, in.id))
 	}
@@ -602,7 +638,7 @@ func (s *Server) handlePatchInstallation(q *request) {
 		return
 	}
 	in.updated = s.now()
-	s.delayRead(in, old)
+	s.delayRead(q.hub, in, old)
 	q.hub.project(in, old)
 	b := s.persist(s.opPutInst(q.hub, in))
 	s.mu.Unlock()

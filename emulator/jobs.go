@@ -297,6 +297,18 @@ func (s *Server) doJob(ctx context.Context, h *hub, job atom.Job) (map[string]st
 	if err != nil {
 		return nil, fmt.Errorf("the OutputContainerUri is invalid: %v", err)
 	}
+	if err := s.checkOutbound("OutputContainerUri", out); err != nil {
+		return nil, err
+	}
+	if job.Type != jobExport {
+		src, err := parseBlobURL(job.ImportFileURI)
+		if err != nil {
+			return nil, fmt.Errorf("the ImportFileUri is invalid: %v", err)
+		}
+		if err := s.checkOutbound("ImportFileUri", src); err != nil {
+			return nil, err
+		}
+	}
 	prefix := h.name + "/" + job.JobID + "/"
 	var output, failed bytes.Buffer
 	if job.Type == jobExport {

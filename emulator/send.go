@@ -450,7 +450,7 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 	rec.Targets = len(ids)
 	for p := pApple; p < numPlatforms; p++ {
 		if plats[p] {
-			rec.Platforms = append(rec.Platforms, p.String())
+			rec.Platforms = append(rec.Platforms, targetPlatform(p, n.platform == pNone))
 		}
 	}
 	start := max(0, len(ids)-s.opts.Retention)
@@ -495,6 +495,19 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 	s.recordDeliveries(ds)
 	fr.ds = ds
 	return fr
+}
+
+// targetPlatform names p in telemetry's TargetPlatforms (rest-api.md
+// §8.1): a template send reaches the template variant of each platform.
+// appletemplate, gcmtemplate, windowstemplate, windowsphonetemplate,
+// admtemplate and baidutemplate are documented; fcmv1template,
+// browsertemplate and xiaomitemplate are inferred by analogy (the docs
+// list only "newer: fcmv1, browser, xiaomi…" without their variants).
+func targetPlatform(p platform, template bool) string {
+	if template {
+		return p.String() + "template"
+	}
+	return p.String()
 }
 
 // outcomeText is the free text of a test send's RegistrationResult.
@@ -655,6 +668,17 @@ func (q *request) messageLocation(nid string, direct bool) string {
 	return loc
 }
 
+// setMessageLocation gives a send's answer its Location, which carries the
+// notification id. The service sets it on the Standard tier only
+// (rest-api.md §3.1: "only available for Standard tier"); on Free and
+// Basic clients get no notification id, and telemetry answers 403 anyway.
+func (s *Server) setMessageLocation(q *request, nid string, direct bool) {
+	if s.tier != tierStandard {
+		return
+	}
+	q.w.Header().Set("Location", q.messageLocation(nid, direct))
+}
+
 // failDurability answers a write whose commit failed.
 func (q *request) failDurability(err error) {
 	q.fail(http.StatusInternalServerError, "The request could not be stored: "+err.Error())
@@ -693,7 +717,7 @@ func (s *Server) handleSend(q *request) {
 			q.failDurability(err)
 			return
 		}
-		q.w.Header().Set("Location", q.messageLocation(nid, true))
+		s.setMessageLocation(q, nid, true)
 		q.empty(http.StatusCreated, ctXML)
 		return
 	}
@@ -715,7 +739,7 @@ func (s *Server) handleSend(q *request) {
 		}
 		return
 	}
-	q.w.Header().Set("Location", q.messageLocation(nid, false))
+	s.setMessageLocation(q, nid, false)
 	if !test {
 		q.empty(http.StatusCreated, ctXML)
 		return
@@ -769,6 +793,6 @@ func (s *Server) handleBatchSend(q *request) {
 		q.failDurability(err)
 		return
 	}
-	q.w.Header().Set("Location", q.messageLocation(nid, true))
+	s.setMessageLocation(q, nid, true)
 	q.empty(http.StatusCreated, ctXML)
 }

@@ -31,7 +31,11 @@ type ServeOptions struct {
 	// CertDir is where the generated cert.pem and key.pem live; default
 	// the user cache directory's nh-emulator.
 	CertDir string
-	// PlainHTTP serves without TLS (Location headers still say https).
+	// PlainHTTP serves without TLS. The printed connection strings then
+	// say Endpoint=http://host:port/, which the JS SDK and this module's
+	// SDK use as given; the .NET and Java SDKs always switch to https and
+	// need TLS. Location and Content-Location headers still say https, as
+	// clients require (rest-api.md §1.4).
 	PlainHTTP bool
 	// Emulator configures the emulator itself.
 	Emulator Options
@@ -135,16 +139,19 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 		return fmt.Errorf("serve emulator on %s: %w", o.Listen, err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	endpoint := "sb://localhost:" + port + "/"
-	srv.SetPublicEndpoint(endpoint)
-	scheme := "https"
+	// SDKs turn sb:// into https://, so a plain-HTTP emulator must say
+	// http:// in its connection strings to be reachable at all.
+	scheme, endpoint := "https", "sb://localhost:"+port+"/"
 	if o.PlainHTTP {
-		scheme = "http"
+		scheme, endpoint = "http", "http://localhost:"+port+"/"
 	}
+	srv.SetPublicEndpoint(endpoint)
 	fmt.Fprintf(out, "Notification Hubs emulator listening on %s://%s\n", scheme, ln.Addr())
 	fmt.Fprintf(out, "Endpoint: %s\n", endpoint)
 	fmt.Fprintf(out, "Inbox: %s://localhost:%s/_emulator/ui/\n", scheme, port)
-	if !o.PlainHTTP {
+	if o.PlainHTTP {
+		fmt.Fprintf(out, "Plain HTTP: the JS SDK and the nhkit Go SDK use the http:// endpoint as given; the .NET and Java SDKs always use https and need TLS mode (without --plain-http).\n")
+	} else {
 		fmt.Fprintf(out, "Certificate: %s\n", certFile)
 	}
 	fmt.Fprintf(out, "Connection string (full):   %s\n", srv.ConnectionString(endpoint, false))

@@ -180,6 +180,9 @@ type hub struct {
 	scheduled     map[string]*scheduledSend
 	jobs          map[string]*jobRec
 	regCount      int // registration-backed targets
+	// deleted holds, under Options.ReadDelay, what GET still answers for
+	// installations deleted within the delay; nil until the first one.
+	deleted map[string]*delayedRead
 }
 
 func newHub(name string) *hub {
