@@ -3,19 +3,28 @@ package notificationhubs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
-// Run: go test -run=^$ -bench=Send -benchmem -count=5 .
+// Run: go test -run=^$ -bench=Send -benchmem -count=6 .
 //
 // BenchmarkSendNotification and BenchmarkBareHTTPPostSend send the same
 // request (same URL, headers and body, same *http.Client) to the same
@@ -78,6 +87,81 @@ func BenchmarkSendNotification(b *testing.B) {
 	b.ReportMetric(float64(c.sas.signs.Load()), "signatures")
 }
 
+// benchFcmV1Payload and benchTagExpression are the request of the
+// side-by-side suite (bench/cmd/benchclient): an FCM v1 payload sent to
+// a tag expression.
+var benchFcmV1Payload = []byte(`{"message":{"notification":{"title":"Order shipped","body":"Your order 1234 is on its way"},"data":{"orderId":"1234","kind":"shipping"}}}`)
+
+const benchTagExpression = "user_42 && !muted"
+
+// BenchmarkSendNotificationDefaultTransport is the side-by-side suite's
+// send (FCM v1, tag expression) on a client built without a Transport,
+// so that it runs on the SDK's default HTTP client.
+func BenchmarkSendNotificationDefaultTransport(b *testing.B) {
+	srv := benchServer(b)
+	cred, _ := NewSharedAccessKeyCredential("DefaultFullSharedAccessSignature", testKey)
+	c, err := NewClient(srv.URL, "myhub", cred, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := NewFcmV1Notification(benchFcmV1Payload)
+	opts := &SendNotificationOptions{TagExpression: benchTagExpression}
+	ctx := context.Background()
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		resp, err := c.SendNotification(ctx, n, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.NotificationID == "" {
+			b.Fatal("no id")
+		}
+	}
+	reportCPU(b, start)
+}
+
+// BenchmarkBareHTTPPostSendFcmV1 is BenchmarkBareHTTPPostSend with the
+// request of BenchmarkSendNotificationDefaultTransport, on a transport
+// that keeps idle connections as the SDK's default does.
+func BenchmarkBareHTTPPostSendFcmV1(b *testing.B) {
+	srv := benchServer(b)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	hc := &http.Client{Transport: tr}
+	b.Cleanup(tr.CloseIdleConnections)
+	url := srv.URL + "/myhub/messages?api-version=2020-06"
+	header := http.Header{
+		"Authorization":                 {sas.Sign(srv.URL+"/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))},
+		"Content-Type":                  {"application/json;charset=utf-8"},
+		"Content-Length":                {strconv.Itoa(len(benchFcmV1Payload))},
+		"ServiceBusNotification-Format": {"fcmv1"},
+		"ServiceBusNotification-Tags":   {benchTagExpression},
+		"User-Agent":                    {"azsdk-go-notificationhubs/" + moduleVersion},
+		"X-Ms-Version":                  {"2020-06"},
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(benchFcmV1Payload))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header = header
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") == "" {
+			b.Fatal("unexpected response")
+		}
+	}
+	reportCPU(b, start)
+}
+
 func BenchmarkBareHTTPPostSend(b *testing.B) {
 	srv := benchServer(b)
 	hc := &http.Client{}
@@ -132,5 +216,217 @@ func BenchmarkSendSignEveryRequest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		sas.Sign("https://mynamespace.servicebus.windows.net/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))
+	}
+}
+
+// The tests below check what the send path's optimisations must keep:
+// connections kept and reused by the default transport, responses
+// drained when azcore skips reading them, azcore's User-Agent, and a
+// fresh body on every try.
+
+// connCounter counts the connections a test server accepts.
+type connCounter struct {
+	mu  sync.Mutex
+	new int
+}
+
+func (c *connCounter) track(_ net.Conn, s http.ConnState) {
+	if s == http.StateNew {
+		c.mu.Lock()
+		c.new++
+		c.mu.Unlock()
+	}
+}
+
+func (c *connCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.new
+}
+
+// newLoopbackServer starts a plain-HTTP server on 127.0.0.1 (which the
+// default transport may reach without TLS) that counts its connections.
+func newLoopbackServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *connCounter) {
+	t.Helper()
+	cc := &connCounter{}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = cc.track
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, cc
+}
+
+func TestDefaultTransportKeepsConnections(t *testing.T) {
+	// Each round sends conc notifications at once and the server answers
+	// none until all are in: conc connections are open together. With
+	// azcore's default transport (10 idle per host) the second round
+	// would dial conc-10 of them again.
+	const conc = 64
+	var mu sync.Mutex
+	arrived := 0
+	release := map[int]chan struct{}{}
+	gate := func(round int) chan struct{} {
+		if release[round] == nil {
+			release[round] = make(chan struct{})
+		}
+		return release[round]
+	}
+	srv, cc := newLoopbackServer(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		arrived++
+		round := (arrived - 1) / conc
+		g := gate(round)
+		if arrived%conc == 0 {
+			close(g)
+		}
+		mu.Unlock()
+		select {
+		case <-g:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Location", srv0URL(r)+"/myhub/messages/1")
+		w.WriteHeader(http.StatusCreated)
+	})
+	cred, _ := NewSharedAccessKeyCredential("DefaultFullSharedAccessSignature", testKey)
+	c, err := NewClient(srv.URL, "myhub", cred, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A bound against a hang if the client cannot open conc connections.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := NewFcmV1Notification(benchFcmV1Payload)
+	for round := range 2 {
+		var wg sync.WaitGroup
+		errs := make(chan error, conc)
+		for range conc {
+			wg.Go(func() {
+				if _, err := c.SendNotification(ctx, n, &SendNotificationOptions{TagExpression: benchTagExpression}); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: send: %v", round, err)
+		}
+		if got := cc.count(); got != conc {
+			t.Fatalf("after round %d the server accepted %d connections, want %d (kept and reused)", round, got, conc)
+		}
+	}
+}
+
+func srv0URL(r *http.Request) string { return "http://" + r.Host }
+
+func TestSendDrainsResponseBody(t *testing.T) {
+	// azcore does not read a send's response for the SDK; the SDK must
+	// read it to the end, or net/http closes the connection.
+	srv, cc := newLoopbackServer(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Location", srv0URL(r)+"/myhub/messages/1")
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, strings.Repeat("a body the SDK does not need\n", 100))
+	})
+	cred, _ := NewSharedAccessKeyCredential("DefaultFullSharedAccessSignature", testKey)
+	c, err := NewClient(srv.URL, "myhub", cred, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		resp, err := c.SendNotification(context.Background(), NewFcmV1Notification(benchFcmV1Payload), nil)
+		if err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if resp.NotificationID != "1" {
+			t.Errorf("send %d: notification id %q, want 1", i, resp.NotificationID)
+		}
+	}
+	if got := cc.count(); got != 1 {
+		t.Errorf("3 sequential sends used %d connections, want 1", got)
+	}
+}
+
+func TestUserAgentIsAzcoreTelemetry(t *testing.T) {
+	platform := "(" + goruntime.Version() + "; " + goruntime.GOOS + ")"
+	tests := []struct {
+		name string
+		tel  policy.TelemetryOptions
+		want string // "" means: not the SDK's
+	}{
+		{"default", policy.TelemetryOptions{}, "azsdk-go-notificationhubs/" + moduleVersion + " " + platform},
+		{"application id", policy.TelemetryOptions{ApplicationID: "my app"}, "my/app azsdk-go-notificationhubs/" + moduleVersion + " " + platform},
+		{"disabled", policy.TelemetryOptions{Disabled: true}, ""},
+	}
+	if goruntime.GOOS == "windows" {
+		t.Skip("the platform text comes from %OS% on Windows")
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newSTServer(t, nil)
+			c := srv.client(t, &ClientOptions{ClientOptions: azcore.ClientOptions{Telemetry: tt.tel}})
+			for range 2 { // the header is set once per request, not added
+				if _, err := c.SendNotification(context.Background(), NewFcmV1Notification(benchFcmV1Payload), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, r := range srv.Requests() {
+				got := r.Header.Values("User-Agent")
+				if tt.want == "" {
+					if len(got) == 1 && strings.HasPrefix(got[0], "azsdk-go-") {
+						t.Errorf("User-Agent = %q, want none of the SDK's", got)
+					}
+					continue
+				}
+				if diff := cmp.Diff([]string{tt.want}, got); diff != "" {
+					t.Errorf("User-Agent (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestRetrySendsTheBodyAgain(t *testing.T) {
+	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		scripted(status(http.StatusTooManyRequests), status(http.StatusServiceUnavailable, "Retry-After", "0"), nil)(w, r, n)
+	})
+	c := srv.client(t, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policyRetry(3, time.Millisecond)}})
+	if _, err := c.SendNotification(context.Background(), NewFcmV1Notification(benchFcmV1Payload), nil); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3", len(reqs))
+	}
+	for i, r := range reqs {
+		if string(r.Body) != string(benchFcmV1Payload) {
+			t.Errorf("try %d: body %q, want the payload", i+1, r.Body)
+		}
+		if got := r.Header.Get("Content-Length"); got != strconv.Itoa(len(benchFcmV1Payload)) {
+			t.Errorf("try %d: Content-Length %s, want %d", i+1, got, len(benchFcmV1Payload))
+		}
+	}
+}
+
+func TestDefaultTransportErrors(t *testing.T) {
+	// The default transport's errors are those of an http.Client: a
+	// *url.Error around the cause, which the send retry policy sees.
+	cred, _ := NewSharedAccessKeyCredential("r", testKey)
+	c, err := NewClient("http://"+closedPort(t), "myhub", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{
+		Retry: policyRetry(1, time.Millisecond),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.SendNotification(context.Background(), NewFcmV1Notification(benchFcmV1Payload), nil)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("error = %v, want ECONNREFUSED", err)
+	}
+	var ue *url.Error
+	if !errors.As(err, &ue) || ue.Op != "Post" || strings.Contains(ue.URL, "sig=") {
+		t.Errorf("error = %#v, want a *url.Error for Post", err)
 	}
 }

@@ -2,6 +2,7 @@ package notificationhubs
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -32,9 +34,29 @@ const (
 
 	headerAuthorization = "Authorization"
 	headerMSVersion     = "X-Ms-Version"
+	headerUserAgent     = "User-Agent"
+
+	// DefaultMaxIdleConnsPerHost is how many idle connections to one host
+	// the default HTTP client keeps for reuse (see ClientOptions).
+	DefaultMaxIdleConnsPerHost = 1024
 )
 
 // ClientOptions configures a Client. The zero value (or nil) means defaults.
+//
+// # Connections
+//
+// When ClientOptions.Transport is nil, the client uses the package's
+// default HTTP client, one transport shared by every Client built
+// without a Transport. It keeps up to DefaultMaxIdleConnsPerHost (1024)
+// idle connections per host, so that a program sending from many
+// goroutines at once reuses its TLS connections instead of closing all
+// but a few after each burst and handshaking again (azcore's default
+// keeps 10). It speaks HTTP/2 where the server offers it, honours the
+// proxy environment variables, requires TLS 1.2 or later, closes
+// connections idle for 90 seconds, does not ask for gzip-compressed
+// responses and does not follow redirects (the service sends none). A
+// Transport of your own (an *http.Client or any policy.Transporter)
+// replaces it entirely.
 type ClientOptions struct {
 	// ClientOptions are azcore's options: transport, retry, logging,
 	// telemetry and tracing.
@@ -72,9 +94,18 @@ type Client struct {
 	tracer     tracing.Tracer
 	apiVersion string
 	versionHdr []string
+	userAgent  []string // the User-Agent header value, nil with telemetry disabled
+
+	// The URLs of sends, built once: messages, messages?…&test and
+	// messages?…&direct.
+	messagesURL, messagesTestURL, messagesDirectURL string
 
 	enableTestSend bool
 	sas            *sasPolicy
+	// skipDownload is set unless azcore logs bodies: sends that expect no
+	// body then skip azcore's body download (a 512-byte buffer per send)
+	// and drain the response themselves.
+	skipDownload bool
 
 	retrySafe   policy.RetryOptions // idempotent operations
 	retryUnsafe policy.RetryOptions // sends
@@ -138,12 +169,27 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 		versionHdr:     []string{o.APIVersion},
 		enableTestSend: o.EnableTestSend,
 	}
+	query := "?api-version=" + url.QueryEscape(o.APIVersion)
+	c.messagesURL = c.base + "messages" + query
+	c.messagesTestURL = c.messagesURL + "&test"
+	c.messagesDirectURL = c.messagesURL + "&direct"
 	// The audience is the hub URL, lower-cased by sas.Sign (rest-api.md §2.2).
 	c.sas = newSASPolicy(credential, ep.String()+hubName, o.TokenLifetime)
-	perRetry := []policy.Policy{c.sas, policyFunc(memoryBodyPolicy)}
+	// One per-try policy signs and resets in-memory bodies; the debug
+	// dump, when asked for, runs after it to show what goes on the wire.
+	perRetry := []policy.Policy{&tryPolicy{sas: c.sas}}
 	if o.DebugWriter != nil {
 		perRetry = append(perRetry, newDebugPolicy(o.DebugWriter))
 	}
+	// The User-Agent is azcore's telemetry value, computed once here and
+	// set when a request is built, instead of azcore's telemetry policy
+	// setting it on every request.
+	c.userAgent = telemetryHeader(o.Telemetry)
+	o.Telemetry.Disabled = true
+	if o.Transport == nil {
+		o.Transport = defaultHTTPClient()
+	}
+	c.skipDownload = !o.Logging.IncludeBody
 	c.retrySafe = retryOptions(o.Retry, true)
 	c.retryUnsafe = retryOptions(o.Retry, false)
 	// The pipeline's own retry options are those of sends, the hot path;
@@ -159,11 +205,108 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 	return c, nil
 }
 
-// policyFunc adapts a function to policy.Policy.
-type policyFunc func(*policy.Request) (*http.Response, error)
+// tryPolicy is the client's per-try policy: it sets the Authorization
+// header from the SAS policy's cached token and gives each try a fresh
+// reader of an in-memory body (setMemoryBody). It is one policy rather
+// than two because every policy costs an allocation per try in azcore's
+// pipeline.
+type tryPolicy struct {
+	sas *sasPolicy
+}
 
 // Do implements policy.Policy.
-func (f policyFunc) Do(req *policy.Request) (*http.Response, error) { return f(req) }
+func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
+	raw := req.Raw()
+	raw.Header[headerAuthorization] = p.sas.header()
+	if req.Body() == nil && raw.GetBody != nil && raw.ContentLength > 0 {
+		raw.Body, _ = raw.GetBody()
+	}
+	return req.Next()
+}
+
+// telemetryHeader returns the User-Agent value azcore's telemetry policy
+// sets for this module with options o ("[application id ]azsdk-go-
+// notificationhubs/VERSION (GO VERSION; OS)"), or nil when telemetry is
+// disabled. It runs that policy once on a scratch request, so that the
+// value is azcore's own.
+func telemetryHeader(o policy.TelemetryOptions) []string {
+	if o.Disabled {
+		return nil
+	}
+	req, err := runtime.NewRequest(context.Background(), http.MethodGet, "https://localhost/")
+	if err != nil {
+		return nil
+	}
+	// The policy calls Next, which fails for want of a next policy after
+	// it has set the header.
+	_, _ = runtime.NewTelemetryPolicy(moduleName, moduleVersion, &o).Do(req)
+	if v := req.Raw().Header.Get(headerUserAgent); v != "" {
+		return []string{v}
+	}
+	return nil
+}
+
+// defaultHTTPClient returns the HTTP client of Clients whose options set
+// no Transport, built on first use and shared by them all: like azcore's
+// default (proxy from the environment, TLS 1.2 or later, HTTP/2 where the
+// server offers it, 90-second idle timeout) except that it keeps
+// DefaultMaxIdleConnsPerHost idle connections per host instead of 10, so
+// that concurrent senders keep their connections, that it does not ask
+// for compressed responses, and that it makes one round trip per request
+// without http.Client's redirect machinery.
+var defaultHTTPClient = sync.OnceValue(func() policy.Transporter {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:             http.ProxyFromEnvironment,
+		DialContext:       dialer.DialContext,
+		ForceAttemptHTTP2: true,
+		// No "Accept-Encoding: gzip" and transparent decompression: a
+		// send's answer is empty, and asking costs every request a
+		// header map and response wrappers (830 bytes, 6 allocations).
+		DisableCompression:    true,
+		MaxIdleConns:          0, // no limit across hosts; per host below
+		MaxIdleConnsPerHost:   DefaultMaxIdleConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+		TLSClientConfig: &tls.Config{
+			MinVersion:    tls.VersionTLS12,
+			Renegotiation: tls.RenegotiateFreelyAsClient,
+		},
+		HTTP2: &http.HTTP2Config{
+			// As azcore: ping a connection idle for 10 seconds and close
+			// it when the ping gets no answer within 5.
+			SendPingTimeout: 10 * time.Second,
+			PingTimeout:     5 * time.Second,
+		},
+	}
+	return roundTripper{tr}
+})
+
+// roundTripper is the default transport: one round trip of an
+// *http.Transport per request. Unlike an http.Client it does not follow
+// redirects (the service sends none, and a redirected send would carry
+// the SAS token elsewhere; a 3xx is returned as it came) and it does not
+// copy the headers of every request for them, which an http.Client does.
+// Errors are *url.Error, as an http.Client returns them.
+type roundTripper struct {
+	rt http.RoundTripper
+}
+
+// Do implements policy.Transporter.
+func (t roundTripper) Do(req *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(req)
+	if err != nil {
+		method := req.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		// As http.Client: "Post", and the URL without a password.
+		op := method[:1] + strings.ToLower(method[1:])
+		return nil, &url.Error{Op: op, URL: req.URL.Redacted(), Err: err}
+	}
+	return resp, nil
+}
 
 // loggedHeaders are the headers azcore's logging policy prints with their
 // values; it redacts every other header, Authorization included.
@@ -198,6 +341,31 @@ func (c *Client) APIVersion() string { return c.apiVersion }
 // the other keys in sorted order; a key with an empty value is written as
 // a bare flag ("&direct"), as the service's recordings show.
 func (c *Client) newRequest(ctx context.Context, method, p string, query url.Values) (*policy.Request, error) {
+	req, err := runtime.NewRequest(ctx, method, c.requestURL(p, query))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, p, err)
+	}
+	h := req.Raw().Header
+	h[headerMSVersion] = c.versionHdr
+	if c.userAgent != nil {
+		h[headerUserAgent] = c.userAgent
+	}
+	return req, nil
+}
+
+// requestURL returns the URL of the hub-relative path p with query, as
+// newRequest describes; the URLs of sends are built once.
+func (c *Client) requestURL(p string, query url.Values) string {
+	if p == "messages" {
+		switch {
+		case len(query) == 0:
+			return c.messagesURL
+		case isFlag(query, "test"):
+			return c.messagesTestURL
+		case isFlag(query, "direct"):
+			return c.messagesDirectURL
+		}
+	}
 	var b strings.Builder
 	b.Grow(len(c.base) + len(p) + 32)
 	b.WriteString(c.base)
@@ -228,12 +396,38 @@ func (c *Client) newRequest(ctx context.Context, method, p string, query url.Val
 			}
 		}
 	}
-	req, err := runtime.NewRequest(ctx, method, b.String())
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, p, err)
+	return b.String()
+}
+
+// isFlag reports whether query is exactly the bare flag key ("&key").
+func isFlag(query url.Values, key string) bool {
+	if len(query) != 1 {
+		return false
 	}
-	req.Raw().Header[headerMSVersion] = c.versionHdr
-	return req, nil
+	vs, ok := query[key]
+	return ok && (len(vs) == 0 || len(vs) == 1 && vs[0] == "")
+}
+
+// skipBodyDownload tells azcore not to read the body of a successful
+// response to req into memory; the caller must then drain and close it
+// (drainBody). It does nothing when azcore logs bodies.
+func (c *Client) skipBodyDownload(req *policy.Request) {
+	if c.skipDownload {
+		runtime.SkipBodyDownload(req)
+	}
+}
+
+// maxDrain bounds what drainBody reads: past it, closing the connection
+// is cheaper than reading on.
+const maxDrain = 64 << 10
+
+// drainBody reads the rest of resp's body (up to maxDrain bytes), so that
+// its connection is reused, and closes it.
+func drainBody(resp *http.Response) {
+	if resp.Body != http.NoBody {
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+	}
+	resp.Body.Close()
 }
 
 // do sends req through the pipeline; idempotent reports whether retrying

@@ -2,13 +2,10 @@ package notificationhubs
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
@@ -58,9 +55,11 @@ func (c *SharedAccessKeyCredential) String() string {
 // GoString is like String, for the %#v verb.
 func (c *SharedAccessKeyCredential) GoString() string { return c.String() }
 
-// sasPolicy is the per-retry policy that sets the Authorization header. It
-// signs one token per lifetime for the hub audience, caches it and signs a
-// new one shortly before it expires. It is safe for concurrent use.
+// sasPolicy makes the Authorization header that the client's per-try
+// policy (tryPolicy) sets on every try. It signs one token per lifetime
+// for the hub audience, caches it and signs a new one shortly before it
+// expires or when the credential's key changes. It is safe for
+// concurrent use, and serving a cached token allocates nothing.
 type sasPolicy struct {
 	cred     *SharedAccessKeyCredential
 	audience string
@@ -111,10 +110,4 @@ func (p *sasPolicy) header() []string {
 	p.signs.Add(1)
 	p.tok.Store(t)
 	return t.header
-}
-
-// Do implements policy.Policy.
-func (p *sasPolicy) Do(req *policy.Request) (*http.Response, error) {
-	req.Raw().Header[headerAuthorization] = p.header()
-	return req.Next()
 }

@@ -250,37 +250,33 @@ func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values,
 // setMemoryBody sets body as the request body without azcore's seekable
 // wrapper: net/http then recognises an in-memory body and writes headers
 // and body in one system call, where a wrapped body costs a second write
-// (and a second read on the server). memoryBodyPolicy gives every try a
-// fresh reader through GetBody.
+// (and a second read on the server). The client's per-try policy
+// (tryPolicy) gives every try, the first included, a fresh reader
+// through GetBody, so none is made here.
 func setMemoryBody(req *policy.Request, body []byte, contentType string) {
 	raw := req.Raw()
 	raw.ContentLength = int64(len(body))
 	raw.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	raw.Body, _ = raw.GetBody()
 	raw.Header["Content-Type"] = []string{contentType}
 	raw.Header["Content-Length"] = []string{strconv.Itoa(len(body))}
-}
-
-// memoryBodyPolicy runs per try and resets a body set by setMemoryBody.
-func memoryBodyPolicy(req *policy.Request) (*http.Response, error) {
-	if raw := req.Raw(); req.Body() == nil && raw.GetBody != nil && raw.ContentLength > 0 {
-		raw.Body, _ = raw.GetBody()
-	}
-	return req.Next()
 }
 
 // doSend sends a send request and reads the ids and, for a test send,
 // the outcome.
 func (c *Client) doSend(req *policy.Request, retryUnsafe, test bool) (SendNotificationResponse, error) {
+	if !test {
+		c.skipBodyDownload(req) // nothing to read; drained below
+	}
 	resp, err := c.do(req, retryUnsafe, http.StatusCreated, http.StatusOK)
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
-	defer resp.Body.Close()
+	defer drainBody(resp)
+	// Canonical header names: Get then needs no allocation.
 	out := SendNotificationResponse{
 		NotificationID: lastSegment(resp.Header.Get("Location")),
-		TrackingID:     resp.Header.Get("TrackingId"),
-		CorrelationID:  resp.Header.Get("x-ms-correlation-request-id"),
+		TrackingID:     resp.Header.Get("Trackingid"),
+		CorrelationID:  resp.Header.Get("X-Ms-Correlation-Request-Id"),
 	}
 	out.State = StateEnqueued
 	if !test {
