@@ -41,23 +41,24 @@ type ServeOptions struct {
 	Emulator Options
 }
 
-// GenerateCert writes a self-signed ECDSA P-256 certificate for localhost,
-// 127.0.0.1 and ::1 (valid ten years) and its key as PEM files.
-func GenerateCert(certFile, keyFile string) error {
+// SelfSignedCertificate makes a self-signed ECDSA P-256 certificate for
+// localhost, 127.0.0.1 and ::1, valid for validFor, with its Leaf set.
+// It is its own CA, so clients trust exactly this certificate.
+func SelfSignedCertificate(validFor time.Duration) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("generate emulator key: %w", err)
+		return tls.Certificate{}, fmt.Errorf("generate emulator key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	if err != nil {
-		return fmt.Errorf("generate emulator certificate serial: %w", err)
+		return tls.Certificate{}, fmt.Errorf("generate emulator certificate serial: %w", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "Notification Hubs emulator", Organization: []string{"nhkit"}},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
+		NotAfter:              now.Add(validFor),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
@@ -67,13 +68,27 @@ func GenerateCert(certFile, keyFile string) error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return fmt.Errorf("create emulator certificate: %w", err)
+		return tls.Certificate{}, fmt.Errorf("create emulator certificate: %w", err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("parse emulator certificate: %w", err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// GenerateCert writes a self-signed ECDSA P-256 certificate for localhost,
+// 127.0.0.1 and ::1 (valid ten years) and its key as PEM files.
+func GenerateCert(certFile, keyFile string) error {
+	cert, err := SelfSignedCertificate(10 * 365 * 24 * time.Hour)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	if err != nil {
 		return fmt.Errorf("encode emulator key: %w", err)
 	}
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644); err != nil {
 		return fmt.Errorf("write emulator certificate %s: %w", certFile, err)
 	}
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
