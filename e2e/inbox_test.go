@@ -19,6 +19,7 @@ import (
 	"github.com/nhkit/notificationhubs/emulator"
 	"github.com/nhkit/notificationhubs/emulator/emulatortest"
 	"github.com/nhkit/notificationhubs/emulator/inbox"
+	"github.com/nhkit/notificationhubs/internal/browsertest"
 )
 
 // liveBound is the issue's bound for a delivery to show on the open page.
@@ -102,9 +103,9 @@ func TestInboxShowsTemplateSends(t *testing.T) {
 	}
 
 	b := newBrowser(t, srv.URL+"/_emulator/ui/")
-	b.open("deliveries?hub=shop", "deliveries")
-	b.run("live feed connects", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
-	evalJS[int](b, `window.__noReload = 42`)
+	open(b, "deliveries?hub=shop", "deliveries")
+	b.Run("live feed connects", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
+	browsertest.Eval[int](b, `window.__noReload = 42`)
 
 	// Send after the page has loaded.
 	start := time.Now()
@@ -127,14 +128,14 @@ func TestInboxShowsTemplateSends(t *testing.T) {
 		conds = append(conds, fmt.Sprintf(`(e => e && e.textContent === %s)(document.querySelector(%s))`, jsQuote(wantTitle), jsQuote(sel+" .p-title")),
 			fmt.Sprintf(`(e => e && e.textContent === %s)(document.querySelector(%s))`, jsQuote(wantBody), jsQuote(sel+" .p-body")))
 	}
-	shown := b.poll("the three deliveries show with title and body", strings.Join(conds, " && "), liveDeadline)
+	shown := b.Poll("the three deliveries show with title and body", strings.Join(conds, " && "), liveDeadline)
 	latency := time.Since(start)
 	t.Logf("the send took %v; all three deliveries were on the page %v after it started (%v polling; the issue's bound is %v)",
 		sent.Round(time.Millisecond), latency.Round(time.Millisecond), shown.Round(time.Millisecond), liveBound)
 	if latency > liveBound {
 		t.Logf("note: slower than the issue's %v bound on this machine", liveBound)
 	}
-	if marker := evalJS[int](b, `window.__noReload`); marker != 42 {
+	if marker := browsertest.Eval[int](b, `window.__noReload`); marker != 42 {
 		t.Error("the page reloaded")
 	}
 	for _, p := range []string{"apple", "fcmv1", "windows"} {
@@ -143,84 +144,84 @@ func TestInboxShowsTemplateSends(t *testing.T) {
 			t.Fatalf("no %s delivery among %+v", p, page.Deliveries)
 		}
 		sel := `#feed li[data-id="` + d.ID + `"]`
-		if got := b.text(sel + ` .p-title`); got != wantTitle {
+		if got := b.Text(sel + ` .p-title`); got != wantTitle {
 			t.Errorf("%s title %q, want %q", p, got, wantTitle)
 		}
-		if got := b.text(sel + ` .p-body`); got != wantBody {
+		if got := b.Text(sel + ` .p-body`); got != wantBody {
 			t.Errorf("%s body %q, want %q", p, got, wantBody)
 		}
 	}
 	group := `#feed li.group[data-notification="` + resp.NotificationID + `"]`
-	if got := b.text(group + ` .counts`); got != "3 targets" {
+	if got := b.Text(group + ` .counts`); got != "3 targets" {
 		t.Errorf("group counts %q", got)
 	}
-	if got := b.text(group + ` .aud`); got != "to orders" {
+	if got := b.Text(group + ` .aud`); got != "to orders" {
 		t.Errorf("audience %q", got)
 	}
-	b.screenshot("live-feed-1280")
+	b.Screenshot("live-feed-1280")
 
 	// Each delivery's detail: the platform's preview and the exact payload
 	// the emulator rendered.
 	previews := map[string]string{"apple": ".pv-ios", "fcmv1": ".pv-android", "windows": ".pv-windows"}
 	for _, p := range []string{"apple", "fcmv1", "windows"} {
 		d := byPlatform[p]
-		b.run("open the "+p+" delivery", chromedp.Click(chromedp.CSS(`#feed li[data-id="`+d.ID+`"] > button`)),
+		b.Run("open the "+p+" delivery", chromedp.Click(chromedp.CSS(`#feed li[data-id="`+d.ID+`"] > button`)),
 			chromedp.WaitVisible(chromedp.CSS(`#detail .detail-inner[data-id="`+d.ID+`"]`)))
 		pv := `#detail figure` + previews[p]
-		if got := b.text(pv + ` .p-title`); got != wantTitle {
+		if got := b.Text(pv + ` .p-title`); got != wantTitle {
 			t.Errorf("%s preview title %q", p, got)
 		}
-		if got := b.text(pv + ` .p-body`); got != wantBody {
+		if got := b.Text(pv + ` .p-body`); got != wantBody {
 			t.Errorf("%s preview body %q", p, got)
 		}
-		if got := evalJS[string](b, `document.querySelector('#detail pre.payload').textContent`); got != d.Payload {
+		if got := browsertest.Eval[string](b, `document.querySelector('#detail pre.payload').textContent`); got != d.Payload {
 			t.Errorf("%s payload shown %q, want %q", p, got, d.Payload)
 		}
-		b.screenshot("delivery-" + p + "-1280")
+		b.Screenshot("delivery-" + p + "-1280")
 	}
 	if p := byPlatform["windows"].Payload; !strings.HasPrefix(p, `<toast launch="order=42">`) {
 		t.Errorf("WNS payload %q: the launch attribute is not rendered", p)
 	}
-	if got := strings.Join(strings.Fields(b.text(`#detail table.headers`)), " "); !strings.Contains(got, "wns/toast") {
+	if got := strings.Join(strings.Fields(b.Text(`#detail table.headers`)), " "); !strings.Contains(got, "wns/toast") {
 		t.Errorf("WNS headers shown as %q", got)
 	}
 	ios := `#detail figure.pv-ios`
-	b.run("open the apple delivery", chromedp.Click(chromedp.CSS(`#feed li[data-id="`+byPlatform["apple"].ID+`"] > button`)),
+	b.Run("open the apple delivery", chromedp.Click(chromedp.CSS(`#feed li[data-id="`+byPlatform["apple"].ID+`"] > button`)),
 		chromedp.WaitVisible(chromedp.CSS(ios)))
-	if got := b.text(ios + ` .p-subtitle`); got != "Order 42" {
+	if got := b.Text(ios + ` .p-subtitle`); got != "Order 42" {
 		t.Errorf("iOS subtitle %q", got)
 	}
-	if got := b.text(ios + ` .pv-badge`); got != "3" {
+	if got := b.Text(ios + ` .pv-badge`); got != "3" {
 		t.Errorf("iOS badge %q", got)
 	}
 
 	// The device's own inbox.
-	b.open("device?hub=shop&handle="+url.QueryEscape(iosHandle), "device")
-	if got := b.text(`#inbox li[data-id="` + byPlatform["apple"].ID + `"] .p-title`); got != wantTitle {
+	open(b, "device?hub=shop&handle="+url.QueryEscape(iosHandle), "device")
+	if got := b.Text(`#inbox li[data-id="` + byPlatform["apple"].ID + `"] .p-title`); got != wantTitle {
 		t.Errorf("device inbox title %q", got)
 	}
-	b.screenshot("device-1280")
+	b.Screenshot("device-1280")
 
 	// A tag expression evaluated in the page.
-	b.open("hubs?hub=shop", "hubs")
-	b.run("evaluate a tag expression",
+	open(b, "hubs?hub=shop", "hubs")
+	b.Run("evaluate a tag expression",
 		chromedp.SendKeys(chromedp.CSS(`#tag-expr`), "orders && !muted\r"),
 		chromedp.WaitVisible(chromedp.CSS(`#match-count`)))
-	b.poll("the match count", `document.querySelector('#match-count').textContent === '2 devices match'`, liveDeadline)
-	handles := evalJS[[]string](b, `Array.from(document.querySelectorAll('#match-result tbody tr')).map(tr => tr.dataset.handle)`)
+	b.Poll("the match count", `document.querySelector('#match-count').textContent === '2 devices match'`, liveDeadline)
+	handles := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll('#match-result tbody tr')).map(tr => tr.dataset.handle)`)
 	slices.Sort(handles)
 	if d := cmp.Diff([]string{iosHandle, fcmHandle}, handles); d != "" {
 		t.Errorf("matched handles (-want +got):\n%s", d)
 	}
-	b.screenshot("hub-1280")
-	b.run("phone width", chromedp.EmulateViewport(390, 844))
-	b.noHorizontalScroll("hub view at 390 px")
-	b.screenshot("hub-390")
+	b.Screenshot("hub-1280")
+	b.Run("phone width", chromedp.EmulateViewport(390, 844))
+	b.NoHorizontalScroll("hub view at 390 px")
+	b.Screenshot("hub-390")
 
 	// The connection strings are the emulator's own.
-	b.run("desktop width", chromedp.EmulateViewport(1280, 900))
-	b.open("connect", "connect")
-	got := evalJS[[]string](b, `Array.from(document.querySelectorAll('main input[readonly]')).map(i => i.value)`)
+	b.Run("desktop width", chromedp.EmulateViewport(1280, 900))
+	open(b, "connect", "connect")
+	got := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll('main input[readonly]')).map(i => i.value)`)
 	if d := cmp.Diff([]string{srv.ConnectionString, srv.ListenConnectionString}, got); d != "" {
 		t.Errorf("connection strings (-want +got):\n%s", d)
 	}
@@ -303,7 +304,7 @@ func TestInboxLargeHub(t *testing.T) {
 	srv := emulatortest.NewServerWithOptions(t, emulator.Options{JobStepDelay: time.Millisecond, Retention: deliveries})
 	ctx := testCtx(t)
 	c := newClient(t, srv, "big")
-	chromiumPath(t) // skip before the slow part when there is no browser
+	browsertest.Chromium(t) // skip before the slow part when there is no browser
 
 	start := time.Now()
 	importRegistrations(t, srv, c, registrations)
@@ -339,29 +340,29 @@ func TestInboxLargeHub(t *testing.T) {
 		{"connect", "connect", "connect"},
 	}
 	for _, width := range []int{1280, 390} {
-		b.run("viewport", chromedp.EmulateViewport(int64(width), 900))
+		b.Run("viewport", chromedp.EmulateViewport(int64(width), 900))
 		for _, v := range views {
-			wall, pageMS := b.open(v.route, v.view)
+			wall, pageMS := open(b, v.route, v.view)
 			t.Logf("%4d px %-20s first render %5.0f ms after navigation start (%v wall, including navigation; target 1 s)",
 				width, v.name, pageMS, wall.Round(time.Millisecond))
-			b.noHorizontalScroll(fmt.Sprintf("%s at %d px", v.name, width))
-			rows := evalJS[int](b, `document.querySelectorAll('main tr, main li.dlv-item, main li.card').length`)
+			b.NoHorizontalScroll(fmt.Sprintf("%s at %d px", v.name, width))
+			rows := browsertest.Eval[int](b, `document.querySelectorAll('main tr, main li.dlv-item, main li.card').length`)
 			if rows == 0 && v.name != "scheduled" && v.name != "connect" {
 				t.Errorf("%s at %d px shows no rows", v.name, width)
 			}
 			if rows > 200 {
 				t.Errorf("%s at %d px renders %d rows; lists must be paged", v.name, width, rows)
 			}
-			b.viewportShot(fmt.Sprintf("big-%s-%d", v.name, width))
+			b.ViewportShot(fmt.Sprintf("big-%s-%d", v.name, width))
 		}
 	}
-	b.run("desktop", chromedp.EmulateViewport(1280, 900))
-	b.open("hubs?hub=big", "hubs")
-	if got := b.text(`.view-hubs .pager .range`); got != "1–50 of 100,000" {
+	b.Run("desktop", chromedp.EmulateViewport(1280, 900))
+	open(b, "hubs?hub=big", "hubs")
+	if got := b.Text(`.view-hubs .pager .range`); got != "1–50 of 100,000" {
 		t.Errorf("pager %q", got)
 	}
-	b.run("next page", chromedp.Click(chromedp.CSS(`.view-hubs .pager button:last-child`)))
-	b.poll("the second page", `document.querySelector('.view-hubs .pager .range').textContent === '51–100 of 100,000'`, liveDeadline)
-	b.open("hubs?hub=big&expr="+url.QueryEscape("g4 && all && !g8"), "hubs")
-	b.poll("the match count", `document.querySelector('#match-count').textContent === '1,000 devices match'`, liveDeadline)
+	b.Run("next page", chromedp.Click(chromedp.CSS(`.view-hubs .pager button:last-child`)))
+	b.Poll("the second page", `document.querySelector('.view-hubs .pager .range').textContent === '51–100 of 100,000'`, liveDeadline)
+	open(b, "hubs?hub=big&expr="+url.QueryEscape("g4 && all && !g8"), "hubs")
+	b.Poll("the match count", `document.querySelector('#match-count').textContent === '1,000 devices match'`, liveDeadline)
 }

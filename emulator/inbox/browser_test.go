@@ -1,132 +1,24 @@
 package inbox
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nhkit/notificationhubs/internal/browsertest"
 )
 
 // The browser tests drive Debian's chromium through chromedp against
 // Handler with a fake Source. They skip when chromium is missing, unless
 // the environment variable CI is set.
-
-// chromiumPath finds the browser or skips (fails in CI).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if lp, err := exec.LookPath(p); err == nil {
-			return lp
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found; CI must install it (apt-get install -y chromium)")
-	}
-	t.Skip("chromium not found; install Debian's chromium package to run the browser tests")
-	return ""
-}
-
-// artifactsDir is where screenshots go: $NH_ARTIFACTS or a temporary
-// directory.
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("NH_ARTIFACTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// browser is one headless Chromium tab on a test server that serves
-// Handler(src) at /_emulator/ui/.
-type browser struct {
-	t       *testing.T
-	ctx     context.Context
-	base    string // page URL, ending in /
-	shots   string
-	mu      sync.Mutex
-	jsError []string
-}
-
-func newBrowser(t *testing.T, src Source) *browser {
-	t.Helper()
-	exe := chromiumPath(t)
-	mux := http.NewServeMux()
-	mux.Handle("/_emulator/ui/", http.StripPrefix("/_emulator/ui", Handler(src)))
-	srv := httptest.NewServer(mux) // 127.0.0.1
-	t.Cleanup(srv.Close)
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelC(); cancelA() })
-	b := &browser{t: t, ctx: ctx, base: srv.URL + "/_emulator/ui/", shots: artifactsDir(t)}
-	// The first Run starts the browser; it gets no deadline.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	// Exceptions and console errors (CSP violations among them) fail the
-	// test.
-	cctx, stopConsole := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range chromedp.Console(cctx) {
-			if err != nil {
-				return
-			}
-			// The API answers a bad tag expression with 400 on purpose.
-			expected := m.Source == "network" && strings.Contains(m.Text, "status of 400")
-			if m.IsException() || m.Type == chromedp.ConsoleError && !expected {
-				b.mu.Lock()
-				b.jsError = append(b.jsError, m.String())
-				b.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		stopConsole()
-		<-done
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, e := range b.jsError {
-			t.Errorf("page error: %s", e)
-		}
-	})
-	t.Logf("screenshots in %s", b.shots)
-	return b
-}
 
 // waitTimeout bounds every browser step and every wait for the page to
 // show something. It is generous on purpose: under go test -race ./... the
@@ -134,106 +26,26 @@ func newBrowser(t *testing.T, src Source) *browser {
 // as long as the page takes.
 const waitTimeout = 60 * time.Second
 
-// run runs actions with a generous deadline.
-func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// get runs one action that returns a value.
-func get1[T any](b *browser, what string, a chromedp.Action[T]) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-// evalJS evaluates a JavaScript expression in the page.
-func evalJS[T any](b *browser, js string) T {
-	b.t.Helper()
-	return get1(b, "eval "+js, chromedp.Evaluate[T](js))
+// newBrowser starts Chromium on a test server that serves Handler(src) at
+// /_emulator/ui/. The API answers a bad tag expression with 400 on
+// purpose, so that error does not fail the test.
+func newBrowser(t *testing.T, src Source) *browsertest.Browser {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/_emulator/ui/", http.StripPrefix("/_emulator/ui", Handler(src)))
+	srv := httptest.NewServer(mux) // 127.0.0.1
+	t.Cleanup(srv.Close)
+	return browsertest.New(t, srv.URL+"/_emulator/ui/", browsertest.Timeout(waitTimeout),
+		browsertest.ScreenshotPrefix("inbox-"), browsertest.AllowHTTPStatus(400))
 }
 
 // open loads the page fresh at the given hash route and waits until the
 // view has rendered its data; it returns the wall time and the page's own
 // time since navigation start.
-func (b *browser) open(route, view string) (wall time.Duration, pageMS float64) {
-	b.t.Helper()
-	start := time.Now()
-	b.run("open "+route,
-		chromedp.Navigate("about:blank"),
-		chromedp.Navigate(b.base+"#/"+route),
-		chromedp.WaitVisible(chromedp.CSS(`main[data-ready="`+view+`"]`)),
-	)
-	wall = time.Since(start)
-	pageMS = evalJS[float64](b, `window.__inboxReady[`+fmt.Sprintf("%q", view)+`]`)
-	return wall, pageMS
-}
-
-// screenshot writes the whole page as a PNG.
-func (b *browser) screenshot(name string) {
-	b.t.Helper()
-	b.writeShot(name, get1(b, "screenshot "+name, chromedp.FullScreenshot(100))) // quality 100 means PNG
-}
-
-// viewportShot writes what the viewport shows as a PNG.
-func (b *browser) viewportShot(name string) {
-	b.t.Helper()
-	b.writeShot(name, get1(b, "screenshot "+name, chromedp.CaptureScreenshot()))
-}
-
-func (b *browser) writeShot(name string, png []byte) {
-	b.t.Helper()
-	p := filepath.Join(b.shots, "inbox-"+name+".png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot %s", p)
-}
-
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	return get1(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
-}
-
-// poll waits until the JavaScript expression cond is true; it fails the
-// test after waitTimeout.
-func (b *browser) poll(what, cond string) {
-	b.t.Helper()
-	b.run(what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(waitTimeout), chromedp.WithPollingInterval(10*time.Millisecond)))
-}
-
-// waitText waits until the first element sel matches has the text want
-// (textContent, whitespace collapsed) and returns it; on timeout it
-// returns what the element showed last, for the caller's error message.
-func (b *browser) waitText(sel, want string) string {
-	b.t.Helper()
-	textOf := fmt.Sprintf(`(e => e ? e.textContent.replace(/\s+/g, ' ').trim() : null)(document.querySelector(%q))`, sel)
-	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`%s === %q`, textOf, want),
-		chromedp.WithPollingTimeout(waitTimeout), chromedp.WithPollingInterval(10*time.Millisecond)))
-	if err == nil {
-		return want
-	}
-	return evalJS[string](b, `String(`+textOf+`)`)
-}
-
-// noHorizontalScroll fails if the page is wider than the viewport.
-func (b *browser) noHorizontalScroll(where string) {
-	b.t.Helper()
-	widths := evalJS[[]int](b, `[document.documentElement.scrollWidth, window.innerWidth]`)
-	if widths[0] > widths[1] {
-		b.t.Errorf("%s: page is %d px wide in a %d px viewport", where, widths[0], widths[1])
-	}
+func open(b *browsertest.Browser, route, view string) (wall time.Duration, pageMS float64) {
+	b.TB().Helper()
+	wall = b.Load(b.Base()+"#/"+route, `main[data-ready="`+view+`"]`)
+	return wall, browsertest.Eval[float64](b, `window.__inboxReady[`+fmt.Sprintf("%q", view)+`]`)
 }
 
 // Handles and rendered payloads as the emulator would produce them for a
@@ -281,10 +93,10 @@ func templateSend(nid string) []Delivery {
 func TestBrowserLiveFeed(t *testing.T) {
 	f := shopFake()
 	b := newBrowser(t, f)
-	b.open("deliveries?hub=shop", "deliveries")
-	b.run("live", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
-	evalJS[int](b, `window.__noReload = 42`)
-	if got := b.text("#feed-count"); !strings.Contains(got, "No deliveries yet") {
+	open(b, "deliveries?hub=shop", "deliveries")
+	b.Run("live", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
+	browsertest.Eval[int](b, `window.__noReload = 42`)
+	if got := b.Text("#feed-count"); !strings.Contains(got, "No deliveries yet") {
 		t.Errorf("empty feed says %q", got)
 	}
 
@@ -292,141 +104,141 @@ func TestBrowserLiveFeed(t *testing.T) {
 	sent := f.push(templateSend("n-template-1")...)
 	for _, d := range sent {
 		sel := `#feed li[data-id="` + d.ID + `"]`
-		b.run("wait for "+d.Platform, chromedp.WaitVisible(chromedp.CSS(sel+` .p-title`)))
+		b.Run("wait for "+d.Platform, chromedp.WaitVisible(chromedp.CSS(sel+` .p-title`)))
 		t.Logf("%s delivery shown %v after the push (target 1 s)", d.Platform, time.Since(start))
-		if got := b.text(sel + ` .p-title`); got != wantTitle {
+		if got := b.Text(sel + ` .p-title`); got != wantTitle {
 			t.Errorf("%s title %q, want %q", d.Platform, got, wantTitle)
 		}
-		if got := b.text(sel + ` .p-body`); got != wantBody {
+		if got := b.Text(sel + ` .p-body`); got != wantBody {
 			t.Errorf("%s body %q, want %q", d.Platform, got, wantBody)
 		}
 	}
-	if marker := evalJS[int](b, `window.__noReload`); marker != 42 {
+	if marker := browsertest.Eval[int](b, `window.__noReload`); marker != 42 {
 		t.Error("the page reloaded")
 	}
-	if got := b.waitText(`#feed li.group[data-notification="n-template-1"] .counts`, "3 targets"); got != "3 targets" {
+	if got := b.WaitText(`#feed li.group[data-notification="n-template-1"] .counts`, "3 targets"); got != "3 targets" {
 		t.Errorf("group counts %q", got)
 	}
-	if got := b.waitText(`#feed li.group[data-notification="n-template-1"] .aud`, "to orders"); got != "to orders" {
+	if got := b.WaitText(`#feed li.group[data-notification="n-template-1"] .aud`, "to orders"); got != "to orders" {
 		t.Errorf("audience %q", got)
 	}
 
 	// Each delivery's detail: the platform's preview, headers, exact payload.
 	previews := map[string]string{"apple": ".pv-ios", "fcmv1": ".pv-android", "windows": ".pv-windows"}
 	for _, d := range sent {
-		b.run("select "+d.Platform, chromedp.Click(chromedp.CSS(`#feed li[data-id="`+d.ID+`"] > button`)),
+		b.Run("select "+d.Platform, chromedp.Click(chromedp.CSS(`#feed li[data-id="`+d.ID+`"] > button`)),
 			chromedp.WaitVisible(chromedp.CSS(`#detail .detail-inner[data-id="`+d.ID+`"]`)))
 		pv := `#detail figure` + previews[d.Platform]
-		if got := b.text(pv + ` .p-title`); got != wantTitle {
+		if got := b.Text(pv + ` .p-title`); got != wantTitle {
 			t.Errorf("%s preview title %q", d.Platform, got)
 		}
-		if got := b.text(pv + ` .p-body`); got != wantBody {
+		if got := b.Text(pv + ` .p-body`); got != wantBody {
 			t.Errorf("%s preview body %q", d.Platform, got)
 		}
-		if payload := evalJS[string](b, `document.querySelector('#detail pre.payload').textContent`); payload != d.Payload {
+		if payload := browsertest.Eval[string](b, `document.querySelector('#detail pre.payload').textContent`); payload != d.Payload {
 			t.Errorf("%s payload shown %q, want %q", d.Platform, payload, d.Payload)
 		}
 		if d.Platform == "windows" {
-			b.screenshot("delivery-wns-1280")
-			if got := b.text(`#detail .pv-image code`); got != "ms-appx:///Assets/logo.png" {
+			b.Screenshot("delivery-wns-1280")
+			if got := b.Text(`#detail .pv-image code`); got != "ms-appx:///Assets/logo.png" {
 				t.Errorf("toast image %q", got)
 			}
-			if got := b.text(`#detail table.headers`); !strings.Contains(got, "wns/toast") {
+			if got := b.Text(`#detail table.headers`); !strings.Contains(got, "wns/toast") {
 				t.Errorf("headers %q", got)
 			}
 		}
 		if d.Platform == "apple" {
 			for sel, want := range map[string]string{pv + " .p-subtitle": "Order 42", pv + " .pv-badge": "3", pv + " .pv-extra": "Badge 3 Sound default"} {
-				if got := strings.Join(strings.Fields(b.text(sel)), " "); got != want {
+				if got := strings.Join(strings.Fields(b.Text(sel)), " "); got != want {
 					t.Errorf("iOS %s = %q, want %q", sel, got, want)
 				}
 			}
 		}
 		if d.Platform == "fcmv1" {
-			if got := b.text(pv + ` .pv-data tbody`); !strings.Contains(got, "orderId") || !strings.Contains(got, "42") {
+			if got := b.Text(pv + ` .pv-data tbody`); !strings.Contains(got, "orderId") || !strings.Contains(got, "42") {
 				t.Errorf("FCM data %q", got)
 			}
 		}
 	}
 
 	// Keyboard: arrows move between deliveries, Enter opens one.
-	b.run("keyboard",
+	b.Run("keyboard",
 		chromedp.Focus(chromedp.CSS(`#feed li[data-id="`+sent[2].ID+`"] > button`)),
 		chromedp.KeyEvent(kb.ArrowDown))
-	b.poll("ArrowDown moves the focus", fmt.Sprintf(`document.activeElement?.closest('li')?.dataset.id === %q`, sent[1].ID))
-	b.run("enter", chromedp.KeyEvent(kb.Enter),
+	b.Poll("ArrowDown moves the focus", fmt.Sprintf(`document.activeElement?.closest('li')?.dataset.id === %q`, sent[1].ID), waitTimeout)
+	b.Run("enter", chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS(`#detail .detail-inner[data-id="`+sent[1].ID+`"]`)))
-	b.screenshot("deliveries-1280")
+	b.Screenshot("deliveries-1280")
 
-	b.run("phone", chromedp.EmulateViewport(390, 844))
-	b.noHorizontalScroll("deliveries at 390 px")
-	b.screenshot("deliveries-390")
-	b.run("desktop", chromedp.EmulateViewport(1280, 900))
+	b.Run("phone", chromedp.EmulateViewport(390, 844))
+	b.NoHorizontalScroll("deliveries at 390 px")
+	b.Screenshot("deliveries-390")
+	b.Run("desktop", chromedp.EmulateViewport(1280, 900))
 
 	// Per device: its inbox, updated live.
-	b.open("device?hub=shop&handle="+iosHandle, "device")
-	if got := b.text(`#inbox li[data-id="` + sent[0].ID + `"] .p-title`); got != wantTitle {
+	open(b, "device?hub=shop&handle="+iosHandle, "device")
+	if got := b.Text(`#inbox li[data-id="` + sent[0].ID + `"] .p-title`); got != wantTitle {
 		t.Errorf("device inbox title %q", got)
 	}
 	more := f.push(Delivery{NotificationID: "n-2", Hub: "shop", Platform: "apple", Handle: iosHandle, Format: "apple",
 		Payload: `{"aps":{"alert":"Second one","badge":1}}`})
-	b.run("live inbox", chromedp.WaitVisible(chromedp.CSS(`#inbox li[data-id="`+more[0].ID+`"]`)))
-	b.poll("two notifications in the inbox", `document.querySelectorAll('#inbox > li').length === 2`)
-	order := evalJS[[]string](b, `Array.from(document.querySelectorAll('#inbox > li')).map(li => li.dataset.id)`)
+	b.Run("live inbox", chromedp.WaitVisible(chromedp.CSS(`#inbox li[data-id="`+more[0].ID+`"]`)))
+	b.Poll("two notifications in the inbox", `document.querySelectorAll('#inbox > li').length === 2`, waitTimeout)
+	order := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll('#inbox > li')).map(li => li.dataset.id)`)
 	if d := cmp.Diff([]string{more[0].ID, sent[0].ID}, order); d != "" {
 		t.Errorf("inbox order (-want +got):\n%s", d)
 	}
-	if got := b.text(`#inbox li[data-id="` + more[0].ID + `"] .p-body`); got != "Second one" {
+	if got := b.Text(`#inbox li[data-id="` + more[0].ID + `"] .p-body`); got != "Second one" {
 		t.Errorf("string alert shown as %q", got)
 	}
-	b.screenshot("device-1280")
-	b.run("phone", chromedp.EmulateViewport(390, 844))
-	b.noHorizontalScroll("device inbox at 390 px")
-	b.screenshot("device-390")
+	b.Screenshot("device-1280")
+	b.Run("phone", chromedp.EmulateViewport(390, 844))
+	b.NoHorizontalScroll("device inbox at 390 px")
+	b.Screenshot("device-390")
 }
 
 func TestBrowserTagExpression(t *testing.T) {
 	f := shopFake()
 	b := newBrowser(t, f)
-	b.open("hubs?hub=shop", "hubs")
-	b.run("evaluate",
+	open(b, "hubs?hub=shop", "hubs")
+	b.Run("evaluate",
 		chromedp.SendKeys(chromedp.CSS(`#tag-expr`), "orders && !muted\r"),
 		chromedp.WaitVisible(chromedp.CSS(`#match-count`)))
-	if got := b.waitText(`#match-count`, "2 devices match"); got != "2 devices match" {
+	if got := b.WaitText(`#match-count`, "2 devices match"); got != "2 devices match" {
 		t.Errorf("count %q", got)
 	}
-	handles := evalJS[[]string](b, `Array.from(document.querySelectorAll('#match-result tbody tr')).map(tr => tr.dataset.handle)`)
+	handles := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll('#match-result tbody tr')).map(tr => tr.dataset.handle)`)
 	slices.Sort(handles)
 	if d := cmp.Diff([]string{iosHandle, fcmHandle}, handles); d != "" {
 		t.Errorf("matched handles (-want +got):\n%s", d)
 	}
-	b.screenshot("hub-1280")
+	b.Screenshot("hub-1280")
 
 	// A syntax error points at its position.
-	b.run("bad expression",
+	b.Run("bad expression",
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('tag-expr').value = ''`, chromedp.EvalIgnoreExceptions),
 		chromedp.SendKeys(chromedp.CSS(`#tag-expr`), "orders && (vip"),
 		chromedp.Click(chromedp.CSS(`#tag-eval`)),
 		chromedp.WaitVisible(chromedp.CSS(`#match-result .error mark`)))
-	if invalid := evalJS[string](b, `document.getElementById('tag-expr').getAttribute('aria-invalid')`); invalid != "true" {
+	if invalid := browsertest.Eval[string](b, `document.getElementById('tag-expr').getAttribute('aria-invalid')`); invalid != "true" {
 		t.Errorf("aria-invalid %q", invalid)
 	}
-	if got := b.text(`#match-result .error pre`); !strings.Contains(got, "^ position 14") {
+	if got := b.Text(`#match-result .error pre`); !strings.Contains(got, "^ position 14") {
 		t.Errorf("error position shown as %q", got)
 	}
 
 	// Search by user id.
-	b.run("search",
+	b.Run("search",
 		chromedp.SendKeys(chromedp.CSS(`#device-search`), "bob\r"),
 		chromedp.WaitVisible(chromedp.CSS(`.view-hubs .count`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('.view-hubs section .count').textContent === '1 device found'`, chromedp.WithPollingTimeout(waitTimeout)))
-	handles = evalJS[[]string](b, `Array.from(document.querySelectorAll('.view-hubs section:first-of-type tbody tr')).map(tr => tr.dataset.handle)`)
+	handles = browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll('.view-hubs section:first-of-type tbody tr')).map(tr => tr.dataset.handle)`)
 	if d := cmp.Diff([]string{fcmHandle}, handles); d != "" {
 		t.Errorf("search bob (-want +got):\n%s", d)
 	}
-	b.run("phone", chromedp.EmulateViewport(390, 844))
-	b.noHorizontalScroll("hub view at 390 px")
-	b.screenshot("hub-390")
+	b.Run("phone", chromedp.EmulateViewport(390, 844))
+	b.NoHorizontalScroll("hub view at 390 px")
+	b.Screenshot("hub-390")
 }
 
 // TestBrowserNeverRunsPayloads pushes payloads full of markup and checks
@@ -434,8 +246,8 @@ func TestBrowserTagExpression(t *testing.T) {
 func TestBrowserNeverRunsPayloads(t *testing.T) {
 	f := shopFake()
 	b := newBrowser(t, f)
-	b.open("deliveries", "deliveries")
-	b.run("live", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
+	open(b, "deliveries", "deliveries")
+	b.Run("live", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
 	evilTitle := `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`
 	ds := f.push(
 		Delivery{NotificationID: "x1", Hub: "shop", Platform: "apple", Handle: iosHandle, Format: "apple",
@@ -447,18 +259,18 @@ func TestBrowserNeverRunsPayloads(t *testing.T) {
 			Payload: `<script>window.__pwned=4</script><iframe srcdoc="<script>parent.__pwned=5</script>">`},
 	)
 	for _, d := range ds {
-		b.run("wait", chromedp.WaitVisible(chromedp.CSS(`#feed li[data-id="`+d.ID+`"]`)),
+		b.Run("wait", chromedp.WaitVisible(chromedp.CSS(`#feed li[data-id="`+d.ID+`"]`)),
 			chromedp.Click(chromedp.CSS(`#feed li[data-id="`+d.ID+`"] > button`)),
 			chromedp.WaitVisible(chromedp.CSS(`#detail .detail-inner[data-id="`+d.ID+`"]`)))
 	}
-	if got := b.text(`#feed li[data-id="` + ds[0].ID + `"] .p-title`); got != evilTitle {
+	if got := b.Text(`#feed li[data-id="` + ds[0].ID + `"] .p-title`); got != evilTitle {
 		t.Errorf("title shown as %q, want the literal text", got)
 	}
-	if got := b.text(`#feed li[data-id="` + ds[1].ID + `"] .p-title`); got != "<script>window.__pwned=3</script>" {
+	if got := b.Text(`#feed li[data-id="` + ds[1].ID + `"] .p-title`); got != "<script>window.__pwned=3</script>" {
 		t.Errorf("toast text shown as %q", got)
 	}
-	pwned := evalJS[string](b, `typeof window.__pwned`)
-	injected := evalJS[int](b, `document.querySelectorAll('main script, main img, main iframe').length`)
+	pwned := browsertest.Eval[string](b, `typeof window.__pwned`)
+	injected := browsertest.Eval[int](b, `document.querySelectorAll('main script, main img, main iframe').length`)
 	if pwned != "undefined" || injected != 0 {
 		t.Errorf("payload markup became live: __pwned is %s, %d injected elements", pwned, injected)
 	}
@@ -518,28 +330,28 @@ func TestBrowserLargeHub(t *testing.T) {
 		{"connect", "connect", "connect"},
 	}
 	for _, width := range []int{1280, 390} {
-		b.run("viewport", chromedp.EmulateViewport(int64(width), 900))
+		b.Run("viewport", chromedp.EmulateViewport(int64(width), 900))
 		for _, v := range views {
-			wall, pageMS := b.open(v.route, v.view)
+			wall, pageMS := open(b, v.route, v.view)
 			t.Logf("%d px %-20s first render %4.0f ms after navigation start (%v wall, including navigation)", width, v.name, pageMS, wall.Round(time.Millisecond))
-			b.noHorizontalScroll(fmt.Sprintf("%s at %d px", v.name, width))
-			rows := evalJS[int](b, `document.querySelectorAll('main tr, main li.dlv-item, main li.card').length`)
+			b.NoHorizontalScroll(fmt.Sprintf("%s at %d px", v.name, width))
+			rows := browsertest.Eval[int](b, `document.querySelectorAll('main tr, main li.dlv-item, main li.card').length`)
 			if rows > 200 {
 				t.Errorf("%s renders %d rows; lists must be paged", v.name, rows)
 			}
 			if width == 390 || v.name == "hub-expression" || v.name == "telemetry" || v.name == "connect" {
-				b.viewportShot(fmt.Sprintf("big-%s-%d", v.name, width))
+				b.ViewportShot(fmt.Sprintf("big-%s-%d", v.name, width))
 			}
 		}
 	}
-	if got := evalJS[[]string](b, `Array.from(document.querySelectorAll('main input[readonly]')).map(i => i.value)`); len(got) != 2 || !strings.Contains(got[0], "ZmFrZQ==") {
+	if got := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll('main input[readonly]')).map(i => i.value)`); len(got) != 2 || !strings.Contains(got[0], "ZmFrZQ==") {
 		t.Errorf("connection strings view misses the full-access string")
 	}
 	// Paging through 100,000 devices.
-	b.open("hubs?hub=big", "hubs")
-	if got := b.text(`.view-hubs .pager .range`); got != "1–50 of 100,000" {
+	open(b, "hubs?hub=big", "hubs")
+	if got := b.Text(`.view-hubs .pager .range`); got != "1–50 of 100,000" {
 		t.Errorf("pager %q", got)
 	}
-	b.run("next page", chromedp.Click(chromedp.CSS(`.view-hubs .pager button:last-child`)),
+	b.Run("next page", chromedp.Click(chromedp.CSS(`.view-hubs .pager button:last-child`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('.view-hubs .pager .range').textContent === '51–100 of 100,000'`, chromedp.WithPollingTimeout(waitTimeout)))
 }
