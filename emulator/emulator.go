@@ -369,11 +369,6 @@ type request struct {
 	status     int
 }
 
-func (q *request) has(key string) bool {
-	_, ok := q.query[key]
-	return ok
-}
-
 // flag reports a query flag such as test or direct: present with no value,
 // or a value other than "false".
 func (q *request) flag(key string) bool {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/nhkit/notificationhubs/internal/atom"
 )
@@ -205,19 +206,6 @@ func delKey(bucket, key []byte) dbOp {
 	return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete(key) }
 }
 
-// deletePrefix removes every key of bucket starting with prefix.
-func deletePrefix(bucket, prefix []byte) dbOp {
-	return func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucket).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Seek(prefix) {
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // seqKey is a big-endian sequence number: keys sort in insertion order.
 func seqKey(n uint64) []byte {
 	var b [8]byte
@@ -350,7 +338,7 @@ func (s *Server) opAddSend(rec *SendRecord, ds []Delivery) []dbOp {
 // opReset empties every bucket.
 func opReset(tx *bolt.Tx) error {
 	for _, b := range allBuckets {
-		if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
 		if _, err := tx.CreateBucket(b); err != nil {

@@ -252,13 +252,6 @@ func (h *hub) unindex(t *target) {
 	}
 }
 
-// reindex updates t's postings after a change made by mutate.
-func (h *hub) reindex(t *target, mutate func()) {
-	h.unindex(t)
-	mutate()
-	h.index(t)
-}
-
 func (h *hub) target(regID string) *target {
 	id, ok := h.byRegID[regID]
 	if !ok {

@@ -19,11 +19,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
-		"nh-bin": func() int {
-			return Main(context.Background(), os.Args[1:], StdIO(), os.Getenv)
+	testscript.Main(m, map[string]func(){
+		"nh-bin": func() {
+			os.Exit(Main(context.Background(), os.Args[1:], StdIO(), os.Getenv))
 		},
-	}))
+	})
 }
 
 // scriptState is shared by the custom commands of one script.
