@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nhkit/notificationhubs/internal/sas"
+	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
 // Run: go test -run=^$ -bench=Send -benchmem -count=6 .
@@ -428,5 +429,70 @@ func TestDefaultTransportErrors(t *testing.T) {
 	var ue *url.Error
 	if !errors.As(err, &ue) || ue.Op != "Post" || strings.Contains(ue.URL, "sig=") {
 		t.Errorf("error = %#v, want a *url.Error for Post", err)
+	}
+}
+
+func TestExprCache(t *testing.T) {
+	var c exprCache
+	if h := c.header("a && b"); h != nil {
+		t.Fatalf("empty cache: header = %q, want nil", h)
+	}
+	if diff := cmp.Diff([]string{"a && b"}, c.add("a && b")); diff != "" {
+		t.Errorf("add (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"a && b"}, c.header("a && b")); diff != "" {
+		t.Errorf("header after add (-want +got):\n%s", diff)
+	}
+	// Bounded: more expressions than slots leave at most one per slot.
+	for i := range 10 * exprCacheSlots {
+		c.add("t" + strconv.Itoa(i))
+	}
+	kept := 0
+	for i := range 10 * exprCacheSlots {
+		if c.header("t"+strconv.Itoa(i)) != nil {
+			kept++
+		}
+	}
+	if kept > exprCacheSlots {
+		t.Errorf("%d expressions kept, want at most %d", kept, exprCacheSlots)
+	}
+	long := strings.Repeat("a", maxCachedExprLen+1)
+	if diff := cmp.Diff([]string{long}, c.add(long)); diff != "" {
+		t.Errorf("add of a long expression (-want +got):\n%s", diff)
+	}
+	if h := c.header(long); h != nil {
+		t.Errorf("a %d-byte expression was cached", len(long))
+	}
+}
+
+// TestSendTagExpressionCached checks that sends to a remembered
+// expression carry it, and that a bad expression is still refused after
+// good ones were cached, with the parser's error.
+func TestSendTagExpressionCached(t *testing.T) {
+	srv := newSTServer(t, nil)
+	c := srv.client(t, nil)
+	ctx := context.Background()
+	n := NewFcmV1Notification(benchFcmV1Payload)
+	exprs := []string{"a && !b", "c || d", "a && !b", "c || d"}
+	var wg sync.WaitGroup
+	for _, e := range exprs {
+		wg.Go(func() {
+			if _, err := c.SendNotification(ctx, n, &SendNotificationOptions{TagExpression: e}); err != nil {
+				t.Errorf("send to %q: %v", e, err)
+			}
+		})
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, r := range srv.Requests() {
+		got[r.Header.Get(headerTags)]++
+	}
+	if diff := cmp.Diff(map[string]int{"a && !b": 2, "c || d": 2}, got); diff != "" {
+		t.Errorf("tag headers sent (-want +got):\n%s", diff)
+	}
+	_, err := c.SendNotification(ctx, n, &SendNotificationOptions{TagExpression: "a && !"})
+	var se *tagexpr.SyntaxError
+	if !errors.As(err, &se) || se.Pos != 6 {
+		t.Errorf("error = %v, want a *tagexpr.SyntaxError at position 6", err)
 	}
 }

@@ -84,8 +84,9 @@ type ClientOptions struct {
 }
 
 // Client sends notifications to one notification hub and manages its
-// registrations and installations. It is immutable after construction
-// and safe for concurrent use.
+// registrations and installations. It is safe for concurrent use, and
+// immutable after construction but for a small internal cache of the tag
+// expressions it has already checked.
 type Client struct {
 	endpoint   *url.URL // https://host[:port]/
 	hubName    string
@@ -109,6 +110,10 @@ type Client struct {
 
 	retrySafe   policy.RetryOptions // idempotent operations
 	retryUnsafe policy.RetryOptions // sends
+
+	// exprs holds tag expressions already checked (see exprCache); the
+	// only state of a Client that changes after construction.
+	exprs exprCache
 }
 
 // NewClientFromConnectionString returns a client for the hub hubName of

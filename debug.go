@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -31,7 +32,7 @@ func (p *debugPolicy) Do(req *policy.Request) (*http.Response, error) {
 	b.WriteByte(' ')
 	b.WriteString(raw.URL.String())
 	b.WriteByte('\n')
-	writeHeaders(&b, raw.Header)
+	writeHeaders(&b, raw.Header, raw.ContentLength)
 	b.WriteByte('\n')
 	if req.Body() == nil && raw.GetBody != nil && raw.ContentLength > 0 {
 		if rc, err := raw.GetBody(); err == nil {
@@ -60,7 +61,7 @@ func (p *debugPolicy) Do(req *policy.Request) (*http.Response, error) {
 		b.WriteString("--- RESPONSE ---\n")
 		b.WriteString(resp.Status)
 		b.WriteByte('\n')
-		writeHeaders(&b, resp.Header)
+		writeHeaders(&b, resp.Header, -1)
 		b.WriteByte('\n')
 		data, perr := runtime.Payload(resp)
 		if perr == nil {
@@ -75,15 +76,26 @@ func (p *debugPolicy) Do(req *policy.Request) (*http.Response, error) {
 }
 
 // writeHeaders writes headers sorted by name, one "Name: value" a line,
-// the Authorization header with its signature redacted.
-func writeHeaders(b *bytes.Buffer, h http.Header) {
-	names := make([]string, 0, len(h))
+// the Authorization header with its signature redacted. A positive
+// contentLength is written as the Content-Length header when h has none,
+// as net/http sends it.
+func writeHeaders(b *bytes.Buffer, h http.Header, contentLength int64) {
+	names := make([]string, 0, len(h)+1)
 	for k := range h {
 		names = append(names, k)
 	}
+	var synthetic map[string][]string
+	if _, ok := h["Content-Length"]; !ok && contentLength > 0 {
+		names = append(names, "Content-Length")
+		synthetic = map[string][]string{"Content-Length": {strconv.FormatInt(contentLength, 10)}}
+	}
 	slices.Sort(names)
 	for _, k := range names {
-		for _, v := range h[k] {
+		values := h[k]
+		if values == nil {
+			values = synthetic[k]
+		}
+		for _, v := range values {
 			b.WriteString(k)
 			b.WriteString(": ")
 			if strings.EqualFold(k, headerAuthorization) {

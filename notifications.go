@@ -339,6 +339,12 @@ func invalid(f Format, where, format string, args ...any) error {
 // an X-WNS-Type that matches the XML root, APNs headers consistent with
 // content-available, and template properties. Errors are
 // *ValidationError.
+//
+// JSON bodies are checked without decoding them: a syntax check, then a
+// walk of only the members whose types matter (duplicate keys count as
+// encoding/json counts them: the last one wins). A valid JSON
+// notification costs no allocation (but for template property names
+// written with escapes).
 func (n Notification) Validate() error {
 	f := n.Format
 	if f == "" {
@@ -380,11 +386,7 @@ func (n Notification) Validate() error {
 		_, err := checkXML(f, n.Body)
 		return err
 	case FormatAdm, FormatBaidu, FormatXiaomi, FormatBrowser:
-		if validJSONObject(n.Body) {
-			return nil
-		}
-		_, err := checkJSON(f, n.Body)
-		return err
+		return checkJSON(f, n.Body)
 	}
 	return invalid(f, "Format", "%q is not a format the service knows", clip(string(f), 32))
 }
@@ -392,14 +394,20 @@ func (n Notification) Validate() error {
 // validJSONObject is the allocation-free check of the common case: body
 // is one well-formed JSON object.
 func validJSONObject(body []byte) bool {
-	b := bytes.TrimLeft(body, " \t\r\n")
-	return len(b) > 0 && b[0] == '{' && json.Valid(body) && utf8.Valid(body)
+	i := skipSpace(body, 0)
+	return i < len(body) && body[i] == '{' && utf8.Valid(body) && validJSON(body)
 }
 
-// checkJSON parses body as one JSON value and says where it is broken.
-func checkJSON(f Format, body []byte) (any, error) {
+// checkJSON checks that body is one well-formed JSON value in UTF-8 and
+// says where it is broken. The valid case costs no allocation; only a
+// broken body is run through a json.Decoder, for the position and text of
+// its error. The walkers below rely on a body that passed it.
+func checkJSON(f Format, body []byte) error {
+	if utf8.Valid(body) && validJSON(body) {
+		return nil
+	}
 	if !utf8.Valid(body) {
-		return nil, invalid(f, "body", "is not valid UTF-8")
+		return invalid(f, "body", "is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -407,14 +415,624 @@ func checkJSON(f Format, body []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, invalid(f, "body", "is not valid JSON at byte offset %d: %v", max(se.Offset-1, 0), err)
+			return invalid(f, "body", "is not valid JSON at byte offset %d: %v", max(se.Offset-1, 0), err)
 		}
-		return nil, invalid(f, "body", "is not valid JSON: %v", err)
+		return invalid(f, "body", "is not valid JSON: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid(f, "body", "has data after the JSON value at byte offset %d", dec.InputOffset())
+		return invalid(f, "body", "has data after the JSON value at byte offset %d", dec.InputOffset())
 	}
-	return v, nil
+	// validJSON and the decoder disagree; trust the stricter.
+	return invalid(f, "body", "is not valid JSON")
+}
+
+// validJSON reports whether b is one JSON value with optional whitespace
+// around it, as json.Valid does (UTF-8 aside), in one pass without
+// allocating. Bodies nested deeper than maxScanDepth are left to
+// json.Valid, which also enforces encoding/json's own depth limit.
+func validJSON(b []byte) bool {
+	ok, sure := scanJSON(b)
+	if !sure {
+		return json.Valid(b)
+	}
+	return ok
+}
+
+// maxScanDepth is the nesting scanJSON follows: one bit a level.
+const maxScanDepth = 64
+
+// scanJSON checks b; sure is false when b nests deeper than maxScanDepth.
+func scanJSON(b []byte) (ok, sure bool) {
+	const (
+		wantValue  = iota // a value
+		wantKey           // an object key (after '{' or ',')
+		afterValue        // ',', a closing bracket, or the end
+	)
+	var objects uint64 // bit d set: level d+1 is an object
+	depth := 0
+	state := wantValue
+	i := skipSpace(b, 0)
+	for {
+		switch state {
+		case wantValue:
+			if i >= len(b) {
+				return false, true
+			}
+			switch c := b[i]; {
+			case c == '{' || c == '[':
+				if depth == maxScanDepth {
+					return false, false
+				}
+				objects <<= 1
+				depth++
+				i = skipSpace(b, i+1)
+				if c == '{' {
+					objects |= 1
+					if i < len(b) && b[i] == '}' {
+						i, state = i+1, afterValue
+						objects >>= 1
+						depth--
+					} else {
+						state = wantKey
+					}
+					continue
+				}
+				if i < len(b) && b[i] == ']' {
+					i, state = i+1, afterValue
+					objects >>= 1
+					depth--
+				}
+				continue // a value, or ']'
+			case c == '"':
+				i = scanString(b, i)
+			case c == '-' || '0' <= c && c <= '9':
+				i = scanNumber(b, i)
+			case c == 't':
+				i = scanLiteral(b, i, "true")
+			case c == 'f':
+				i = scanLiteral(b, i, "false")
+			case c == 'n':
+				i = scanLiteral(b, i, "null")
+			default:
+				return false, true
+			}
+			if i < 0 {
+				return false, true
+			}
+			state = afterValue
+		case wantKey:
+			if i >= len(b) || b[i] != '"' {
+				return false, true
+			}
+			if i = scanString(b, i); i < 0 {
+				return false, true
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return false, true
+			}
+			i, state = skipSpace(b, i+1), wantValue
+		case afterValue:
+			i = skipSpace(b, i)
+			if depth == 0 {
+				return i == len(b), true
+			}
+			if i >= len(b) {
+				return false, true
+			}
+			closer := byte(']')
+			if objects&1 == 1 {
+				closer = '}'
+			}
+			switch b[i] {
+			case ',':
+				i = skipSpace(b, i+1)
+				if objects&1 == 1 {
+					state = wantKey
+				} else {
+					state = wantValue
+				}
+			case closer:
+				i++
+				objects >>= 1
+				depth--
+			default:
+				return false, true
+			}
+		}
+	}
+}
+
+// scanString returns the offset just past the JSON string at b[i] == '"',
+// or -1 if it is not one (a control character, a bad escape, no end).
+func scanString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		for i < len(b) && plainStringByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1
+		case c < 0x20:
+			return -1
+		case c == '\\':
+			if i++; i >= len(b) {
+				return -1
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
+					return -1
+				}
+				i += 4
+			default:
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+// plainStringByte marks the bytes that stand for themselves in a JSON
+// string: not a quote, a backslash or a control character.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// scanNumber returns the offset just past the JSON number at b[i], or -1.
+func scanNumber(b []byte, i int) int {
+	digits := func(i int) int { // one or more
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return -1
+		}
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if i = digits(i); i < 0 {
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		if i = digits(i + 1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	return i
+}
+
+// scanLiteral returns the offset just past lit at b[i], or -1.
+func scanLiteral(b []byte, i int, lit string) int {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return -1
+	}
+	return i + len(lit)
+}
+
+// The functions below walk a body that checkJSON accepted: they index it
+// without bounds checks of their own, because valid JSON always closes
+// what it opens.
+
+// skipSpace returns the offset of the first byte at or after i that is
+// not JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the offset just past the string that starts at
+// b[i] == '"', and whether it holds an escape.
+func skipString(b []byte, i int) (end int, escaped bool) {
+	for i++; ; i++ {
+		for plainStringByte[b[i]] {
+			i++
+		}
+		switch b[i] {
+		case '"':
+			return i + 1, escaped
+		case '\\':
+			escaped = true
+			i++
+		}
+	}
+}
+
+// skipValue returns the offset just past the value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		end, _ := skipString(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for {
+			switch b[i] {
+			case '"':
+				i, _ = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// jsonMember is one member of an object: its key as written (quotes
+// included) and the offset of its value.
+type jsonMember struct {
+	rawKey  []byte
+	escaped bool // the key holds an escape
+	value   int
+}
+
+// is reports whether the member's key, decoded, is name.
+func (m jsonMember) is(name string) bool {
+	if !m.escaped {
+		return string(m.rawKey[1:len(m.rawKey)-1]) == name
+	}
+	return m.key() == name
+}
+
+// key returns the member's key, decoded as encoding/json decodes it.
+func (m jsonMember) key() string {
+	if !m.escaped {
+		return string(m.rawKey[1 : len(m.rawKey)-1])
+	}
+	var s string
+	_ = json.Unmarshal(m.rawKey, &s) // a valid JSON string
+	return s
+}
+
+// memberIter iterates the members of the object that starts at b[i] ==
+// '{', in order, duplicates included.
+type memberIter struct {
+	b []byte
+	i int
+}
+
+func members(b []byte, i int) memberIter { return memberIter{b: b, i: i + 1} }
+
+// next returns the next member, or false after the last.
+func (it *memberIter) next() (jsonMember, bool) {
+	b := it.b
+	i := skipSpace(b, it.i)
+	if b[i] == ',' {
+		i = skipSpace(b, i+1)
+	}
+	if b[i] != '"' {
+		return jsonMember{}, false // '}'
+	}
+	end, esc := skipString(b, i)
+	m := jsonMember{rawKey: b[i:end], escaped: esc}
+	m.value = skipSpace(b, skipSpace(b, end)+1) // past ':'
+	it.i = skipValue(b, m.value)
+	return m, true
+}
+
+// lookup returns the offset of the value of the last member named name
+// of the object at b[i], or -1.
+func lookup(b []byte, i int, name string) int {
+	v := -1
+	for it := members(b, i); ; {
+		m, ok := it.next()
+		if !ok {
+			return v
+		}
+		if m.is(name) {
+			v = m.value
+		}
+	}
+}
+
+// lastValues returns each key of the object at b[i] with the offset of
+// its last value, and the keys sorted: the object as encoding/json
+// decodes it into a map. Only error paths use it.
+func lastValues(b []byte, i int) (map[string]int, []string) {
+	vals := map[string]int{}
+	for it := members(b, i); ; {
+		m, ok := it.next()
+		if !ok {
+			break
+		}
+		vals[m.key()] = m.value
+	}
+	return vals, slices.Sorted(maps.Keys(vals))
+}
+
+// kindAt names the type of the value at b[i], for error messages.
+func kindAt(b []byte, i int) string {
+	switch b[i] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func validateTemplate(body []byte) error {
+	f := FormatTemplate
+	if err := checkJSON(f, body); err != nil {
+		return err
+	}
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return invalid(f, "body", "is not a JSON object of properties")
+	}
+	for it := members(body, i); ; {
+		m, ok := it.next()
+		if !ok {
+			return nil
+		}
+		if m.escaped || len(m.rawKey) == 2 || body[m.value] != '"' ||
+			len(m.rawKey)-2 > MaxTemplatePropertyNameLength && utf8.RuneCount(m.rawKey) > MaxTemplatePropertyNameLength+2 {
+			break // something to look at closely
+		}
+	}
+	// The first problem in key order, each key with its last value.
+	vals, keys := lastValues(body, i)
+	for _, k := range keys {
+		if k == "" {
+			return invalid(f, "property \"\"", "has an empty name")
+		}
+		if n := utf8.RuneCountInString(k); n > MaxTemplatePropertyNameLength {
+			return invalid(f, "property "+strconv.Quote(clip(k, 32)), "name is %d characters, more than %d", n, MaxTemplatePropertyNameLength)
+		}
+		if v := vals[k]; body[v] != '"' {
+			return invalid(f, "property "+strconv.Quote(k), "value is %s, want a string", kindAt(body, v))
+		}
+	}
+	return nil
+}
+
+func validateApple(n Notification) error {
+	f := FormatApple
+	pushType := headerValue(n.Headers, "apns-push-type")
+	priority := headerValue(n.Headers, "apns-priority")
+	expiration := headerValue(n.Headers, "apns-expiration")
+	if pushType == "" && priority == "" && expiration == "" && validJSONObject(n.Body) {
+		// No APNs header to cross-check with the payload.
+		return nil
+	}
+	body := n.Body
+	if err := checkJSON(f, body); err != nil {
+		return err
+	}
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return invalid(f, "body", "is not a JSON object")
+	}
+	aps := lookup(body, i, "aps")
+	if aps >= 0 && body[aps] != '{' {
+		return invalid(f, "aps", "is %s, want an object", kindAt(body, aps))
+	}
+	if p := priority; p != "" && p != "10" && p != "5" && p != "1" {
+		return invalid(f, "header apns-priority", "is %q, want 10, 5 or 1", clip(p, 16))
+	}
+	if e := expiration; e != "" {
+		if _, err := strconv.ParseInt(e, 10, 64); err != nil {
+			return invalid(f, "header apns-expiration", "is %q, want Unix seconds", clip(e, 32))
+		}
+	}
+	contentAvailable, visible := false, false
+	if aps >= 0 {
+		// The last of each member counts; a null alert, sound or badge
+		// is no alert, sound or badge.
+		ca, alert, sound, badge := -1, -1, -1, -1
+		for it := members(body, aps); ; {
+			m, ok := it.next()
+			if !ok {
+				break
+			}
+			switch {
+			case m.is("content-available"):
+				ca = m.value
+			case m.is("alert"):
+				alert = m.value
+			case m.is("sound"):
+				sound = m.value
+			case m.is("badge"):
+				badge = m.value
+			}
+		}
+		if ca >= 0 {
+			if kindAt(body, ca) != "a number" {
+				return invalid(f, "aps.content-available", "is %s, want the number 1", kindAt(body, ca))
+			}
+			contentAvailable = skipValue(body, ca) == ca+1 && body[ca] == '1'
+		}
+		present := func(v int) bool { return v >= 0 && body[v] != 'n' }
+		visible = present(alert) || present(sound) || present(badge)
+	}
+	switch strings.ToLower(pushType) {
+	case "background":
+		if !contentAvailable {
+			return invalid(f, "header apns-push-type", "is background but aps.content-available is not 1")
+		}
+		if visible {
+			return invalid(f, "header apns-push-type", "is background but aps has alert, sound or badge (use alert)")
+		}
+		if priority == "10" {
+			return invalid(f, "header apns-priority", "is 10 but APNs requires 5 for background pushes")
+		}
+	case "alert":
+		if contentAvailable && !visible {
+			return invalid(f, "header apns-push-type", "is alert but aps has only content-available (use background, priority 5)")
+		}
+	}
+	return nil
+}
+
+func validateFcmV1(body []byte) error {
+	f := FormatFcmV1
+	if err := checkJSON(f, body); err != nil {
+		return err
+	}
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return invalid(f, "body", "is not a JSON object")
+	}
+	msg := lookup(body, i, "message")
+	if msg < 0 {
+		return invalid(f, "body", `has no "message" object (FCM v1 wraps the payload in {"message":{…}})`)
+	}
+	if body[msg] != '{' {
+		return invalid(f, "message", "is %s, want an object", kindAt(body, msg))
+	}
+	var token, topic, condition bool
+	data, android := -1, -1
+	for it := members(body, msg); ; {
+		m, ok := it.next()
+		if !ok {
+			break
+		}
+		switch {
+		case m.is("data"):
+			data = m.value
+		case m.is("android"):
+			android = m.value
+		case m.is("token"):
+			token = true
+		case m.is("topic"):
+			topic = true
+		case m.is("condition"):
+			condition = true
+		}
+	}
+	for _, t := range []struct {
+		set  bool
+		name string
+	}{{token, "token"}, {topic, "topic"}, {condition, "condition"}} {
+		if t.set {
+			return invalid(f, "message."+t.name, "must not be set: the hub sets the target")
+		}
+	}
+	if err := stringMap(f, "message.data", body, data); err != nil {
+		return err
+	}
+	if android >= 0 && body[android] == '{' {
+		if err := stringMap(f, "message.android.data", body, lookup(body, android, "data")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stringMap checks that the value at body[v], if present (v >= 0) and not
+// null, is an object of string values; where names it in errors.
+func stringMap(f Format, where string, body []byte, v int) error {
+	if v < 0 || body[v] == 'n' {
+		return nil
+	}
+	if body[v] != '{' {
+		return invalid(f, where, "is %s, want an object of strings", kindAt(body, v))
+	}
+	for it := members(body, v); ; {
+		m, ok := it.next()
+		if !ok {
+			return nil
+		}
+		if body[m.value] != '"' {
+			break
+		}
+	}
+	// A value that is not a string, unless a later duplicate key
+	// replaces it: report the first such key in key order.
+	vals, keys := lastValues(body, v)
+	for _, k := range keys {
+		if x := vals[k]; body[x] != '"' {
+			return invalid(f, where+"."+k, "is %s, want a string (FCM v1 data values are strings)", kindAt(body, x))
+		}
+	}
+	return nil
+}
+
+func validateGcm(body []byte) error {
+	f := FormatGcm
+	if err := checkJSON(f, body); err != nil {
+		return err
+	}
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return invalid(f, "body", "is not a JSON object")
+	}
+	var ids, to bool
+	data := -1
+	for it := members(body, i); ; {
+		m, ok := it.next()
+		if !ok {
+			break
+		}
+		switch {
+		case m.is("registration_ids"):
+			ids = true
+		case m.is("to"):
+			to = true
+		case m.is("data"):
+			data = m.value
+		}
+	}
+	if ids {
+		return invalid(f, "registration_ids", "must not be set: the hub sets the target")
+	}
+	if to {
+		return invalid(f, "to", "must not be set: the hub sets the target")
+	}
+	if data >= 0 && body[data] != '{' {
+		return invalid(f, "data", "is %s, want an object", kindAt(body, data))
+	}
+	return nil
 }
 
 // checkXML checks that body is well-formed XML with one root element and
@@ -469,179 +1087,6 @@ func xmlRoot(body []byte) (string, error) {
 			return se.Name.Local, nil
 		}
 	}
-}
-
-func validateTemplate(body []byte) error {
-	f := FormatTemplate
-	v, err := checkJSON(f, body)
-	if err != nil {
-		return err
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return invalid(f, "body", "is not a JSON object of properties")
-	}
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		if k == "" {
-			return invalid(f, "property \"\"", "has an empty name")
-		}
-		if n := utf8.RuneCountInString(k); n > MaxTemplatePropertyNameLength {
-			return invalid(f, "property "+strconv.Quote(clip(k, 32)), "name is %d characters, more than %d", n, MaxTemplatePropertyNameLength)
-		}
-		if _, ok := obj[k].(string); !ok {
-			return invalid(f, "property "+strconv.Quote(k), "value is %s, want a string", jsonKind(obj[k]))
-		}
-	}
-	return nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number, float64:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func validateApple(n Notification) error {
-	f := FormatApple
-	if headerValue(n.Headers, "apns-push-type") == "" && headerValue(n.Headers, "apns-priority") == "" &&
-		headerValue(n.Headers, "apns-expiration") == "" && validJSONObject(n.Body) {
-		// No APNs header to cross-check with the payload.
-		return nil
-	}
-	v, err := checkJSON(f, n.Body)
-	if err != nil {
-		return err
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return invalid(f, "body", "is not a JSON object")
-	}
-	aps, _ := obj["aps"].(map[string]any)
-	if _, has := obj["aps"]; has && aps == nil {
-		return invalid(f, "aps", "is %s, want an object", jsonKind(obj["aps"]))
-	}
-	if p := headerValue(n.Headers, "apns-priority"); p != "" && p != "10" && p != "5" && p != "1" {
-		return invalid(f, "header apns-priority", "is %q, want 10, 5 or 1", clip(p, 16))
-	}
-	if e := headerValue(n.Headers, "apns-expiration"); e != "" {
-		if _, err := strconv.ParseInt(e, 10, 64); err != nil {
-			return invalid(f, "header apns-expiration", "is %q, want Unix seconds", clip(e, 32))
-		}
-	}
-	contentAvailable := false
-	if aps != nil {
-		if ca, has := aps["content-available"]; has {
-			num, ok := ca.(json.Number)
-			if !ok {
-				return invalid(f, "aps.content-available", "is %s, want the number 1", jsonKind(ca))
-			}
-			contentAvailable = num.String() == "1"
-		}
-	}
-	visible := aps != nil && (aps["alert"] != nil || aps["sound"] != nil || aps["badge"] != nil)
-	pushType := strings.ToLower(headerValue(n.Headers, "apns-push-type"))
-	switch pushType {
-	case "background":
-		if !contentAvailable {
-			return invalid(f, "header apns-push-type", "is background but aps.content-available is not 1")
-		}
-		if visible {
-			return invalid(f, "header apns-push-type", "is background but aps has alert, sound or badge (use alert)")
-		}
-		if p := headerValue(n.Headers, "apns-priority"); p == "10" {
-			return invalid(f, "header apns-priority", "is 10 but APNs requires 5 for background pushes")
-		}
-	case "alert":
-		if contentAvailable && !visible {
-			return invalid(f, "header apns-push-type", "is alert but aps has only content-available (use background, priority 5)")
-		}
-	}
-	return nil
-}
-
-func validateFcmV1(body []byte) error {
-	f := FormatFcmV1
-	v, err := checkJSON(f, body)
-	if err != nil {
-		return err
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return invalid(f, "body", "is not a JSON object")
-	}
-	msg, ok := obj["message"].(map[string]any)
-	if !ok {
-		if _, has := obj["message"]; has {
-			return invalid(f, "message", "is %s, want an object", jsonKind(obj["message"]))
-		}
-		return invalid(f, "body", `has no "message" object (FCM v1 wraps the payload in {"message":{…}})`)
-	}
-	for _, k := range []string{"token", "topic", "condition"} {
-		if _, has := msg[k]; has {
-			return invalid(f, "message."+k, "must not be set: the hub sets the target")
-		}
-	}
-	if err := stringMap(f, "message.data", msg["data"]); err != nil {
-		return err
-	}
-	if android, ok := msg["android"].(map[string]any); ok {
-		if err := stringMap(f, "message.android.data", android["data"]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// stringMap checks that v, if present, is an object of string values.
-func stringMap(f Format, where string, v any) error {
-	if v == nil {
-		return nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return invalid(f, where, "is %s, want an object of strings", jsonKind(v))
-	}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if _, ok := m[k].(string); !ok {
-			return invalid(f, where+"."+k, "is %s, want a string (FCM v1 data values are strings)", jsonKind(m[k]))
-		}
-	}
-	return nil
-}
-
-func validateGcm(body []byte) error {
-	f := FormatGcm
-	v, err := checkJSON(f, body)
-	if err != nil {
-		return err
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return invalid(f, "body", "is not a JSON object")
-	}
-	for _, k := range []string{"registration_ids", "to"} {
-		if _, has := obj[k]; has {
-			return invalid(f, k, "must not be set: the hub sets the target")
-		}
-	}
-	if d, has := obj["data"]; has {
-		if _, ok := d.(map[string]any); !ok {
-			return invalid(f, "data", "is %s, want an object", jsonKind(d))
-		}
-	}
-	return nil
 }
 
 func validateWindows(n Notification) error {

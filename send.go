@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
 	"net/url"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -146,33 +147,89 @@ type CancelScheduledNotificationResponse struct {
 	CorrelationID string
 }
 
-// audience returns the ServiceBusNotification-Tags value ("" for
-// broadcast), checked with the service's grammar and limits.
-func audience(tags []string, expr string) (string, error) {
+// audience returns the ServiceBusNotification-Tags header value (nil for
+// broadcast), checked with the service's grammar and limits. A tag
+// expression the client has accepted recently is not parsed again.
+func (c *Client) audience(tags []string, expr string) ([]string, error) {
 	if len(tags) > 0 && expr != "" {
-		return "", errors.New("send: Tags and TagExpression are both set; use one")
+		return nil, errors.New("send: Tags and TagExpression are both set; use one")
 	}
 	if expr != "" {
-		if _, err := tagexpr.Parse(expr); err != nil {
-			return "", fmt.Errorf("send: TagExpression: %w", err)
+		if h := c.exprs.header(expr); h != nil {
+			return h, nil
 		}
-		return expr, nil
+		if _, err := tagexpr.Parse(expr); err != nil {
+			return nil, fmt.Errorf("send: TagExpression: %w", err)
+		}
+		return c.exprs.add(expr), nil
 	}
 	if len(tags) == 0 {
-		return "", nil
+		return nil, nil
 	}
 	if len(tags) > tagexpr.MaxTagsOrOnly {
-		return "", fmt.Errorf("send: Tags has %d tags, more than the service's limit of %d", len(tags), tagexpr.MaxTagsOrOnly)
+		return nil, fmt.Errorf("send: Tags has %d tags, more than the service's limit of %d", len(tags), tagexpr.MaxTagsOrOnly)
 	}
 	for i, t := range tags {
 		if err := tagexpr.ValidateTag(t); err != nil {
-			return "", fmt.Errorf("send: Tags[%d]: %w", i, err)
+			return nil, fmt.Errorf("send: Tags[%d]: %w", i, err)
 		}
 	}
 	if len(tags) == 1 {
-		return tags[0], nil
+		return []string{tags[0]}, nil
 	}
-	return strings.Join(tags, "||"), nil
+	return []string{strings.Join(tags, "||")}, nil
+}
+
+// Bounds of a client's cache of valid tag expressions (exprCache).
+const (
+	exprCacheSlots   = 64
+	maxCachedExprLen = 512 // bytes; longer expressions are parsed every time
+)
+
+// exprCache remembers tag expressions that tagexpr.Parse accepted, so
+// that a client sending again and again to the same expressions does not
+// parse them for every send. It is a direct-mapped table of
+// exprCacheSlots entries, indexed by a hash of the expression: bounded in
+// size, safe for concurrent use without locks, and forgetful (a new
+// expression replaces the one in its slot). Only valid expressions are
+// stored, so errors and their text are those of the parser.
+type exprCache struct {
+	slots [exprCacheSlots]atomic.Pointer[cachedExpr]
+}
+
+// cachedExpr is a valid expression and its header value, shared
+// read-only by the requests that send to it.
+type cachedExpr struct {
+	expr   string
+	header []string
+}
+
+func (c *exprCache) slot(expr string) *atomic.Pointer[cachedExpr] {
+	// FNV-1a: a collision costs only a parse.
+	h := uint32(2166136261)
+	for i := 0; i < len(expr); i++ {
+		h ^= uint32(expr[i])
+		h *= 16777619
+	}
+	return &c.slots[h%exprCacheSlots]
+}
+
+// header returns the header value of expr if it was stored, else nil.
+func (c *exprCache) header(expr string) []string {
+	if p := c.slot(expr).Load(); p != nil && p.expr == expr {
+		return p.header
+	}
+	return nil
+}
+
+// add stores expr, which the parser accepted, and returns its header
+// value.
+func (c *exprCache) add(expr string) []string {
+	e := &cachedExpr{expr: expr, header: []string{expr}}
+	if len(expr) <= maxCachedExprLen {
+		c.slot(expr).Store(e)
+	}
+	return e.header
 }
 
 // SendNotification sends n to the registrations of its format: all of
@@ -189,7 +246,7 @@ func (c *Client) SendNotification(ctx context.Context, n Notification, options *
 	if err := n.Validate(); err != nil {
 		return SendNotificationResponse{}, err
 	}
-	tags, err := audience(o.Tags, o.TagExpression)
+	tags, err := c.audience(o.Tags, o.TagExpression)
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
@@ -205,8 +262,8 @@ func (c *Client) SendNotification(ctx context.Context, n Notification, options *
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
-	if tags != "" {
-		req.Raw().Header[headerTags] = []string{tags}
+	if tags != nil {
+		req.Raw().Header[headerTags] = tags
 	}
 	return c.doSend(req, o.RetryUnsafe, test)
 }
@@ -236,7 +293,7 @@ func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values,
 	}
 	h := req.Raw().Header
 	for k, v := range n.Headers {
-		h.Set(k, v)
+		h[canonicalHeaderKey(k)] = []string{v}
 	}
 	if v, ok := formatHeaders[n.Format]; ok {
 		h[headerFormat] = v
@@ -247,18 +304,56 @@ func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values,
 	return req, nil
 }
 
+// canonicalHeaderKey is textproto.CanonicalMIMEHeaderKey without its
+// allocation for the platform headers the constructors set.
+func canonicalHeaderKey(k string) string {
+	switch k {
+	case "apns-push-type":
+		return "Apns-Push-Type"
+	case "apns-priority":
+		return "Apns-Priority"
+	case "apns-topic":
+		return "Apns-Topic"
+	case "apns-collapse-id":
+		return "Apns-Collapse-Id"
+	case "apns-expiration":
+		return "Apns-Expiration"
+	case "X-WNS-Type":
+		return "X-Wns-Type"
+	case "X-WindowsPhone-Target":
+		return "X-Windowsphone-Target"
+	case "X-NotificationClass":
+		return "X-Notificationclass"
+	}
+	return textproto.CanonicalMIMEHeaderKey(k)
+}
+
+// contentTypeHeaders are the Content-Type values of the constructors,
+// shared read-only by every request.
+var contentTypeHeaders = map[string][]string{
+	contentTypeJSON:   {contentTypeJSON},
+	contentTypeXML:    {contentTypeXML},
+	contentTypeXMLUTF: {contentTypeXMLUTF},
+	contentTypeStream: {contentTypeStream},
+}
+
 // setMemoryBody sets body as the request body without azcore's seekable
 // wrapper: net/http then recognises an in-memory body and writes headers
 // and body in one system call, where a wrapped body costs a second write
 // (and a second read on the server). The client's per-try policy
 // (tryPolicy) gives every try, the first included, a fresh reader
-// through GetBody, so none is made here.
+// through GetBody, so none is made here. net/http writes the
+// Content-Length header from ContentLength (a Content-Length in Header
+// is not sent), so none is set.
 func setMemoryBody(req *policy.Request, body []byte, contentType string) {
 	raw := req.Raw()
 	raw.ContentLength = int64(len(body))
 	raw.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	raw.Header["Content-Type"] = []string{contentType}
-	raw.Header["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if v, ok := contentTypeHeaders[contentType]; ok {
+		raw.Header["Content-Type"] = v
+	} else {
+		raw.Header["Content-Type"] = []string{contentType}
+	}
 }
 
 // doSend sends a send request and reads the ids and, for a test send,
@@ -461,7 +556,7 @@ func (c *Client) ScheduleNotification(ctx context.Context, n Notification, at ti
 	if at.Sub(now) > MaxScheduleAhead {
 		return ScheduleNotificationResponse{}, fmt.Errorf("schedule: time %s is more than 7 days ahead", at.UTC().Format(time.RFC3339))
 	}
-	tags, err := audience(o.Tags, o.TagExpression)
+	tags, err := c.audience(o.Tags, o.TagExpression)
 	if err != nil {
 		return ScheduleNotificationResponse{}, err
 	}
@@ -472,8 +567,8 @@ func (c *Client) ScheduleNotification(ctx context.Context, n Notification, at ti
 	h := req.Raw().Header
 	// As JS's toISOString: UTC with milliseconds.
 	h[headerScheduleTime] = []string{at.UTC().Format("2006-01-02T15:04:05.000Z")}
-	if tags != "" {
-		h[headerTags] = []string{tags}
+	if tags != nil {
+		h[headerTags] = tags
 	}
 	r, err := c.doSend(req, o.RetryUnsafe, false)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -150,6 +151,144 @@ type ReportInput struct {
 	EmulatorBench string
 	// Notes are extra lines (e.g. why a part was skipped).
 	Notes []string
+	// Profiles are CPU profiles of the SDK client as `go tool pprof -top`
+	// prints them, by label (e.g. "concurrency 1"); may be empty.
+	Profiles []Profile
+}
+
+// Profile is one CPU profile's `go tool pprof -top` text and, when
+// available, its `go tool pprof -top -cum` text.
+type Profile struct {
+	Label string
+	Top   string
+	Cum   string
+}
+
+// cumulative returns each function's cum% in a `go tool pprof -top -cum`
+// text.
+func cumulative(text string) map[string]float64 {
+	out := map[string]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[4], "%") {
+			continue
+		}
+		if pct, err := strconv.ParseFloat(strings.TrimSuffix(f[4], "%"), 64); err == nil {
+			out[strings.Join(f[5:], " ")] = pct
+		}
+	}
+	return out
+}
+
+// Functions of the SDK client's profile that ProfileParts reports.
+const (
+	fnSend      = "github.com/nhkit/notificationhubs.(*Client).SendNotification"
+	fnRetry     = "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime.(*retryPolicy).Do"
+	fnRoundTrip = "net/http.(*Transport).RoundTrip"
+	fnSanitize  = "github.com/Azure/azure-sdk-for-go/sdk/azcore/internal/sanitizer.(*Sanitizer).GetSanitizedURL"
+	fnValidate  = "github.com/nhkit/notificationhubs.Notification.Validate"
+	fnBuild     = "github.com/nhkit/notificationhubs.(*Client).newSendRequest"
+	fnTagexpr   = "github.com/nhkit/notificationhubs/internal/tagexpr.Parse"
+	fnReadLoop  = "net/http.(*persistConn).readLoop"
+	fnWriteLoop = "net/http.(*persistConn).writeLoop"
+	fnGCMark    = "runtime.gcBgMarkWorker"
+	fnGCSweep   = "runtime.bgsweep"
+	fnMalloc    = "runtime.mallocgc"
+)
+
+// ProfileParts says, from a `go tool pprof -top -cum` text of the SDK
+// client, which parts of the program the CPU time went to (percent of
+// all samples, callees included); "" when the text has no SendNotification.
+func ProfileParts(cum string) string {
+	c := cumulative(cum)
+	if _, ok := c[fnSend]; !ok {
+		return ""
+	}
+	return fmt.Sprintf("SendNotification %.0f %% (in it: azcore's policies without the transport %.0f %%, of which the retry log line's sanitized URL %.0f %%; "+
+		"net/http's RoundTrip %.0f %%; validation %.1f %%; building the request %.1f %%; tag-expression parsing %.1f %%), "+
+		"net/http's connection goroutines (TLS reads and writes) %.0f %%, background GC %.0f %%, allocation wherever it happens %.0f %%",
+		c[fnSend], c[fnRetry]-c[fnRoundTrip], c[fnSanitize], c[fnRoundTrip], c[fnValidate], c[fnBuild], c[fnTagexpr],
+		c[fnReadLoop]+c[fnWriteLoop], c[fnGCMark]+c[fnGCSweep], c[fnMalloc])
+}
+
+// profileGroups sort a profile's functions into what they do, by the
+// prefix of their name; the first match wins.
+var profileGroups = []struct {
+	name     string
+	prefixes []string
+}{
+	{"system calls (socket reads and writes)", []string{"internal/runtime/syscall", "syscall.", "internal/poll."}},
+	{"allocation and GC", []string{"runtime.mallocgc", "runtime.nextFreeFast", "runtime.memclrNoHeapPointers", "runtime.(*mspan)",
+		"runtime.(*mcache)", "runtime.(*mcentral)", "runtime.(*mheap)", "runtime.heapBits", "runtime.scanobject", "runtime.greyobject",
+		"runtime.findObject", "runtime.gcDrain", "runtime.markBits", "runtime.(*gcWork)", "runtime.scanblock", "runtime.scanstack",
+		"runtime.scanframeworker", "runtime.sweepone", "runtime.(*sweepLocked)", "runtime.typePointers", "runtime.(*gcBits)",
+		"runtime.wbBuf", "runtime.bulkBarrierPreWrite", "runtime.gcWriteBarrier", "runtime.newobject", "runtime.makeslice",
+		"runtime.growslice", "runtime.spanOf", "runtime.tryDeferToSpanScan", "runtime.makeSpanClass", "runtime.spanClass",
+		"runtime.(*spanInlineMarkBits)", "runtime.deductAssistCredit", "runtime.gcAssistAlloc", "runtime.gcmarknewobject"}},
+	{"scheduler and goroutine hand-offs", []string{"runtime.futex", "runtime.usleep", "runtime.osyield", "runtime.findRunnable",
+		"runtime.schedule", "runtime.runqgrab", "runtime.lock", "runtime.unlock", "runtime.casgstatus", "runtime.selectgo",
+		"runtime.chansend", "runtime.chanrecv", "runtime.ready", "runtime.netpoll", "runtime.stealWork", "runtime.notesleep",
+		"runtime.notewakeup", "runtime.sellock", "runtime.selunlock", "runtime.gopark", "runtime.goready", "runtime.park_m",
+		"runtime.execute", "runtime.mcall", "runtime.gogo", "runtime.nanotime", "runtime.pMask", "runtime.acquireSudog",
+		"runtime.releaseSudog", "runtime.send", "runtime.recv", "runtime.exitsyscall", "runtime.entersyscall", "runtime.reentersyscall",
+		"runtime.wakep", "runtime.startm", "runtime.stopm", "runtime.resetspinning", "runtime.checkTimers", "runtime.asyncPreempt",
+		"runtime.(*timer)", "runtime.(*timers)", "runtime.(*mLockProfile)", "time.runtimeNow", "time.now", "internal/runtime/atomic."}},
+	{"TLS (crypto)", []string{"crypto/", "vendor/golang.org/x/crypto/"}},
+	{"net/http, bufio, textproto", []string{"net/http.", "net/textproto.", "bufio.", "net/url.", "net."}},
+	{"azcore pipeline", []string{"github.com/Azure/azure-sdk-for-go/"}},
+	{"the SDK's own code", []string{"github.com/nhkit/notificationhubs"}},
+	{"encoding/json", []string{"encoding/json."}},
+	{"maps, strings, memory moves", []string{"internal/runtime/maps.", "runtime.map", "aeshash", "memeqbody", "runtime.memmove",
+		"runtime.memequal", "strings.", "internal/stringslite.", "internal/bytealg.", "indexbytebody", "bytes.", "runtime.cmpstring",
+		"runtime.concatstring", "runtime.slicebytetostring", "strconv.", "internal/strconv.", "unicode/"}},
+}
+
+// ProfileShares sums the flat percentages of a `go tool pprof -top`
+// text by profileGroups (the rest under "other"), and returns the groups
+// in order of size with the share of all samples that the listed
+// functions hold.
+func ProfileShares(top string) (groups []ProfileShare, listed float64) {
+	sums := map[string]float64{}
+	for _, line := range strings.Split(top, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[1], "%") || !strings.HasSuffix(f[4], "%") {
+			continue
+		}
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+		if err != nil {
+			continue
+		}
+		name := strings.Join(f[5:], " ")
+		group := "other"
+	find:
+		for _, g := range profileGroups {
+			for _, p := range g.prefixes {
+				if strings.HasPrefix(name, p) {
+					group = g.name
+					break find
+				}
+			}
+		}
+		sums[group] += pct
+		listed += pct
+	}
+	for name, pct := range sums {
+		groups = append(groups, ProfileShare{Name: name, Percent: pct})
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		if groups[i].Percent != groups[j].Percent {
+			return groups[i].Percent > groups[j].Percent
+		}
+		return groups[i].Name < groups[j].Name
+	})
+	return groups, listed
+}
+
+// ProfileShare is one group's share of a CPU profile, in percent of all
+// samples.
+type ProfileShare struct {
+	Name    string
+	Percent float64
 }
 
 // index finds series by their name's keys.
@@ -339,6 +478,24 @@ func WriteReport(w io.Writer, in ReportInput) error {
 	}
 
 	b.WriteString(limits)
+	for _, p := range in.Profiles {
+		groups, listed := ProfileShares(p.Top)
+		if len(groups) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "- **Where the SDK client's CPU went, %s** (FCM v1; own time of the functions `go tool pprof -top` lists, %.0f %% of the samples): ", p.Label, listed)
+		for i, g := range groups {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %.0f %%", g.Name, g.Percent)
+		}
+		b.WriteString(".")
+		if parts := ProfileParts(p.Cum); parts != "" {
+			b.WriteString(" By caller (time including callees): " + parts + ".")
+		}
+		b.WriteString("\n")
+	}
 
 	if strings.TrimSpace(in.Benchstat) != "" {
 		b.WriteString("\n<details><summary>benchstat over all client runs</summary>\n\n```\n" + strings.TrimRight(in.Benchstat, "\n") + "\n```\n</details>\n")
@@ -350,7 +507,7 @@ func WriteReport(w io.Writer, in ReportInput) error {
 const limits = `### What limits each figure
 
 - **Sends/s at concurrency 1** is latency: one request in flight, so it is the loopback round trip through two processes (client write, sink wake-up, TLS record, HTTP parse, answer, client wake-up). The client's own per-send CPU adds to it directly, so an SDK that spends more per send is slower here in proportion.
-- **Sends/s at concurrency 8 and 64** is CPU: the machine has 2 cores shared by the client and the server process, so every microsecond the client spends per send is taken from the server too. The ceiling shows what net/http and crypto/tls cost on their own; the rest of the SDK's figure is its pipeline (policies, request building, validation, tag-expression check, response handling), its allocations (GC work), and, above azcore's default of 10 idle connections per host, new TLS handshakes for connections that could not be kept.
+- **Sends/s at concurrency 8 and 64** is CPU: the machine has 2 cores shared by the client and the server process, so every microsecond the client spends per send is taken from the server too. The ceiling shows what net/http and crypto/tls cost on their own. Both keep their connections (the SDK's default transport keeps up to 1024 idle per host), so after the warm-up no send pays for a TLS handshake; what the SDK adds is per-send CPU: azcore's pipeline for every try (a clone of the request, one hop per policy, the sanitized URL of the retry log line), request building, validation, and the allocations of all of these (GC work, which grows with the number of goroutines whose stacks it scans). The profile lines below say how the client's CPU divides in this run.
 - **Sends per CPU-second** is the client process alone (user + system time from getrusage during the measured phase), so it does not depend on the server: it is the cleanest measure of the client's cost per send.
 - **The JS SDK** runs on one thread (its event loop); at 64 concurrent sends it is bound by that one core and by its per-request pipeline, not by the sink.
 - **The emulator** does per send what the service does before the push services: SAS verification (HMAC-SHA256), parsing, tag-expression evaluation over the hub's index, rendering and recording one delivery. Its CPU competes with the client's on the same 2 cores, so the ratio to the sink is a ratio of whole-machine throughput. The ceiling → emulator columns replay the SDK's request from the bare net/http loop, which keeps one connection per sender: they show the emulator's own cost without the SDK's connection handling. The Go clients run with ` + "`GODEBUG=http2client=0`" + ` so that they use HTTP/1.1 against the emulator (which offers HTTP/2) exactly as against the sink (which offers only HTTP/1.1).

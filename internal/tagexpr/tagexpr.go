@@ -96,6 +96,9 @@ func (e *SyntaxError) Error() string {
 // *SyntaxError.
 func Parse(s string) (*Expr, error) {
 	p := &parser{src: s, onlyOr: true}
+	// A valid expression has one tag more than binary operators: the
+	// tags' slab is sized for that (bounded by what any limit allows).
+	p.slab = make([]Tag, 0, min(1+strings.Count(s, "&&")+strings.Count(s, "||"), MaxTagsOrOnly+1))
 	p.next()
 	if p.tok.kind == tokEOF && p.err == nil {
 		return nil, p.errorf(0, "empty expression")
@@ -111,8 +114,12 @@ func Parse(s string) (*Expr, error) {
 	if !p.onlyOr {
 		limit, why = MaxTagsMixed, " when && or ! is used"
 	}
-	if len(p.tags) > limit {
-		return nil, p.errorf(p.tags[limit].Pos, "too many tags (%d > %d%s)", len(p.tags), limit, why)
+	if p.ntags > limit {
+		pos := p.posOrOnly
+		if !p.onlyOr {
+			pos = p.posMixed
+		}
+		return nil, p.errorf(pos, "too many tags (%d > %d%s)", p.ntags, limit, why)
 	}
 	return &Expr{Root: root, src: s}, nil
 }
@@ -365,13 +372,48 @@ type token struct {
 }
 
 type parser struct {
-	src    string
-	off    int // next unread byte
-	tok    token
-	err    *SyntaxError
-	tags   []*Tag
+	src string
+	off int // next unread byte
+	tok token
+	err *SyntaxError
+	// ntags counts tag occurrences; posMixed and posOrOnly are the
+	// offsets of the first tag over each limit, for its error.
+	ntags               int
+	posMixed, posOrOnly int
+	// slab holds the Tag nodes, allocated a few at a time.
+	slab   []Tag
 	onlyOr bool // set false on && or !
 	depth  int
+}
+
+// newTag returns a Tag node from the slab, starting a new slab when it
+// is full (earlier nodes keep theirs).
+func (p *parser) newTag(name string, pos int) *Tag {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]Tag, 0, 4)
+	}
+	p.slab = append(p.slab, Tag{Name: name, Pos: pos})
+	t := &p.slab[len(p.slab)-1]
+	switch p.ntags {
+	case MaxTagsMixed:
+		p.posMixed = pos
+	case MaxTagsOrOnly:
+		p.posOrOnly = pos
+	}
+	p.ntags++
+	return t
+}
+
+// orNode and andNode hold the first two operands with the node, so that
+// the common binary expression costs one allocation, not three.
+type orNode struct {
+	Or
+	buf [2]Node
+}
+
+type andNode struct {
+	And
+	buf [2]Node
 }
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
@@ -506,12 +548,14 @@ func (p *parser) parseOr() Node {
 	if p.tok.kind != tokOr {
 		return x
 	}
-	ops := []Node{x}
+	n := &orNode{}
+	n.buf[0] = x
+	n.Operands = n.buf[:1]
 	for p.tok.kind == tokOr && p.err == nil {
 		p.next()
-		ops = append(ops, p.parseAnd())
+		n.Operands = append(n.Operands, p.parseAnd())
 	}
-	return &Or{Operands: ops}
+	return &n.Or
 }
 
 func (p *parser) parseAnd() Node {
@@ -520,12 +564,14 @@ func (p *parser) parseAnd() Node {
 		return x
 	}
 	p.onlyOr = false
-	ops := []Node{x}
+	n := &andNode{}
+	n.buf[0] = x
+	n.Operands = n.buf[:1]
 	for p.tok.kind == tokAnd && p.err == nil {
 		p.next()
-		ops = append(ops, p.parseUnary())
+		n.Operands = append(n.Operands, p.parseUnary())
 	}
-	return &And{Operands: ops}
+	return &n.And
 }
 
 func (p *parser) parseUnary() Node {
@@ -570,8 +616,7 @@ func (p *parser) parseUnary() Node {
 		p.next()
 		return x
 	case tokTag:
-		t := &Tag{Name: p.tok.text, Pos: p.tok.pos}
-		p.tags = append(p.tags, t)
+		t := p.newTag(p.tok.text, p.tok.pos)
 		p.next()
 		return t
 	}

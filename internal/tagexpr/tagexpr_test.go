@@ -320,6 +320,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
 	const s = "(sports || news) && !$UserId:{bob@contoso.com} && (en-US || fr-FR) && tier:gold"
 	for b.Loop() {
 		if _, err := Parse(s); err != nil {
@@ -338,6 +339,16 @@ func BenchmarkMatch(b *testing.B) {
 	for b.Loop() {
 		if !e.Match(has) {
 			b.Fatal("no match")
+		}
+	}
+}
+
+// BenchmarkParseSend is the expression of the SDK's send benchmarks.
+func BenchmarkParseSend(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("user_42 && !muted"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -19,7 +19,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +52,7 @@ func run() error {
 	out := flag.String("out", "", "also write the report here")
 	update := flag.String("update", "", "replace the section in this markdown file")
 	command := flag.String("command", "bash bench/run.sh", "the command that reproduces the run")
+	profiles := flag.String("profiles", "", "pprof -top texts of the SDK client, named …conc<N>.txt (a glob; default: profile-sdk-conc*.txt beside -results)")
 	flag.Parse()
 	if *results == "" {
 		return errors.New("give -results")
@@ -70,6 +74,10 @@ func run() error {
 			in.Notes = append(in.Notes, l)
 		}
 	}
+	if *profiles == "" {
+		*profiles = filepath.Join(filepath.Dir(*results), "profile-sdk-conc*.txt")
+	}
+	in.Profiles = readProfiles(*profiles)
 	var buf bytes.Buffer
 	if err := bench.WriteReport(&buf, in); err != nil {
 		return err
@@ -96,6 +104,57 @@ func run() error {
 		}
 	}
 	return nil
+}
+
+// readProfiles reads the pprof texts matching glob, labelled and ordered
+// by the concurrency in their names ("…conc64.txt").
+func readProfiles(glob string) []bench.Profile {
+	names, _ := filepath.Glob(glob)
+	conc := func(name string) int {
+		base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+		i := strings.LastIndex(base, "conc")
+		if i < 0 {
+			return -1
+		}
+		n, err := strconv.Atoi(base[i+len("conc"):])
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	slices.SortFunc(names, func(a, b string) int { return conc(a) - conc(b) })
+	var out []bench.Profile
+	for _, name := range names {
+		top := readOptional(name)
+		if strings.TrimSpace(top) == "" {
+			continue
+		}
+		label := "concurrency " + strconv.Itoa(conc(name))
+		if conc(name) < 0 {
+			label = filepath.Base(name)
+		}
+		out = append(out, bench.Profile{Label: label, Top: top, Cum: cumText(name)})
+	}
+	return out
+}
+
+// cumText returns `go tool pprof -top -cum` of the profile beside the
+// text topName ("profile-sdk-conc1.txt" → "sdk-conc1.pprof"), or "" when
+// there is none or pprof fails. Go CPU profiles carry their symbols, so
+// the binary is not needed.
+func cumText(topName string) string {
+	base := strings.TrimPrefix(strings.TrimSuffix(filepath.Base(topName), ".txt"), "profile-")
+	prof := filepath.Join(filepath.Dir(topName), base+".pprof")
+	if _, err := os.Stat(prof); err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=1000", prof).Output()
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 func readOptional(name string) string {
