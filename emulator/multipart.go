@@ -8,8 +8,7 @@ import (
 // boundaryOf extracts the multipart boundary from a Content-Type value,
 // tolerating spaces around '=' and quotes (JS writes `boundary = "…"`).
 func boundaryOf(contentType string) string {
-	l := strings.ToLower(contentType)
-	i := strings.Index(l, "boundary")
+	i := strings.Index(asciiLower(contentType), "boundary")
 	if i < 0 {
 		return ""
 	}
@@ -28,6 +27,19 @@ func boundaryOf(contentType string) string {
 		rest = rest[:j]
 	}
 	return rest
+}
+
+// asciiLower lower-cases ASCII letters only, keeping every byte where it
+// was: strings.ToLower may change the length of invalid UTF-8, so an index
+// found in its result need not fit the original.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for k, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[k] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 type part struct {

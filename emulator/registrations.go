@@ -667,7 +667,7 @@ func parseFilter(s string) (filter, error) {
 			if j := strings.IndexByte(s, '\''); j >= 0 {
 				end = j
 			}
-			if j := strings.Index(strings.ToLower(s), " and "); j >= 0 && j < end {
+			if j := strings.Index(asciiLower(s), " and "); j >= 0 && j < end {
 				end = j
 			}
 			val.WriteString(s[:end])
