@@ -19,6 +19,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nhkit/notificationhubs/internal/sas"
@@ -29,21 +30,42 @@ import (
 //
 // BenchmarkSendNotification and BenchmarkBareHTTPPostSend send the same
 // request (same URL, headers and body, same *http.Client) to the same
-// loopback server; the difference is what the SDK adds: validation, the
-// azcore pipeline (retry, telemetry, logging, tracing hooks), SAS, and
-// reading the response into a SendNotificationResponse.
+// loopback server, over TLS (server=tls: a send to the service is always
+// HTTPS) and plain HTTP (server=plain, where the fixed costs weigh most);
+// the difference is what the SDK adds: validation, the azcore pipeline
+// (retry, telemetry, logging, tracing hooks), SAS, and reading the
+// response into a SendNotificationResponse. BenchmarkAzcorePipelineSend
+// sends the bare request through an azcore pipeline of azcore's own
+// policies only: the floor of any SDK built on azcore.
 
 var benchPayload = []byte(`{"aps":{"alert":"Hello from Go!","badge":1}}`)
 
+func benchHandler(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	w.Header().Set("Location", "https://mynamespace.servicebus.windows.net/myhub/messages/73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18?api-version=2020-06")
+	w.Header().Set("TrackingId", "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11")
+	w.WriteHeader(http.StatusCreated)
+}
+
+// benchServer starts a plain-HTTP loopback server answering as a send.
 func benchServer(b *testing.B) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Location", "https://mynamespace.servicebus.windows.net/myhub/messages/73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18?api-version=2020-06")
-		w.Header().Set("TrackingId", "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11")
-		w.WriteHeader(http.StatusCreated)
-	}))
+	srv := httptest.NewServer(http.HandlerFunc(benchHandler))
 	b.Cleanup(srv.Close)
 	return srv
+}
+
+// benchServers runs f as two sub-benchmarks: server=tls, against a
+// loopback TLS server with an *http.Client that trusts it, and
+// server=plain, against a plain-HTTP one with a new *http.Client.
+func benchServers(b *testing.B, f func(b *testing.B, srv *httptest.Server, hc *http.Client)) {
+	b.Run("server=tls", func(b *testing.B) {
+		srv := httptest.NewTLSServer(http.HandlerFunc(benchHandler))
+		b.Cleanup(srv.Close)
+		f(b, srv, srv.Client())
+	})
+	b.Run("server=plain", func(b *testing.B) {
+		f(b, benchServer(b), &http.Client{})
+	})
 }
 
 // processCPU returns the CPU time (user + system) of the process so far.
@@ -63,8 +85,10 @@ func reportCPU(b *testing.B, start time.Duration) {
 }
 
 func BenchmarkSendNotification(b *testing.B) {
-	srv := benchServer(b)
-	hc := &http.Client{}
+	benchServers(b, benchSendNotification)
+}
+
+func benchSendNotification(b *testing.B, srv *httptest.Server, hc *http.Client) {
 	cred, _ := NewSharedAccessKeyCredential("DefaultFullSharedAccessSignature", testKey)
 	c, err := NewClient(srv.URL, "myhub", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: hc}})
 	if err != nil {
@@ -164,8 +188,10 @@ func BenchmarkBareHTTPPostSendFcmV1(b *testing.B) {
 }
 
 func BenchmarkBareHTTPPostSend(b *testing.B) {
-	srv := benchServer(b)
-	hc := &http.Client{}
+	benchServers(b, benchBareHTTPPostSend)
+}
+
+func benchBareHTTPPostSend(b *testing.B, srv *httptest.Server, hc *http.Client) {
 	url := srv.URL + "/myhub/messages?api-version=2020-06"
 	auth := sas.Sign(srv.URL+"/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))
 	ctx := context.Background()
@@ -192,6 +218,50 @@ func BenchmarkBareHTTPPostSend(b *testing.B) {
 		}
 	}
 	reportCPU(b, start)
+}
+
+// BenchmarkAzcorePipelineSend sends BenchmarkBareHTTPPostSend's request
+// through a pipeline of azcore's own policies (runtime.NewPipeline with
+// telemetry off, no policies of ours, the body download skipped as the
+// SDK does): what the azcore pipeline costs by itself, whoever builds on
+// it.
+func BenchmarkAzcorePipelineSend(b *testing.B) {
+	benchServers(b, func(b *testing.B, srv *httptest.Server, hc *http.Client) {
+		pl := runtime.NewPipeline("bench", "v0.0.0", runtime.PipelineOptions{}, &policy.ClientOptions{
+			Transport: hc,
+			Telemetry: policy.TelemetryOptions{Disabled: true},
+		})
+		url := srv.URL + "/myhub/messages?api-version=2020-06"
+		auth := sas.Sign(srv.URL+"/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))
+		ctx := context.Background()
+		b.ReportAllocs()
+		start := processCPU()
+		for b.Loop() {
+			req, err := runtime.NewRequest(ctx, http.MethodPost, url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw := req.Raw()
+			raw.Header["Authorization"] = []string{auth}
+			raw.Header["ServiceBusNotification-Format"] = []string{"apple"}
+			raw.Header["ServiceBusNotification-Tags"] = []string{"sports"}
+			raw.Header["Content-Type"] = []string{"application/json;charset=utf-8"}
+			raw.Header["X-Ms-Version"] = []string{"2020-06"}
+			raw.Body = io.NopCloser(bytes.NewReader(benchPayload))
+			raw.ContentLength = int64(len(benchPayload))
+			runtime.SkipBodyDownload(req)
+			resp, err := pl.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") == "" {
+				b.Fatal("unexpected response")
+			}
+		}
+		reportCPU(b, start)
+	})
 }
 
 // BenchmarkSendSASPolicy measures the SAS policy alone: with a 60-minute

@@ -97,9 +97,9 @@ type Client struct {
 	versionHdr []string
 	userAgent  []string // the User-Agent header value, nil with telemetry disabled
 
-	// The URLs of sends, built once: messages, messages?…&test and
-	// messages?…&direct.
-	messagesURL, messagesTestURL, messagesDirectURL string
+	// The URLs of sends, parsed once: messages, messages?test and
+	// messages?direct (the api-version is added per try).
+	sendURLs [3]*url.URL
 
 	enableTestSend bool
 	sas            *sasPolicy
@@ -174,22 +174,34 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 		versionHdr:     []string{o.APIVersion},
 		enableTestSend: o.EnableTestSend,
 	}
-	query := "?api-version=" + url.QueryEscape(o.APIVersion)
-	c.messagesURL = c.base + "messages" + query
-	c.messagesTestURL = c.messagesURL + "&test"
-	c.messagesDirectURL = c.messagesURL + "&direct"
+	for i, q := range []string{"", "?test", "?direct"} {
+		u, err := url.Parse(c.base + "messages" + q)
+		if err != nil {
+			return nil, fmt.Errorf("new client: %w", err)
+		}
+		c.sendURLs[i] = u
+	}
 	// The audience is the hub URL, lower-cased by sas.Sign (rest-api.md §2.2).
 	c.sas = newSASPolicy(credential, ep.String()+hubName, o.TokenLifetime)
-	// One per-try policy signs and resets in-memory bodies; the debug
-	// dump, when asked for, runs after it to show what goes on the wire.
-	perRetry := []policy.Policy{&tryPolicy{sas: c.sas}}
+	// One per-try policy signs, adds the api-version and resets in-memory
+	// bodies; the debug dump, when asked for, runs after it to show what
+	// goes on the wire.
+	apiQuery := "api-version=" + url.QueryEscape(o.APIVersion)
+	c.userAgent = telemetryHeader(o.Telemetry)
+	perRetry := []policy.Policy{&tryPolicy{
+		sas:       c.sas,
+		version:   c.versionHdr,
+		userAgent: c.userAgent,
+		apiQuery:  apiQuery,
+		apiTest:   apiQuery + "&test",
+		apiDirect: apiQuery + "&direct",
+	}}
 	if o.DebugWriter != nil {
 		perRetry = append(perRetry, newDebugPolicy(o.DebugWriter))
 	}
-	// The User-Agent is azcore's telemetry value, computed once here and
-	// set when a request is built, instead of azcore's telemetry policy
-	// setting it on every request.
-	c.userAgent = telemetryHeader(o.Telemetry)
+	// The User-Agent is azcore's telemetry value, computed once above and
+	// set by tryPolicy, instead of azcore's telemetry policy computing it
+	// on every request.
 	o.Telemetry.Disabled = true
 	if o.Transport == nil {
 		o.Transport = defaultHTTPClient()
@@ -211,18 +223,54 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 }
 
 // tryPolicy is the client's per-try policy: it sets the Authorization
-// header from the SAS policy's cached token and gives each try a fresh
-// reader of an in-memory body (setMemoryBody). It is one policy rather
-// than two because every policy costs an allocation per try in azcore's
-// pipeline.
+// header from the SAS policy's cached token, puts the api-version first
+// in the query, and gives each try a fresh reader of an in-memory body
+// (setMemoryBody). It is one policy rather than three because every
+// policy costs an allocation per try in azcore's pipeline.
+//
+// The api-version is added here, after azcore's retry policy, rather
+// than when the request is built: that policy copies the request and
+// re-encodes its query for a log line on every try, whether or not
+// anything is logged, and a send's query is then empty.
 type tryPolicy struct {
 	sas *sasPolicy
+	// version and userAgent are the X-Ms-Version and User-Agent header
+	// values (userAgent nil with telemetry disabled). Set here rather than
+	// when the request is built, they are not among the headers azcore's
+	// retry policy copies on every try.
+	version, userAgent []string
+	// apiQuery is "api-version=V"; apiTest and apiDirect add the bare
+	// flags of test and direct sends.
+	apiQuery, apiTest, apiDirect string
 }
 
 // Do implements policy.Policy.
 func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 	raw := req.Raw()
-	raw.Header[headerAuthorization] = p.sas.header()
+	h := raw.Header
+	h[headerAuthorization] = p.sas.header()
+	// A value a caller's per-call policy set is kept.
+	if _, set := h[headerMSVersion]; !set {
+		h[headerMSVersion] = p.version
+	}
+	if p.userAgent != nil {
+		if _, set := h[headerUserAgent]; !set {
+			h[headerUserAgent] = p.userAgent
+		}
+	}
+	// raw is the retry policy's copy for this try, URL included: the
+	// query is set afresh on every try.
+	switch q := raw.URL.RawQuery; {
+	case q == "":
+		raw.URL.RawQuery = p.apiQuery
+	case q == "test":
+		raw.URL.RawQuery = p.apiTest
+	case q == "direct":
+		raw.URL.RawQuery = p.apiDirect
+	case strings.HasPrefix(q, "api-version="):
+	default:
+		raw.URL.RawQuery = p.apiQuery + "&" + q
+	}
 	if req.Body() == nil && raw.GetBody != nil && raw.ContentLength > 0 {
 		raw.Body, _ = raw.GetBody()
 	}
@@ -341,43 +389,55 @@ func (c *Client) Endpoint() string { return c.endpoint.String() }
 func (c *Client) APIVersion() string { return c.apiVersion }
 
 // newRequest builds a request for the hub-relative path p (already
-// escaped, e.g. "registrations/"+url.PathEscape(id)), adding api-version to
-// query (query may be nil). The query is written api-version first, then
-// the other keys in sorted order; a key with an empty value is written as
-// a bare flag ("&direct"), as the service's recordings show.
+// escaped, e.g. "registrations/"+url.PathEscape(id)) with query (may be
+// nil). The query's keys are written in sorted order; a key with an empty
+// value is written as a bare flag ("&direct"), as the service's
+// recordings show. The api-version is put in front of them on each try,
+// by tryPolicy.
 func (c *Client) newRequest(ctx context.Context, method, p string, query url.Values) (*policy.Request, error) {
+	if u := c.sendURL(p, query); u != nil {
+		// A send: copy the URL parsed once instead of parsing it again.
+		raw, err := http.NewRequestWithContext(ctx, method, "", nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, p, err)
+		}
+		*raw.URL = *u
+		raw.Host = u.Host
+		return runtime.NewRequestFromRequest(raw)
+	}
 	req, err := runtime.NewRequest(ctx, method, c.requestURL(p, query))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, p, err)
 	}
-	h := req.Raw().Header
-	h[headerMSVersion] = c.versionHdr
-	if c.userAgent != nil {
-		h[headerUserAgent] = c.userAgent
-	}
 	return req, nil
+}
+
+// sendURL returns the parsed URL of a send to messages (plain, test or
+// direct), or nil for any other request.
+func (c *Client) sendURL(p string, query url.Values) *url.URL {
+	if p != "messages" {
+		return nil
+	}
+	switch {
+	case len(query) == 0:
+		return c.sendURLs[0]
+	case isFlag(query, "test"):
+		return c.sendURLs[1]
+	case isFlag(query, "direct"):
+		return c.sendURLs[2]
+	}
+	return nil
 }
 
 // requestURL returns the URL of the hub-relative path p with query, as
 // newRequest describes; the URLs of sends are built once.
 func (c *Client) requestURL(p string, query url.Values) string {
-	if p == "messages" {
-		switch {
-		case len(query) == 0:
-			return c.messagesURL
-		case isFlag(query, "test"):
-			return c.messagesTestURL
-		case isFlag(query, "direct"):
-			return c.messagesDirectURL
-		}
-	}
 	var b strings.Builder
 	b.Grow(len(c.base) + len(p) + 32)
 	b.WriteString(c.base)
 	b.WriteString(strings.TrimPrefix(p, "/"))
-	b.WriteString("?api-version=")
-	b.WriteString(url.QueryEscape(c.apiVersion))
 	if len(query) > 0 {
+		sep := byte('?')
 		keys := make([]string, 0, len(query))
 		for k := range query {
 			if k != "api-version" {
@@ -392,7 +452,8 @@ func (c *Client) requestURL(p string, query url.Values) string {
 				vs = []string{""}
 			}
 			for _, v := range vs {
-				b.WriteByte('&')
+				b.WriteByte(sep)
+				sep = '&'
 				b.WriteString(ek)
 				if v != "" {
 					b.WriteByte('=')

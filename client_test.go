@@ -230,8 +230,25 @@ func TestCredentialUpdateResigns(t *testing.T) {
 	}
 }
 
+// urlRecorder is a transport that records the URL of each request it is
+// given and answers 200.
+type urlRecorder struct {
+	urls   []string
+	header http.Header // of the last request
+}
+
+func (r *urlRecorder) Do(req *http.Request) (*http.Response, error) {
+	r.urls = append(r.urls, req.URL.String())
+	r.header = req.Header
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+}
+
+// TestNewRequestURL checks the URL each request goes out with: the
+// api-version first (added on each try by tryPolicy), then the query's
+// keys in order.
 func TestNewRequestURL(t *testing.T) {
-	c, err := NewClientFromConnectionString(stConnStr(), "my hub", nil)
+	rec := &urlRecorder{}
+	c, err := NewClientFromConnectionString(stConnStr(), "my hub", &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: rec}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,10 +269,14 @@ func TestNewRequestURL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("newRequest(%q): %v", tt.p, err)
 		}
-		if got := req.Raw().URL.String(); got != tt.want {
-			t.Errorf("newRequest(%q, %v) URL = %s, want %s", tt.p, tt.query, got, tt.want)
+		rec.urls = nil
+		if _, err := c.do(req, true, http.StatusOK); err != nil {
+			t.Fatal(err)
 		}
-		if got := req.Raw().Header.Get("x-ms-version"); got != "2020-06" {
+		if len(rec.urls) != 1 || rec.urls[0] != tt.want {
+			t.Errorf("newRequest(%q, %v) sent to %q, want %s", tt.p, tt.query, rec.urls, tt.want)
+		}
+		if got := rec.header.Get("x-ms-version"); got != "2020-06" {
 			t.Errorf("x-ms-version = %q, want 2020-06", got)
 		}
 	}

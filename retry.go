@@ -25,17 +25,23 @@ import (
 // is done.
 func retryOptions(base policy.RetryOptions, idempotent bool) policy.RetryOptions {
 	o := base
-	if base.ShouldRetry != nil {
-		// The caller decides; keep their function.
-		return o
+	if o.ShouldRetry == nil {
+		if idempotent {
+			o.ShouldRetry = shouldRetryIdempotent
+		} else {
+			o.ShouldRetry = shouldRetrySend
+		}
 	}
-	if idempotent {
-		o.ShouldRetry = shouldRetryIdempotent
-	} else {
-		o.ShouldRetry = shouldRetrySend
+	// (A caller's own ShouldRetry is kept.) With a ShouldRetry, azcore
+	// ignores StatusCodes, but fills in its default list on every request
+	// when it is nil: an allocation per send for nothing.
+	if o.StatusCodes == nil {
+		o.StatusCodes = noStatusCodes
 	}
 	return o
 }
+
+var noStatusCodes = []int{}
 
 func shouldRetryIdempotent(resp *http.Response, err error) bool {
 	if err != nil {

@@ -62,8 +62,15 @@ func TestRetryThrottledThenCreated(t *testing.T) {
 	if resp.NotificationID == "" {
 		t.Errorf("no notification id")
 	}
-	if n := len(srv.Requests()); n != 2 {
+	reqs := srv.Requests()
+	if n := len(reqs); n != 2 {
 		t.Fatalf("%d requests, want 2", n)
+	}
+	// Each try carries the api-version once (it is added per try).
+	for i, r := range reqs {
+		if r.Query != "api-version=2020-06" {
+			t.Errorf("try %d: query %q, want api-version=2020-06", i+1, r.Query)
+		}
 	}
 	// The stated wait was honoured (a lower bound only).
 	if gap := times[1].Sub(times[0]); gap < 900*time.Millisecond {
