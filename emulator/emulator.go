@@ -60,7 +60,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -277,7 +276,7 @@ func newServer(opts Options) *Server {
 		s.now = time.Now
 	}
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if len(opts.Hubs) > 0 {
 		s.hubSet = map[string]bool{}
@@ -428,6 +427,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.query, q.rawQuery = parseQuery(r.URL.RawQuery)
 	q.apiVersion = q.query["api-version"]
 	s.route(q)
+	if !s.log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 )
 
@@ -51,6 +53,50 @@ func FuzzParseFilter(f *testing.F) {
 					t.Fatalf("non-empty filter %q parsed to nothing", s)
 				}
 			}
+		}
+	})
+}
+
+// FuzzFcmV1Message checks the scanning fast path of fcmV1Message against
+// decoding the body.
+func FuzzFcmV1Message(f *testing.F) {
+	for _, s := range []string{
+		`{"message":{"notification":{"title":"t","body":"b"},"data":{"k":"v"}}}`,
+		` { "message" : { } } `,
+		`{"message":{"a":"}\"{"},"x":1}`,
+		`{"message":{"a":1},"message":{"b":2}}`,
+		`{"\u006dessage":{"a":1}}`,
+		`{"message":[1,2]}`,
+		`{"message":{"a":}}`,
+		`{"message":{"a":"\\"}}`,
+		`{"message":{"token":"old"}}`,
+		`not json`,
+		``,
+	} {
+		f.Add(s, "handle-1")
+	}
+	f.Fuzz(func(t *testing.T, body, handle string) {
+		if got, want := fcmV1Message(body, handle), fcmV1MessageDecoded(body, handle); got != want {
+			t.Fatalf("fcmV1Message(%q) = %q, decoding gives %q", body, got, want)
+		}
+	})
+}
+
+// FuzzWriteJSONString checks writeJSONString's plain fast path against
+// encoding/json.
+func FuzzWriteJSONString(f *testing.F) {
+	for _, s := range []string{"", "abc", `a"b`, `a\b`, "a\nb", "<&>", "é", "\x7f", "\u2028", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got, want bytes.Buffer
+		writeJSONString(&got, s)
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		want.Truncate(want.Len() - 1)
+		if got.String() != want.String() {
+			t.Fatalf("writeJSONString(%q) = %s, encoding/json gives %s", s, got.String(), want.String())
 		}
 	})
 }

@@ -374,6 +374,12 @@ func (h *hub) unproject(in *installation) {
 // ---- JSON output --------------------------------------------------------
 
 func writeJSONString(b *bytes.Buffer, s string) {
+	if plainJSONString(s) {
+		b.WriteByte('"')
+		b.WriteString(s)
+		b.WriteByte('"')
+		return
+	}
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
@@ -670,4 +676,16 @@ func (in *installation) clone() *installation {
 	}
 	c.targets = append([]uint32(nil), in.targets...)
 	return &c
+}
+
+// plainJSONString reports whether s is written in JSON as it is, between
+// quotes: printable ASCII without '"' or '\\' (encoding/json with HTML
+// escaping off leaves those bytes alone).
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
