@@ -36,7 +36,11 @@ import (
 // (retry, telemetry, logging, tracing hooks), SAS, and reading the
 // response into a SendNotificationResponse. BenchmarkAzcorePipelineSend
 // sends the bare request through an azcore pipeline of azcore's own
-// policies only: the floor of any SDK built on azcore.
+// policies only, the request built the obvious way (URL parsed, every
+// header set before the pipeline): the SDK costs less, because it adds
+// the api-version and version headers after the retry policy's per-try
+// copy, copies a URL parsed once and keeps azcore from allocating its
+// default retry status list per request.
 
 var benchPayload = []byte(`{"aps":{"alert":"Hello from Go!","badge":1}}`)
 

@@ -144,6 +144,28 @@ func ParseResult(line string) (Result, error) {
 	return r, nil
 }
 
+// SplitProcs splits the "-N" suffix that go test appends to a benchmark
+// name when GOMAXPROCS is not 1 ("BenchmarkSend/server=tls-2" →
+// "BenchmarkSend/server=tls", 2). A name without one is returned whole,
+// with procs 0. Only the last element of the name is looked at, and only a
+// suffix of digits after a hyphen counts, so a name whose last value ends
+// in "-<digits>" of its own must not be given to it.
+func SplitProcs(name string) (base string, procs int) {
+	i := strings.LastIndexByte(name, '-')
+	if i <= 0 || strings.IndexByte(name[i:], '/') >= 0 {
+		return name, 0
+	}
+	digits := name[i+1:]
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return name, 0
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 1 {
+		return name, 0
+	}
+	return name[:i], n
+}
+
 // ReadResults reads every result line of r, skipping lines that do not
 // start with "Benchmark" (benchstat's configuration lines, logs).
 func ReadResults(r io.Reader) ([]Result, error) {

@@ -164,6 +164,29 @@ func TestResultKey(t *testing.T) {
 	}
 }
 
+func TestSplitProcs(t *testing.T) {
+	for _, tc := range []struct {
+		name, base string
+		procs      int
+	}{
+		{"BenchmarkSendNotification/server=tls-2", "BenchmarkSendNotification/server=tls", 2},
+		{"BenchmarkTagExpression-16", "BenchmarkTagExpression", 16},
+		{"BenchmarkValidate/apple-headers-2", "BenchmarkValidate/apple-headers", 2},
+		{"BenchmarkValidate/apple-headers", "BenchmarkValidate/apple-headers", 0},
+		{"BenchmarkSend/server=sink/conc=64", "BenchmarkSend/server=sink/conc=64", 0},
+		{"BenchmarkX-2/server=tls", "BenchmarkX-2/server=tls", 0},
+		{"BenchmarkX-", "BenchmarkX-", 0},
+		{"BenchmarkX-0", "BenchmarkX-0", 0},
+		{"BenchmarkX--2", "BenchmarkX-", 2},
+		{"BenchmarkX-+2", "BenchmarkX-+2", 0},
+	} {
+		base, procs := SplitProcs(tc.name)
+		if base != tc.base || procs != tc.procs {
+			t.Errorf("SplitProcs(%q) = %q, %d, want %q, %d", tc.name, base, procs, tc.base, tc.procs)
+		}
+	}
+}
+
 func TestLoopBounds(t *testing.T) {
 	var calls atomic.Int64
 	send := func(context.Context) error { calls.Add(1); return nil }

@@ -17,6 +17,28 @@ const (
 	TargetEmulatorSink    = 0.6  // SDK sends/s against the emulator ÷ against the sink
 )
 
+// Targets of issue 2: what the SDK may add to a send over the bare
+// net/http POST, measured in one process (lower is better).
+const (
+	TargetOverheadCPU    = 1.20 // SDK cpu-ns/op ÷ bare cpu-ns/op, at most
+	TargetOverheadAllocs = 60   // SDK allocs/op − bare allocs/op, at most
+)
+
+// Units of the root package's in-process send benchmarks (go test -bench
+// with -benchmem).
+const (
+	UnitCPUNsPerOp = "cpu-ns/op" // process CPU time per op, client and server
+	UnitGoAllocsOp = "allocs/op"
+)
+
+// The root package's in-process send benchmarks that the overhead table
+// compares.
+const (
+	benchOverSDK    = "BenchmarkSendNotification"
+	benchOverBare   = "BenchmarkBareHTTPPostSend"
+	benchOverAzcore = "BenchmarkAzcorePipelineSend"
+)
+
 // Series is the runs of one benchmark, in the order they ran.
 type Series struct {
 	Name string
@@ -129,6 +151,19 @@ func (r Ratio) Verdict(target float64) string {
 	}
 }
 
+// VerdictAtMost says whether the ratio's median meets a target that it
+// must not exceed (lower is better).
+func (r Ratio) VerdictAtMost(target float64) string {
+	switch {
+	case !r.OK:
+		return "not measured"
+	case r.Median <= target:
+		return fmt.Sprintf("met (≤ %.2f×)", target)
+	default:
+		return fmt.Sprintf("**missed** (≤ %.2f×)", target)
+	}
+}
+
 // Machine describes where the benchmarks ran.
 type Machine struct {
 	CPUs    int
@@ -149,6 +184,19 @@ type ReportInput struct {
 	// EmulatorBench is the output of the emulator's go test -bench (may be
 	// empty when it has none).
 	EmulatorBench string
+	// Overhead are the result lines of the root package's in-process send
+	// benchmarks (BenchmarkSendNotification, BenchmarkBareHTTPPostSend,
+	// BenchmarkAzcorePipelineSend, each with sub-benchmarks server=tls and
+	// server=plain), run interleaved in rounds: run i of each belongs to
+	// round i. Names may carry go test's "-N" GOMAXPROCS suffix. May be
+	// empty.
+	Overhead []Result
+	// OverheadBenchtime is the -test.benchtime of each of those runs (e.g.
+	// "0.5s"), for the text under their table; may be empty.
+	OverheadBenchtime string
+	// SDKMicro is the output of the SDK's micro-benchmarks (go test -bench
+	// of validation, SAS signing and tag expressions); may be empty.
+	SDKMicro string
 	// Notes are extra lines (e.g. why a part was skipped).
 	Notes []string
 	// Profiles are CPU profiles of the SDK client as `go tool pprof -top`
@@ -348,6 +396,98 @@ func med(s *Series, unit string) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
+// OverheadSeries groups the in-process send benchmarks' results by their
+// name without go test's GOMAXPROCS suffix ("BenchmarkSendNotification/
+// server=tls"), in the order of first appearance.
+func OverheadSeries(results []Result) []*Series {
+	base := make([]Result, len(results))
+	for i, r := range results {
+		r.Name, _ = SplitProcs(r.Name)
+		base[i] = r
+	}
+	return Group(base)
+}
+
+// writeOverhead writes the table of issue 2's check: per server, the CPU
+// time and allocations per send of the bare POST, the SDK and azcore's
+// pipeline alone, with the SDK's ratio and added allocations against the
+// targets.
+func writeOverhead(b *strings.Builder, results []Result, benchtime string) {
+	b.WriteString("### SDK overhead in one process (issue 2's check)\n\n")
+	series := OverheadSeries(results)
+	find := func(bench, server string) *Series {
+		for _, s := range series {
+			if s.Name == bench+"/server="+server {
+				return s
+			}
+		}
+		return nil
+	}
+	var servers []string
+	rounds := 0
+	for _, s := range series {
+		name, _, _ := strings.Cut(s.Name, "/")
+		if name != benchOverSDK && name != benchOverBare && name != benchOverAzcore {
+			continue
+		}
+		if v := s.Runs[0].Key("server"); v != "" && !slices.Contains(servers, v) {
+			servers = append(servers, v)
+		}
+		rounds = max(rounds, len(s.Runs))
+	}
+	us := func(s *Series) string {
+		v, ok := s.Median(UnitCPUNsPerOp)
+		if !ok {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", v/1000)
+	}
+	allocs := func(s *Series) string {
+		v, ok := s.Median(UnitGoAllocsOp)
+		if !ok {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f", v)
+	}
+	t := table{head: "| server | bare POST cpu-µs/send | SDK cpu-µs/send | azcore pipeline cpu-µs/send | SDK ÷ bare CPU | target | azcore ÷ bare CPU | allocs/send bare / SDK / azcore | SDK's added allocs | target |\n" +
+		"|---|---:|---:|---:|---:|---|---:|---:|---:|---|\n"}
+	for _, srv := range servers {
+		bare, sdk, az := find(benchOverBare, srv), find(benchOverSDK, srv), find(benchOverAzcore, srv)
+		r := PairRatio(sdk, bare, UnitCPUNsPerOp)
+		added, verdict := "–", "not measured"
+		sa, okS := sdk.Median(UnitGoAllocsOp)
+		ba, okB := bare.Median(UnitGoAllocsOp)
+		if okS && okB {
+			added = fmt.Sprintf("%+.0f", sa-ba)
+			verdict = fmt.Sprintf("met (≤ +%d)", TargetOverheadAllocs)
+			if sa-ba > TargetOverheadAllocs {
+				verdict = fmt.Sprintf("**missed** (≤ +%d)", TargetOverheadAllocs)
+			}
+		}
+		t.row("| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s |\n", srv, us(bare), us(sdk), us(az), r, r.VerdictAtMost(TargetOverheadCPU),
+			PairRatio(az, bare, UnitCPUNsPerOp), allocs(bare), allocs(sdk), allocs(az), added, verdict)
+	}
+	t.writeTo(b)
+	if len(t.rows) == 0 {
+		return
+	}
+	how := fmt.Sprintf("%d rounds", rounds)
+	if rounds == 1 {
+		how = "1 round"
+	}
+	bt := benchtime
+	if bt == "" {
+		bt = "1s"
+	}
+	fmt.Fprintf(b, "Same request, same *http.Client, same loopback server, client and server in one process (bench_send_test.go): "+
+		"BenchmarkBareHTTPPostSend is the bare net/http POST, BenchmarkSendNotification the SDK's send, BenchmarkAzcorePipelineSend the bare request through azcore's pipeline as azcore builds it by default, with none of our policies (a send built the obvious way on azcore; the SDK costs less, because it adds the api-version and version headers after the retry policy's per-try copy, copies a URL parsed once and keeps azcore from allocating its default retry status list); "+
+		"TLS is how a send reaches the service, plain leaves the fixed costs with the least around them. "+
+		"CPU is the process's user + system time per send (`cpu-ns/op`, client and server together; waiting for a core does not count) and allocations its `allocs/op`; "+
+		"the three ran interleaved, %s of `-test.benchtime=%s` each: figures are medians of the rounds, ratios medians of per-round ratios (min–max), added allocations the difference of the medians. "+
+		"Command: `go test -c -o nh.test . && ./nh.test -test.run='^$' -test.bench='^BenchmarkSendNotification$' -test.benchmem -test.benchtime=%s`, the same for `BenchmarkBareHTTPPostSend` and `BenchmarkAzcorePipelineSend`, repeated.\n\n",
+		how, bt, bt)
+}
+
 // table is a markdown table that says "Not measured" when it has no rows.
 type table struct {
 	head string
@@ -377,7 +517,7 @@ func WriteReport(w io.Writer, in ReportInput) error {
 	var b strings.Builder
 	m := in.Machine
 	fmt.Fprintf(&b, "Measured %s on %d CPUs (%s), %s, Node %s, Linux %s.\n\n", m.Date, m.CPUs, m.CPU, m.Go, m.Node, m.Kernel)
-	fmt.Fprintf(&b, "Command: `%s` (about 5 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive; the clients run interleaved (ceiling, SDK, JS, SDK→emulator, ceiling→emulator for one case, then the next case) and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
+	fmt.Fprintf(&b, "Command: `%s` (about 6 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive; the clients run interleaved (ceiling, SDK, JS, SDK→emulator, ceiling→emulator for one case, then the next case) and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
 	for _, n := range in.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
@@ -411,6 +551,16 @@ func WriteReport(w io.Writer, in ReportInput) error {
 		}
 	}
 	t.writeTo(&b)
+
+	writeOverhead(&b, in.Overhead, in.OverheadBenchtime)
+
+	b.WriteString("### SDK micro-benchmarks (validation, SAS signing, tag expressions)\n\n")
+	if strings.TrimSpace(in.SDKMicro) == "" {
+		b.WriteString("Not measured in this run.\n\n")
+	} else {
+		b.WriteString("`go test -run='^$' -bench='^(BenchmarkValidate|BenchmarkSendSASPolicy|BenchmarkSendSignEveryRequest)$' -benchmem .` and `go test -run='^$' -bench=. -benchmem ./internal/tagexpr/`:\n\n")
+		b.WriteString("```\n" + strings.TrimRight(in.SDKMicro, "\n") + "\n```\n\n")
+	}
 
 	b.WriteString("### SDK against the official JS SDK (`@azure/notification-hubs` 2.1.0)\n\n")
 	t = table{head: "| payload | conc | JS sends/s | JS sends/CPU-s | JS peak RSS | JS ÷ ceiling | SDK ÷ JS | target |\n" +

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -127,7 +128,176 @@ func TestWriteReportSaysWhatIsMissing(t *testing.T) {
 	if err := WriteReport(&b, ReportInput{Results: []Result{res("BenchmarkSend/server=sink/client=ceiling/payload=fcmv1/conc=1", 10)}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Count(b.String(), "Not measured in this run."); got != 4 {
-		t.Errorf("%d parts say they were not measured, want 4 (JS, emulator, CLI, internals):\n%s", got, b.String())
+	if got := strings.Count(b.String(), "Not measured in this run."); got != 6 {
+		t.Errorf("%d parts say they were not measured, want 6 (overhead, micro-benchmarks, JS, emulator, CLI, internals):\n%s", got, b.String())
+	}
+}
+
+// overheadLine is a go test -bench line of the in-process send
+// benchmarks, as the test binary prints it on 2 CPUs.
+func overheadLine(bench, server string, cpuNs, allocs int) string {
+	sig := ""
+	if bench == "BenchmarkSendNotification" {
+		sig = "\t         1.000 signatures"
+	}
+	return fmt.Sprintf("%s/server=%s-2         \t   12000\t     %d ns/op\t     %d cpu-ns/op%s\t    6543 B/op\t     %d allocs/op\n",
+		bench, server, cpuNs+1000, cpuNs, sig, allocs)
+}
+
+// overheadRounds makes the output of rounds of the three benchmarks,
+// interleaved: per round the SDK, the bare POST, azcore's pipeline, each
+// with server=tls and server=plain and go test's other lines around.
+func overheadRounds(bareTLS, sdkTLS, azTLS []int) string {
+	var b strings.Builder
+	for i := range bareTLS {
+		for _, x := range []struct {
+			bench           string
+			tls, plain, all int
+			plainAllocs     int
+		}{
+			{"BenchmarkSendNotification", sdkTLS[i], 30000, 110, 125},
+			{"BenchmarkBareHTTPPostSend", bareTLS[i], 20000, 60, 55},
+			{"BenchmarkAzcorePipelineSend", azTLS[i], 25000, 80, 75},
+		} {
+			b.WriteString("goos: linux\ngoarch: amd64\npkg: github.com/nhkit/notificationhubs\ncpu: Test CPU\n")
+			b.WriteString(overheadLine(x.bench, "tls", x.tls, x.all))
+			b.WriteString(overheadLine(x.bench, "plain", x.plain, x.plainAllocs))
+			b.WriteString("PASS\n")
+		}
+	}
+	return b.String()
+}
+
+func TestOverheadSeriesParsesSubBenchmarkLines(t *testing.T) {
+	rs, err := ReadResults(strings.NewReader(overheadRounds([]int{40000}, []int{46000}, []int{44000})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 6 {
+		t.Fatalf("ReadResults found %d lines, want 6", len(rs))
+	}
+	want := Result{
+		Name: "BenchmarkSendNotification/server=tls-2", N: 12000,
+		Metrics: map[string]float64{UnitNsPerOp: 47000, UnitCPUNsPerOp: 46000, "signatures": 1, "B/op": 6543, UnitGoAllocsOp: 110},
+		Order:   []string{UnitNsPerOp, UnitCPUNsPerOp, "signatures", "B/op", UnitGoAllocsOp},
+	}
+	if d := cmp.Diff(want, rs[0]); d != "" {
+		t.Errorf("first line (-want +got):\n%s", d)
+	}
+	var got []string
+	for _, s := range OverheadSeries(rs) {
+		got = append(got, s.Name)
+		if srv := s.Runs[0].Key("server"); srv != "tls" && srv != "plain" {
+			t.Errorf("%s: server %q, want tls or plain", s.Name, srv)
+		}
+	}
+	if d := cmp.Diff([]string{
+		"BenchmarkSendNotification/server=tls", "BenchmarkSendNotification/server=plain",
+		"BenchmarkBareHTTPPostSend/server=tls", "BenchmarkBareHTTPPostSend/server=plain",
+		"BenchmarkAzcorePipelineSend/server=tls", "BenchmarkAzcorePipelineSend/server=plain",
+	}, got); d != "" {
+		t.Errorf("series (-want +got):\n%s", d)
+	}
+}
+
+func TestVerdictAtMost(t *testing.T) {
+	for _, tc := range []struct {
+		r    Ratio
+		want string
+	}{
+		{Ratio{OK: true, Median: 1.1, Min: 1, Max: 1.4, Runs: 3}, "met (≤ 1.20×)"},
+		{Ratio{OK: true, Median: 1.2, Min: 1.2, Max: 1.2, Runs: 1}, "met (≤ 1.20×)"},
+		{Ratio{OK: true, Median: 1.21, Min: 1.1, Max: 1.3, Runs: 3}, "**missed** (≤ 1.20×)"},
+		{Ratio{}, "not measured"},
+	} {
+		if got := tc.r.VerdictAtMost(1.2); got != tc.want {
+			t.Errorf("%+v.VerdictAtMost(1.2) = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}
+
+func TestWriteReportOverhead(t *testing.T) {
+	// Per round, SDK ÷ bare over TLS is 1.15, 1.00 and 1.30: the median of
+	// the per-round ratios (1.15) meets the target although the ratio of
+	// the medians (50 ÷ 40 µs) would not.
+	rs, err := ReadResults(strings.NewReader(overheadRounds(
+		[]int{40000, 50000, 40000}, []int{46000, 50000, 52000}, []int{44000, 55000, 44000})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	err = WriteReport(&b, ReportInput{
+		Results:           []Result{res("BenchmarkSend/server=sink/client=ceiling/payload=fcmv1/conc=1", 10)},
+		Overhead:          rs,
+		OverheadBenchtime: "0.5s",
+		SDKMicro:          "BenchmarkValidate/fcmv1-2 1000 50 ns/op 0 B/op 0 allocs/op\n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"### SDK overhead in one process (issue 2's check)",
+		"| tls | 40.0 | 50.0 | 44.0 | 1.15× (1.00–1.30) | met (≤ 1.20×) | 1.10× (1.10–1.10) | 60 / 110 / 80 | +50 | met (≤ +60) |",
+		"| plain | 20.0 | 30.0 | 25.0 | 1.50× (1.50–1.50) | **missed** (≤ 1.20×) | 1.25× (1.25–1.25) | 55 / 125 / 75 | +70 | **missed** (≤ +60) |",
+		"3 rounds of `-test.benchtime=0.5s`",
+		"-test.benchtime=0.5s`",
+		"### SDK micro-benchmarks",
+		"```\nBenchmarkValidate/fcmv1-2 1000 50 ns/op 0 B/op 0 allocs/op\n```",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q\n%s", want, out)
+		}
+	}
+	// The two new sections come right after the ceiling table, in order.
+	order := []string{"### SDK against the ceiling", "### SDK overhead in one process", "### SDK micro-benchmarks", "### SDK against the official JS SDK"}
+	last := -1
+	for _, h := range order {
+		i := strings.Index(out, h)
+		if i <= last {
+			t.Errorf("section %q is at %d, want after %d", h, i, last)
+		}
+		last = i
+	}
+}
+
+func TestWriteReportOverheadMissing(t *testing.T) {
+	// No azcore runs and no plain runs of the SDK: what is there is shown,
+	// the rest says so.
+	var rs []Result
+	all, err := ReadResults(strings.NewReader(overheadRounds([]int{40000, 40000}, []int{44000, 48000}, []int{1, 1})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		if strings.HasPrefix(r.Name, "BenchmarkAzcorePipelineSend/") || r.Name == "BenchmarkSendNotification/server=plain-2" {
+			continue
+		}
+		rs = append(rs, r)
+	}
+	var b strings.Builder
+	if err := WriteReport(&b, ReportInput{Overhead: rs}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| tls | 40.0 | 46.0 | – | 1.15× (1.10–1.20) | met (≤ 1.20×) | n/a | 60 / 110 / – | +50 | met (≤ +60) |",
+		"| plain | 20.0 | – | – | n/a | not measured | n/a | 55 / – / – | – | not measured |",
+		"2 rounds of `-test.benchtime=1s`",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q\n%s", want, out)
+		}
+	}
+
+	// Nothing at all: no table, no text about one.
+	b.Reset()
+	if err := WriteReport(&b, ReportInput{}); err != nil {
+		t.Fatal(err)
+	}
+	out = b.String()
+	i := strings.Index(out, "### SDK overhead in one process")
+	if i < 0 || !strings.HasPrefix(out[i:], "### SDK overhead in one process (issue 2's check)\n\nNot measured in this run.\n\n###") {
+		t.Errorf("without results the overhead section is not just \"Not measured\":\n%s", out)
 	}
 }

@@ -4,15 +4,26 @@
 #   bash bench/run.sh            # run everything, print the tables, write bench/out/
 #   bash bench/run.sh --update   # … and rewrite the section in BENCHMARKS.md
 #
-# It builds the Go programs, installs the pinned JS SDK (npm ci) and
-# benchstat, starts a TLS sink and `nh emulator` on 127.0.0.1 as separate
-# processes, runs every client as its own process, interleaved and
-# repeated, then writes markdown tables to stdout and bench/out/report.md.
+# It builds the Go programs and the root package's test binary, installs
+# the pinned JS SDK (npm ci) and benchstat, starts a TLS sink and
+# `nh emulator` on 127.0.0.1 as separate processes, runs every client as
+# its own process, interleaved and repeated, and profiles the SDK client.
+# Then it runs the emulator's go test -bench; issue 2's in-process check:
+# the test binary's BenchmarkSendNotification, BenchmarkBareHTTPPostSend
+# and BenchmarkAzcorePipelineSend (server=tls and server=plain each), one
+# process per run, interleaved within each round (bench/out/overhead.txt);
+# and the SDK's micro-benchmarks (validation, SAS signing, tag
+# expressions; bench/out/sdk-micro.txt). Last it writes markdown tables to
+# stdout and bench/out/report.md. With the defaults it takes about
+# 6 minutes on 2 cores.
 #
 # Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (2s per run),
 # BENCH_CONCS ("1 8 64"), BENCH_JS_CONCS ("1 64"), BENCH_PAYLOADS
-# ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_EMULATOR_BENCH (1: run the
-# emulator's go test -bench; 0: skip).
+# ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_OVERHEAD_ROUNDS (30 rounds
+# of the in-process overhead benchmarks; 0: skip), BENCH_OVERHEAD_BENCHTIME
+# (0.5s, their -test.benchtime), BENCH_SDK_MICRO (1: run the SDK's
+# micro-benchmarks; 0: skip), BENCH_EMULATOR_BENCH (1: run the emulator's
+# go test -bench; 0: skip).
 #
 # Everything listens on and talks to loopback only; every client run is
 # bounded in time and count, and the servers stop by themselves after
@@ -36,6 +47,12 @@ JS_CONCS=${BENCH_JS_CONCS:-"1 64"}
 PAYLOADS=${BENCH_PAYLOADS:-"fcmv1 apple"}
 CLI_ROWS=${BENCH_CLI_ROWS:-5000}
 EMU_BENCH=${BENCH_EMULATOR_BENCH:-1}
+OVER_ROUNDS=${BENCH_OVERHEAD_ROUNDS:-30}
+OVER_BENCHTIME=${BENCH_OVERHEAD_BENCHTIME:-0.5s}
+SDK_MICRO=${BENCH_SDK_MICRO:-1}
+case "$OVER_ROUNDS" in
+  '' | *[!0-9]*) echo "run.sh: BENCH_OVERHEAD_ROUNDS must be a count, not $OVER_ROUNDS" >&2; exit 2 ;;
+esac
 BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf
 
 OUT=$ROOT/bench/out
@@ -65,6 +82,14 @@ HAVE_NH=1
 if ! go build -o "$BIN/" ./cmd/nh; then
   HAVE_NH=0
   note "nh did not build; the emulator and CLI rows are missing."
+fi
+HAVE_NHTEST=0
+if [ "$OVER_ROUNDS" -gt 0 ]; then
+  if go test -c -o "$BIN/nh.test" .; then
+    HAVE_NHTEST=1
+  else
+    note "The root package's test binary did not build; the in-process overhead table is missing."
+  fi
 fi
 
 HAVE_JS=0
@@ -194,6 +219,46 @@ else
   note "The emulator has no Go benchmarks yet."
 fi
 
+# Issue 2's check, in one process: the three send benchmarks run one
+# process each, interleaved within a round, so that run i of each was
+# measured next to run i of the others. A failed run is noted and the
+# table left out rather than paired with gaps.
+: >"$OUT/overhead.txt"
+rm -f "$OUT/overhead-failed.txt"
+if [ "$HAVE_NHTEST" = 1 ]; then
+  log "SDK overhead in one process ($OVER_ROUNDS rounds of $OVER_BENCHTIME)"
+  OVER_OK=1
+  for round in $(seq 1 "$OVER_ROUNDS"); do
+    for x in SendNotification BareHTTPPostSend AzcorePipelineSend; do
+      if ! env -u GODEBUG -u SSL_CERT_FILE "$BIN/nh.test" -test.run='^$' -test.bench="^Benchmark$x\$" \
+        -test.benchmem -test.benchtime="$OVER_BENCHTIME" -test.timeout=10m >"$WORK/over" 2>&1 ||
+        ! grep -q "^Benchmark$x/server=" "$WORK/over"; then
+        # The test key's signatures are not secret, but keep them out anyway.
+        sed -E 's/(sig=)[^&[:space:]"]*/\1…/g; s/(SharedAccessKey=)[^;[:space:]"]*/\1…/g' "$WORK/over" >"$OUT/overhead-failed.txt"
+        note "A run of the in-process overhead benchmarks failed (Benchmark$x, round $round; output in bench/out/overhead-failed.txt); their table is missing."
+        OVER_OK=0
+        break 2
+      fi
+      grep '^Benchmark' "$WORK/over" | tee -a "$OUT/overhead.txt" >&2
+    done
+  done
+  [ "$OVER_OK" = 1 ] || : >"$OUT/overhead.txt"
+elif [ "$OVER_ROUNDS" = 0 ]; then
+  note "The in-process overhead benchmarks were skipped (BENCH_OVERHEAD_ROUNDS=0)."
+fi
+
+: >"$OUT/sdk-micro.txt"
+if [ "$SDK_MICRO" = 1 ]; then
+  log "running the SDK's micro-benchmarks"
+  MICRO_OK=1
+  go test -run='^$' -bench='^(BenchmarkValidate|BenchmarkSendSASPolicy|BenchmarkSendSignEveryRequest)$' -benchmem -timeout=8m . \
+    >>"$OUT/sdk-micro.txt" 2>&1 || MICRO_OK=0
+  go test -run='^$' -bench=. -benchmem -timeout=8m ./internal/tagexpr/ >>"$OUT/sdk-micro.txt" 2>&1 || MICRO_OK=0
+  [ "$MICRO_OK" = 1 ] || note "The SDK's micro-benchmarks failed; their output is below."
+else
+  note "The SDK's micro-benchmarks were skipped (BENCH_SDK_MICRO=0)."
+fi
+
 log "benchstat"
 {
   "$TOOLS/benchstat" -filter '/server:sink' -col /client "$OUT/results.txt" || true
@@ -206,4 +271,5 @@ note "This run took ${ELAPSED}s, building included."
 UPDATE_ARGS=()
 if [ "$UPDATE" = 1 ]; then UPDATE_ARGS=(-update "$ROOT/BENCHMARKS.md"); fi
 "$BIN/benchreport" -results "$OUT/results.txt" -benchstat "$OUT/benchstat.txt" \
-  -emulator-bench "$OUT/emulator-bench.txt" -notes "$OUT/notes.txt" -out "$OUT/report.md" "${UPDATE_ARGS[@]}"
+  -emulator-bench "$OUT/emulator-bench.txt" -overhead "$OUT/overhead.txt" -overhead-benchtime "$OVER_BENCHTIME" \
+  -sdk-micro "$OUT/sdk-micro.txt" -notes "$OUT/notes.txt" -out "$OUT/report.md" "${UPDATE_ARGS[@]}"

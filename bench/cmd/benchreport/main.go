@@ -4,7 +4,13 @@
 //
 //	benchreport -results out/results.txt [-benchstat out/benchstat.txt]
 //	            [-emulator-bench out/emulator-bench.txt] [-notes out/notes.txt]
+//	            [-overhead out/overhead.txt] [-overhead-benchtime 0.5s]
+//	            [-sdk-micro out/sdk-micro.txt]
 //	            [-out out/report.md] [-update BENCHMARKS.md]
+//
+// -overhead names the result lines of the root package's in-process send
+// benchmarks, run interleaved in rounds; a file that does not parse is
+// noted in the report and its table left out.
 //
 // The report goes to stdout and to -out. With -update, the section
 // between <!-- bench:start --> and <!-- bench:end --> of that file is
@@ -49,6 +55,9 @@ func run() error {
 	benchstatFile := flag.String("benchstat", "", "benchstat's output")
 	emuFile := flag.String("emulator-bench", "", "output of go test -bench ./emulator/")
 	notesFile := flag.String("notes", "", "notes, one a line")
+	overheadFile := flag.String("overhead", "", "result lines of the in-process send benchmarks (BenchmarkSendNotification, BenchmarkBareHTTPPostSend, BenchmarkAzcorePipelineSend), interleaved in rounds")
+	overheadBenchtime := flag.String("overhead-benchtime", "", "the -test.benchtime of each in-process run")
+	microFile := flag.String("sdk-micro", "", "output of the SDK's micro-benchmarks (go test -bench)")
 	out := flag.String("out", "", "also write the report here")
 	update := flag.String("update", "", "replace the section in this markdown file")
 	command := flag.String("command", "bash bench/run.sh", "the command that reproduces the run")
@@ -69,9 +78,19 @@ func run() error {
 	in := bench.ReportInput{Results: rs, Machine: machine(*command)}
 	in.Benchstat = readOptional(*benchstatFile)
 	in.EmulatorBench = readOptional(*emuFile)
+	in.SDKMicro = readOptional(*microFile)
+	in.OverheadBenchtime = *overheadBenchtime
 	for _, l := range strings.Split(readOptional(*notesFile), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			in.Notes = append(in.Notes, l)
+		}
+	}
+	if text := readOptional(*overheadFile); text != "" {
+		ov, err := bench.ReadResults(strings.NewReader(text))
+		if err != nil {
+			in.Notes = append(in.Notes, fmt.Sprintf("The in-process overhead results could not be read (%v); their table is missing.", err))
+		} else {
+			in.Overhead = ov
 		}
 	}
 	if *profiles == "" {
