@@ -89,10 +89,27 @@ func reportCPU(b *testing.B, start time.Duration) {
 }
 
 func BenchmarkSendNotification(b *testing.B) {
-	benchServers(b, benchSendNotification)
+	benchServers(b, func(b *testing.B, srv *httptest.Server, hc *http.Client) {
+		send, c := sdkSend(b, srv, hc)
+		runSends(b, send)
+		b.ReportMetric(float64(c.sas.signs.Load()), "signatures")
+	})
 }
 
-func benchSendNotification(b *testing.B, srv *httptest.Server, hc *http.Client) {
+// runSends runs send in a benchmark loop and reports its allocations and
+// the process's CPU time per send.
+func runSends(b *testing.B, send func()) {
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		send()
+	}
+	reportCPU(b, start)
+}
+
+// sdkSend returns the SDK's send of the Apple notification to tag
+// "sports", on a client of hc to srv.
+func sdkSend(b *testing.B, srv *httptest.Server, hc *http.Client) (func(), *Client) {
 	cred, _ := NewSharedAccessKeyCredential("DefaultFullSharedAccessSignature", testKey)
 	c, err := NewClient(srv.URL, "myhub", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: hc}})
 	if err != nil {
@@ -101,9 +118,7 @@ func benchSendNotification(b *testing.B, srv *httptest.Server, hc *http.Client) 
 	n := NewAppleNotification(benchPayload, nil)
 	opts := &SendNotificationOptions{Tags: []string{"sports"}}
 	ctx := context.Background()
-	b.ReportAllocs()
-	start := processCPU()
-	for b.Loop() {
+	return func() {
 		resp, err := c.SendNotification(ctx, n, opts)
 		if err != nil {
 			b.Fatal(err)
@@ -111,10 +126,129 @@ func benchSendNotification(b *testing.B, srv *httptest.Server, hc *http.Client) 
 		if resp.NotificationID == "" {
 			b.Fatal("no id")
 		}
-	}
-	reportCPU(b, start)
-	b.ReportMetric(float64(c.sas.signs.Load()), "signatures")
+	}, c
 }
+
+// bareSend returns a bare net/http POST of the request sdkSend's client
+// sends (URL, headers, body; a SAS token signed once), through hc.
+func bareSend(b *testing.B, srv *httptest.Server, hc *http.Client) func() {
+	url := srv.URL + "/myhub/messages?api-version=2020-06"
+	auth := sas.Sign(srv.URL+"/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))
+	ctx := context.Background()
+	return func() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(benchPayload))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header["Authorization"] = []string{auth}
+		req.Header["ServiceBusNotification-Format"] = []string{"apple"}
+		req.Header["ServiceBusNotification-Tags"] = []string{"sports"}
+		req.Header["Content-Type"] = []string{"application/json;charset=utf-8"}
+		req.Header["X-Ms-Version"] = []string{"2020-06"}
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") == "" {
+			b.Fatal("unexpected response")
+		}
+	}
+}
+
+// azcoreSend returns bareSend's request sent through a pipeline of
+// azcore's own policies only (runtime.NewPipeline, telemetry off, the
+// body download skipped), the request built the obvious way: URL parsed,
+// every header set before the pipeline.
+func azcoreSend(b *testing.B, srv *httptest.Server, hc *http.Client) func() {
+	pl := runtime.NewPipeline("bench", "v0.0.0", runtime.PipelineOptions{}, &policy.ClientOptions{
+		Transport: hc,
+		Telemetry: policy.TelemetryOptions{Disabled: true},
+	})
+	url := srv.URL + "/myhub/messages?api-version=2020-06"
+	auth := sas.Sign(srv.URL+"/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))
+	ctx := context.Background()
+	return func() {
+		req, err := runtime.NewRequest(ctx, http.MethodPost, url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw := req.Raw()
+		raw.Header["Authorization"] = []string{auth}
+		raw.Header["ServiceBusNotification-Format"] = []string{"apple"}
+		raw.Header["ServiceBusNotification-Tags"] = []string{"sports"}
+		raw.Header["Content-Type"] = []string{"application/json;charset=utf-8"}
+		raw.Header["X-Ms-Version"] = []string{"2020-06"}
+		raw.Body = io.NopCloser(bytes.NewReader(benchPayload))
+		raw.ContentLength = int64(len(benchPayload))
+		runtime.SkipBodyDownload(req)
+		resp, err := pl.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") == "" {
+			b.Fatal("unexpected response")
+		}
+	}
+}
+
+// BenchmarkSendOverhead is issue 2's check made robust to a busy
+// machine: the bare POST, the SDK and azcore's pipeline alone take turns
+// in one process, in blocks of overheadBlock sends, the order of the
+// three rotating through all six permutations, and each sender's CPU
+// time (getrusage, client and server) and allocations (runtime.MemStats,
+// every goroutine) are summed over its own blocks. Drift on the machine
+// then falls on all three alike. It reports each sender's CPU and
+// allocations per send and the ratios sdk/bare and azcore/bare of CPU.
+func BenchmarkSendOverhead(b *testing.B) {
+	benchServers(b, func(b *testing.B, srv *httptest.Server, hc *http.Client) {
+		sdk, _ := sdkSend(b, srv, hc)
+		senders := [3]func(){bareSend(b, srv, hc), sdk, azcoreSend(b, srv, hc)}
+		block := overheadBlock
+		if testing.Short() { // CI's brief run only keeps it working
+			block = 5
+		}
+		for _, send := range senders { // warm up: connections, caches
+			for range block {
+				send()
+			}
+		}
+		var cpu [3]time.Duration
+		var allocs, sends [3]uint64
+		var ms goruntime.MemStats
+		orders := [...][3]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}, {1, 0, 2}, {2, 0, 1}}
+		round := 0
+		for b.Loop() {
+			for _, k := range orders[round%len(orders)] {
+				goruntime.ReadMemStats(&ms)
+				m0, t0 := ms.Mallocs, processCPU()
+				for range block {
+					senders[k]()
+				}
+				t1 := processCPU()
+				goruntime.ReadMemStats(&ms)
+				cpu[k] += t1 - t0
+				allocs[k] += ms.Mallocs - m0
+				sends[k] += uint64(block)
+			}
+			round++
+		}
+		per := func(k int) float64 { return float64(cpu[k]) / float64(sends[k]) }
+		for k, name := range [3]string{"bare", "sdk", "azcore"} {
+			b.ReportMetric(per(k), name+"-cpu-ns/send")
+			b.ReportMetric(float64(allocs[k])/float64(sends[k]), name+"-allocs/send")
+		}
+		b.ReportMetric(per(1)/per(0), "sdk/bare")
+		b.ReportMetric(per(2)/per(0), "azcore/bare")
+	})
+}
+
+// overheadBlock is how many sends of one sender BenchmarkSendOverhead
+// makes in a row (about 15 ms).
+const overheadBlock = 250
 
 // benchFcmV1Payload and benchTagExpression are the request of the
 // side-by-side suite (bench/cmd/benchclient): an FCM v1 payload sent to
@@ -192,36 +326,9 @@ func BenchmarkBareHTTPPostSendFcmV1(b *testing.B) {
 }
 
 func BenchmarkBareHTTPPostSend(b *testing.B) {
-	benchServers(b, benchBareHTTPPostSend)
-}
-
-func benchBareHTTPPostSend(b *testing.B, srv *httptest.Server, hc *http.Client) {
-	url := srv.URL + "/myhub/messages?api-version=2020-06"
-	auth := sas.Sign(srv.URL+"/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))
-	ctx := context.Background()
-	b.ReportAllocs()
-	start := processCPU()
-	for b.Loop() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(benchPayload))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header["Authorization"] = []string{auth}
-		req.Header["ServiceBusNotification-Format"] = []string{"apple"}
-		req.Header["ServiceBusNotification-Tags"] = []string{"sports"}
-		req.Header["Content-Type"] = []string{"application/json;charset=utf-8"}
-		req.Header["X-Ms-Version"] = []string{"2020-06"}
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") == "" {
-			b.Fatal("unexpected response")
-		}
-	}
-	reportCPU(b, start)
+	benchServers(b, func(b *testing.B, srv *httptest.Server, hc *http.Client) {
+		runSends(b, bareSend(b, srv, hc))
+	})
 }
 
 // BenchmarkAzcorePipelineSend sends BenchmarkBareHTTPPostSend's request
@@ -231,40 +338,7 @@ func benchBareHTTPPostSend(b *testing.B, srv *httptest.Server, hc *http.Client) 
 // it.
 func BenchmarkAzcorePipelineSend(b *testing.B) {
 	benchServers(b, func(b *testing.B, srv *httptest.Server, hc *http.Client) {
-		pl := runtime.NewPipeline("bench", "v0.0.0", runtime.PipelineOptions{}, &policy.ClientOptions{
-			Transport: hc,
-			Telemetry: policy.TelemetryOptions{Disabled: true},
-		})
-		url := srv.URL + "/myhub/messages?api-version=2020-06"
-		auth := sas.Sign(srv.URL+"/myhub", "DefaultFullSharedAccessSignature", testKey, time.Now().Add(time.Hour))
-		ctx := context.Background()
-		b.ReportAllocs()
-		start := processCPU()
-		for b.Loop() {
-			req, err := runtime.NewRequest(ctx, http.MethodPost, url)
-			if err != nil {
-				b.Fatal(err)
-			}
-			raw := req.Raw()
-			raw.Header["Authorization"] = []string{auth}
-			raw.Header["ServiceBusNotification-Format"] = []string{"apple"}
-			raw.Header["ServiceBusNotification-Tags"] = []string{"sports"}
-			raw.Header["Content-Type"] = []string{"application/json;charset=utf-8"}
-			raw.Header["X-Ms-Version"] = []string{"2020-06"}
-			raw.Body = io.NopCloser(bytes.NewReader(benchPayload))
-			raw.ContentLength = int64(len(benchPayload))
-			runtime.SkipBodyDownload(req)
-			resp, err := pl.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") == "" {
-				b.Fatal("unexpected response")
-			}
-		}
-		reportCPU(b, start)
+		runSends(b, azcoreSend(b, srv, hc))
 	})
 }
 
