@@ -57,6 +57,15 @@ const (
 // responses and does not follow redirects (the service sends none). A
 // Transport of your own (an *http.Client or any policy.Transporter)
 // replaces it entirely.
+//
+// # Policies of your own
+//
+// The client sets some of every request's parts on each try, after
+// azcore's retry policy has copied the request: the Authorization header,
+// the api-version query parameter, X-Ms-Version, User-Agent and, on sends,
+// the format, Content-Type, tags and platform headers. Policies in
+// PerRetryPolicies see them all; policies in PerCallPolicies run before
+// they are set (an X-Ms-Version or User-Agent they set is kept).
 type ClientOptions struct {
 	// ClientOptions are azcore's options: transport, retry, logging,
 	// telemetry and tracing.
@@ -257,6 +266,9 @@ func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 		if _, set := h[headerUserAgent]; !set {
 			h[headerUserAgent] = p.userAgent
 		}
+	}
+	if st, ok := raw.Context().Value(sendHeadersKey{}).(*sendHeaders); ok {
+		st.set(h)
 	}
 	// raw is the retry policy's copy for this try, URL included: the
 	// query is set afresh on every try.

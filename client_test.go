@@ -516,3 +516,51 @@ func TestNoSecretsInErrorsOrDumps(t *testing.T) {
 		t.Errorf("debug dump has no redacted signature:\n%s", dump.String())
 	}
 }
+
+// headerSetter is a per-call policy that sets headers.
+type headerSetter http.Header
+
+func (p headerSetter) Do(req *policy.Request) (*http.Response, error) {
+	for k, v := range p {
+		req.Raw().Header[k] = v
+	}
+	return req.Next()
+}
+
+// TestPerCallPolicyHeadersKept checks that the headers the client sets on
+// each try do not overwrite an X-Ms-Version or User-Agent set by a
+// caller's per-call policy, and that a send still carries its own.
+func TestPerCallPolicyHeadersKept(t *testing.T) {
+	rec := &urlRecorder{}
+	c, err := NewClientFromConnectionString(stConnStr(), "myhub", &ClientOptions{ClientOptions: azcore.ClientOptions{
+		Transport:       rec,
+		PerCallPolicies: []policy.Policy{headerSetter{"User-Agent": {"mine/1.0"}, "X-Ms-Version": {"2015-01"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendNotification(context.Background(), NewFcmV1Notification([]byte(`{"message":{}}`)), &SendNotificationOptions{Tags: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Header names compare without case, as on the wire.
+	get := func(name string) string {
+		for k, v := range rec.header {
+			if strings.EqualFold(k, name) && len(v) > 0 {
+				return v[0]
+			}
+		}
+		return ""
+	}
+	for k, want := range map[string]string{
+		"User-Agent": "mine/1.0", "X-Ms-Version": "2015-01",
+		"ServiceBusNotification-Format": "fcmv1", "ServiceBusNotification-Tags": "a",
+		"Content-Type": "application/json;charset=utf-8",
+	} {
+		if got := get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if !strings.HasPrefix(get("Authorization"), "SharedAccessSignature ") {
+		t.Errorf("no SAS Authorization header")
+	}
+}

@@ -258,12 +258,9 @@ func (c *Client) SendNotification(ctx context.Context, n Notification, options *
 	if test {
 		query = testQuery
 	}
-	req, err := c.newSendRequest(ctx, "messages", query, n, n.Body, n.ContentType)
+	req, err := c.newSendRequest(ctx, "messages", query, n, n.Body, n.ContentType, tags)
 	if err != nil {
 		return SendNotificationResponse{}, err
-	}
-	if tags != nil {
-		req.Raw().Header[headerTags] = tags
 	}
 	return c.doSend(req, o.RetryUnsafe, test)
 }
@@ -284,24 +281,57 @@ var (
 	directQuery = url.Values{"direct": nil}
 )
 
-// newSendRequest builds a POST to p with the format, content type,
-// platform headers and body.
-func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values, n Notification, body []byte, contentType string) (*policy.Request, error) {
-	req, err := c.newRequest(ctx, http.MethodPost, p, query)
+// newSendRequest builds a POST to p with body and, set on each try by
+// tryPolicy (see sendHeaders), the format, content type, tags (nil: none)
+// and platform headers.
+func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values, n Notification, body []byte, contentType string, tags []string) (*policy.Request, error) {
+	st := &sendHeaders{body: body, platform: n.Headers, tags: tags}
+	if v, ok := formatHeaders[n.Format]; ok {
+		st.format = v
+	} else {
+		st.format = []string{string(n.Format)}
+	}
+	if v, ok := contentTypeHeaders[contentType]; ok {
+		st.contentType = v
+	} else {
+		st.contentType = []string{contentType}
+	}
+	req, err := c.newRequest(context.WithValue(ctx, sendHeadersKey{}, st), http.MethodPost, p, query)
 	if err != nil {
 		return nil, err
 	}
-	h := req.Raw().Header
-	for k, v := range n.Headers {
+	setMemoryBody(req, st)
+	return req, nil
+}
+
+// sendHeaders are a send's own headers and body. tryPolicy sets the
+// headers on each try, after azcore's retry policy has copied the
+// request (a copy of a header map costs an allocation per value and a
+// map insert per key, on every try), and GetBody reads the body. They
+// reach tryPolicy in the request's context, under sendHeadersKey.
+type sendHeaders struct {
+	format, contentType, tags []string          // shared read-only; tags nil: none
+	platform                  map[string]string // Notification.Headers
+	body                      []byte
+}
+
+type sendHeadersKey struct{}
+
+// set writes the headers into h.
+func (s *sendHeaders) set(h http.Header) {
+	for k, v := range s.platform {
 		h[canonicalHeaderKey(k)] = []string{v}
 	}
-	if v, ok := formatHeaders[n.Format]; ok {
-		h[headerFormat] = v
-	} else {
-		h[headerFormat] = []string{string(n.Format)}
+	h[headerFormat] = s.format
+	h["Content-Type"] = s.contentType
+	if s.tags != nil {
+		h[headerTags] = s.tags
 	}
-	setMemoryBody(req, body, contentType)
-	return req, nil
+}
+
+// getBody returns a fresh reader of the body.
+func (s *sendHeaders) getBody() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(s.body)), nil
 }
 
 // canonicalHeaderKey is textproto.CanonicalMIMEHeaderKey without its
@@ -337,23 +367,18 @@ var contentTypeHeaders = map[string][]string{
 	contentTypeStream: {contentTypeStream},
 }
 
-// setMemoryBody sets body as the request body without azcore's seekable
-// wrapper: net/http then recognises an in-memory body and writes headers
-// and body in one system call, where a wrapped body costs a second write
-// (and a second read on the server). The client's per-try policy
-// (tryPolicy) gives every try, the first included, a fresh reader
+// setMemoryBody sets st's body as the request body without azcore's
+// seekable wrapper: net/http then recognises an in-memory body and writes
+// headers and body in one system call, where a wrapped body costs a
+// second write (and a second read on the server). The client's per-try
+// policy (tryPolicy) gives every try, the first included, a fresh reader
 // through GetBody, so none is made here. net/http writes the
 // Content-Length header from ContentLength (a Content-Length in Header
 // is not sent), so none is set.
-func setMemoryBody(req *policy.Request, body []byte, contentType string) {
+func setMemoryBody(req *policy.Request, st *sendHeaders) {
 	raw := req.Raw()
-	raw.ContentLength = int64(len(body))
-	raw.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	if v, ok := contentTypeHeaders[contentType]; ok {
-		raw.Header["Content-Type"] = v
-	} else {
-		raw.Header["Content-Type"] = []string{contentType}
-	}
+	raw.ContentLength = int64(len(st.body))
+	raw.GetBody = st.getBody
 }
 
 // doSend sends a send request and reads the ids and, for a test send,
@@ -457,7 +482,7 @@ func (c *Client) SendDirectNotification(ctx context.Context, n Notification, dev
 	if n.Format == FormatBrowser && (o.P256DH == "" || o.Auth == "") {
 		return SendNotificationResponse{}, errors.New("direct send: a browser notification needs the subscription's P256DH and Auth")
 	}
-	req, err := c.newSendRequest(ctx, "messages", directQuery, n, n.Body, n.ContentType)
+	req, err := c.newSendRequest(ctx, "messages", directQuery, n, n.Body, n.ContentType, nil)
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
@@ -511,7 +536,7 @@ func (c *Client) SendDirectBatchNotification(ctx context.Context, n Notification
 	if len(body) > MaxPayloadSize {
 		return SendNotificationResponse{}, fmt.Errorf("batch send: request body is %d bytes, more than the service's limit of %d", len(body), MaxPayloadSize)
 	}
-	req, err := c.newSendRequest(ctx, "messages/$batch", directQuery, n, body, `multipart/mixed; boundary="`+batchBoundary+`"`)
+	req, err := c.newSendRequest(ctx, "messages/$batch", directQuery, n, body, `multipart/mixed; boundary="`+batchBoundary+`"`, nil)
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
@@ -560,16 +585,12 @@ func (c *Client) ScheduleNotification(ctx context.Context, n Notification, at ti
 	if err != nil {
 		return ScheduleNotificationResponse{}, err
 	}
-	req, err := c.newSendRequest(ctx, "schedulednotifications", nil, n, n.Body, n.ContentType)
+	req, err := c.newSendRequest(ctx, "schedulednotifications", nil, n, n.Body, n.ContentType, tags)
 	if err != nil {
 		return ScheduleNotificationResponse{}, err
 	}
-	h := req.Raw().Header
 	// As JS's toISOString: UTC with milliseconds.
-	h[headerScheduleTime] = []string{at.UTC().Format("2006-01-02T15:04:05.000Z")}
-	if tags != nil {
-		h[headerTags] = tags
-	}
+	req.Raw().Header[headerScheduleTime] = []string{at.UTC().Format("2006-01-02T15:04:05.000Z")}
 	r, err := c.doSend(req, o.RetryUnsafe, false)
 	if err != nil {
 		return ScheduleNotificationResponse{}, err
