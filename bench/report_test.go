@@ -178,7 +178,7 @@ func TestOverheadSeriesParsesSubBenchmarkLines(t *testing.T) {
 			t.Errorf("%s: server %q, want tls or plain", s.Name, srv)
 		}
 	}
-	if d := cmp.Diff([]string{"BenchmarkSendOverhead/server=tls", "BenchmarkSendOverhead/server=plain"}, got); d != "" {
+	if d := cmp.Diff([]string{"BenchmarkSendOverhead/server=tls/procs=2", "BenchmarkSendOverhead/server=plain/procs=2"}, got); d != "" {
 		t.Errorf("series (-want +got):\n%s", d)
 	}
 }
@@ -221,10 +221,10 @@ func TestWriteReportOverhead(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"### SDK overhead in one process (issue 2's check)",
-		"| tls | 40.0 | 50.0 | 44.0 | 1.15× (1.00–1.30) | met (≤ 1.20×) | 1.10× (1.10–1.10) | 60 / 110 / 80 | +50 | met (≤ +60) |",
-		"| plain | 20.0 | 30.0 | 25.0 | 1.50× (1.50–1.50) | **missed** (≤ 1.20×) | 1.25× (1.25–1.25) | 55 / 125 / 75 | +70 | **missed** (≤ +60) |",
-		"3 runs of `-test.benchtime=3s`",
-		"-benchtime=3s -count=3 .`",
+		"| tls | 2 | 40.0 | 50.0 | 44.0 | 1.15× (1.00–1.30) | met (≤ 1.20×) | 1.10× (1.10–1.10) | 60 / 110 / 80 | +50 | met (≤ +60) |",
+		"| plain | 2 | 20.0 | 30.0 | 25.0 | 1.50× (1.50–1.50) | **missed** (≤ 1.20×) | 1.25× (1.25–1.25) | 55 / 125 / 75 | +70 | **missed** (≤ +60) |",
+		"3 runs per GOMAXPROCS of `-test.benchtime=3s`",
+		"-benchtime=3s -count=3 -cpu=1,2 .`",
 		"### SDK micro-benchmarks",
 		"```\nBenchmarkValidate/fcmv1-2 1000 50 ns/op 0 B/op 0 allocs/op\n```",
 	} {
@@ -247,7 +247,8 @@ func TestWriteReportOverhead(t *testing.T) {
 func TestWriteReportOverheadMissing(t *testing.T) {
 	// A run without the allocation and azcore metrics: what is there is
 	// shown, the rest says so.
-	line := "BenchmarkSendOverhead/server=tls-2 \t 74\t 47277541 ns/op\t 40000 bare-cpu-ns/send\t 46000 sdk-cpu-ns/send\t 1.150 sdk/bare\n"
+	// go test -cpu=1 prints no GOMAXPROCS suffix.
+	line := "BenchmarkSendOverhead/server=tls \t 74\t 47277541 ns/op\t 40000 bare-cpu-ns/send\t 46000 sdk-cpu-ns/send\t 1.150 sdk/bare\n"
 	rs, err := ReadResults(strings.NewReader(line))
 	if err != nil {
 		t.Fatal(err)
@@ -258,8 +259,8 @@ func TestWriteReportOverheadMissing(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"| tls | 40.0 | 46.0 | – | 1.15× | met (≤ 1.20×) | n/a | – / – / – | – | not measured |",
-		"1 run of `-test.benchtime=1s`",
+		"| tls | 1 | 40.0 | 46.0 | – | 1.15× | met (≤ 1.20×) | n/a | – / – / – | – | not measured |",
+		"1 run per GOMAXPROCS of `-test.benchtime=1s`",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q\n%s", want, out)

@@ -11,7 +11,7 @@
 # Then it runs the emulator's go test -bench; issue 2's in-process check:
 # the test binary's BenchmarkSendOverhead (the bare POST, the SDK and
 # azcore's pipeline alone taking turns in one process; server=tls and
-# server=plain), repeated (bench/out/overhead.txt);
+# server=plain, GOMAXPROCS 1 and 2), repeated (bench/out/overhead.txt);
 # and the SDK's micro-benchmarks (validation, SAS signing, tag
 # expressions; bench/out/sdk-micro.txt). Last it writes markdown tables to
 # stdout and bench/out/report.md. With the defaults it takes about
@@ -19,9 +19,9 @@
 #
 # Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (2s per run),
 # BENCH_CONCS ("1 8 64"), BENCH_JS_CONCS ("1 64"), BENCH_PAYLOADS
-# ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_OVERHEAD_ROUNDS (8 runs
-# of BenchmarkSendOverhead per server; 0: skip), BENCH_OVERHEAD_BENCHTIME
-# (3s, its -test.benchtime), BENCH_SDK_MICRO (1: run the SDK's
+# ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_OVERHEAD_ROUNDS (6 runs
+# of BenchmarkSendOverhead per server and GOMAXPROCS; 0: skip),
+# BENCH_OVERHEAD_BENCHTIME (3s, its -test.benchtime), BENCH_SDK_MICRO (1: run the SDK's
 # micro-benchmarks; 0: skip), BENCH_EMULATOR_BENCH (1: run the emulator's
 # go test -bench; 0: skip).
 #
@@ -47,7 +47,7 @@ JS_CONCS=${BENCH_JS_CONCS:-"1 64"}
 PAYLOADS=${BENCH_PAYLOADS:-"fcmv1 apple"}
 CLI_ROWS=${BENCH_CLI_ROWS:-5000}
 EMU_BENCH=${BENCH_EMULATOR_BENCH:-1}
-OVER_ROUNDS=${BENCH_OVERHEAD_ROUNDS:-8}
+OVER_ROUNDS=${BENCH_OVERHEAD_ROUNDS:-6}
 OVER_BENCHTIME=${BENCH_OVERHEAD_BENCHTIME:-3s}
 SDK_MICRO=${BENCH_SDK_MICRO:-1}
 case "$OVER_ROUNDS" in
@@ -227,7 +227,7 @@ rm -f "$OUT/overhead-failed.txt"
 if [ "$HAVE_NHTEST" = 1 ]; then
   log "SDK overhead in one process ($OVER_ROUNDS runs of $OVER_BENCHTIME per server)"
   if env -u GODEBUG -u SSL_CERT_FILE "$BIN/nh.test" -test.run='^$' -test.bench='^BenchmarkSendOverhead$' \
-    -test.benchtime="$OVER_BENCHTIME" -test.count="$OVER_ROUNDS" -test.timeout=20m >"$WORK/over" 2>&1 &&
+    -test.benchtime="$OVER_BENCHTIME" -test.count="$OVER_ROUNDS" -test.cpu=1,2 -test.timeout=20m >"$WORK/over" 2>&1 &&
     grep -q '^BenchmarkSendOverhead/server=' "$WORK/over"; then
     grep '^Benchmark' "$WORK/over" | tee "$OUT/overhead.txt" >&2
   else
