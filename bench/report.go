@@ -131,14 +131,17 @@ func PairRatio(num, den *Series, unit string) Ratio {
 }
 
 // String formats the ratio as "0.93× (0.91–0.95)".
-func (r Ratio) String() string {
+func (r Ratio) String() string { return r.Format(2) }
+
+// Format formats the ratio with prec decimals, as String does with 2.
+func (r Ratio) Format(prec int) string {
 	if !r.OK {
 		return "n/a"
 	}
 	if r.Runs == 1 {
-		return fmt.Sprintf("%.2f×", r.Median)
+		return fmt.Sprintf("%.*f×", prec, r.Median)
 	}
-	return fmt.Sprintf("%.2f× (%.2f–%.2f)", r.Median, r.Min, r.Max)
+	return fmt.Sprintf("%.*f× (%.*f–%.*f)", prec, r.Median, prec, r.Min, prec, r.Max)
 }
 
 // Verdict says whether the ratio's median meets target.
@@ -462,7 +465,7 @@ func writeOverhead(b *strings.Builder, results []Result, benchtime string) {
 		}
 		t.row("| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s |\n", srv, s.Runs[0].Key("procs"),
 			med(s, "bare-"+UnitOverCPU, "%.1f", 1000), med(s, "sdk-"+UnitOverCPU, "%.1f", 1000), med(s, "azcore-"+UnitOverCPU, "%.1f", 1000),
-			r, r.VerdictAtMost(TargetOverheadCPU), ratio(s, UnitOverAzcoreRatio),
+			r.Format(3), r.VerdictAtMost(TargetOverheadCPU), ratio(s, UnitOverAzcoreRatio).Format(3),
 			med(s, "bare-"+UnitOverAllocs, "%.0f", 1), med(s, "sdk-"+UnitOverAllocs, "%.0f", 1), med(s, "azcore-"+UnitOverAllocs, "%.0f", 1),
 			added, verdict)
 	}
@@ -523,7 +526,7 @@ func WriteReport(w io.Writer, in ReportInput) error {
 	var b strings.Builder
 	m := in.Machine
 	fmt.Fprintf(&b, "Measured %s on %d CPUs (%s), %s, Node %s, Linux %s.\n\n", m.Date, m.CPUs, m.CPU, m.Go, m.Node, m.Kernel)
-	fmt.Fprintf(&b, "Command: `%s` (about 6 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive; the clients run interleaved (ceiling, SDK, JS, SDK→emulator, ceiling→emulator for one case, then the next case) and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
+	fmt.Fprintf(&b, "Command: `%s` (about 7 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive; the clients run interleaved (ceiling, SDK, JS, SDK→emulator, ceiling→emulator for one case, then the next case) and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
 	for _, n := range in.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}

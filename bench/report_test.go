@@ -221,8 +221,8 @@ func TestWriteReportOverhead(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"### SDK overhead in one process (issue 2's check)",
-		"| tls | 2 | 40.0 | 50.0 | 44.0 | 1.15× (1.00–1.30) | met (≤ 1.20×) | 1.10× (1.10–1.10) | 60 / 110 / 80 | +50 | met (≤ +60) |",
-		"| plain | 2 | 20.0 | 30.0 | 25.0 | 1.50× (1.50–1.50) | **missed** (≤ 1.20×) | 1.25× (1.25–1.25) | 55 / 125 / 75 | +70 | **missed** (≤ +60) |",
+		"| tls | 2 | 40.0 | 50.0 | 44.0 | 1.150× (1.000–1.300) | met (≤ 1.20×) | 1.100× (1.100–1.100) | 60 / 110 / 80 | +50 | met (≤ +60) |",
+		"| plain | 2 | 20.0 | 30.0 | 25.0 | 1.500× (1.500–1.500) | **missed** (≤ 1.20×) | 1.250× (1.250–1.250) | 55 / 125 / 75 | +70 | **missed** (≤ +60) |",
 		"3 runs per GOMAXPROCS of `-test.benchtime=3s`",
 		"-benchtime=3s -count=3 -cpu=1,2 .`",
 		"### SDK micro-benchmarks",
@@ -259,7 +259,7 @@ func TestWriteReportOverheadMissing(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"| tls | 1 | 40.0 | 46.0 | – | 1.15× | met (≤ 1.20×) | n/a | – / – / – | – | not measured |",
+		"| tls | 1 | 40.0 | 46.0 | – | 1.150× | met (≤ 1.20×) | n/a | – / – / – | – | not measured |",
 		"1 run per GOMAXPROCS of `-test.benchtime=1s`",
 	} {
 		if !strings.Contains(out, want) {

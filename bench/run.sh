@@ -15,11 +15,11 @@
 # and the SDK's micro-benchmarks (validation, SAS signing, tag
 # expressions; bench/out/sdk-micro.txt). Last it writes markdown tables to
 # stdout and bench/out/report.md. With the defaults it takes about
-# 6 minutes on 2 cores.
+# 7 minutes on 2 cores.
 #
-# Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (2s per run),
+# Knobs (environment): BENCH_ROUNDS (4), BENCH_DURATION (2s per run),
 # BENCH_CONCS ("1 8 64"), BENCH_JS_CONCS ("1 64"), BENCH_PAYLOADS
-# ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_OVERHEAD_ROUNDS (6 runs
+# ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_OVERHEAD_ROUNDS (4 runs
 # of BenchmarkSendOverhead per server and GOMAXPROCS; 0: skip),
 # BENCH_OVERHEAD_BENCHTIME (3s, its -test.benchtime), BENCH_SDK_MICRO (1: run the SDK's
 # micro-benchmarks; 0: skip), BENCH_EMULATOR_BENCH (1: run the emulator's
@@ -40,14 +40,14 @@ for a in "$@"; do
   esac
 done
 
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-4}
 DURATION=${BENCH_DURATION:-2s}
 CONCS=${BENCH_CONCS:-"1 8 64"}
 JS_CONCS=${BENCH_JS_CONCS:-"1 64"}
 PAYLOADS=${BENCH_PAYLOADS:-"fcmv1 apple"}
 CLI_ROWS=${BENCH_CLI_ROWS:-5000}
 EMU_BENCH=${BENCH_EMULATOR_BENCH:-1}
-OVER_ROUNDS=${BENCH_OVERHEAD_ROUNDS:-6}
+OVER_ROUNDS=${BENCH_OVERHEAD_ROUNDS:-4}
 OVER_BENCHTIME=${BENCH_OVERHEAD_BENCHTIME:-3s}
 SDK_MICRO=${BENCH_SDK_MICRO:-1}
 case "$OVER_ROUNDS" in
