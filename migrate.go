@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -337,7 +339,9 @@ func ConvertGcmTemplateToFcmV1(body string) (string, error) {
 	if err := dec.Decode(&legacy); err != nil {
 		return "", fmt.Errorf("not a JSON object: %w", err)
 	}
-	if dec.More() {
+	// Only white space may follow. (Decoder.More reports false before a
+	// stray '}' or ']', so it cannot tell.)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("not a JSON object: data after the object")
 	}
 	if _, ok := legacy["message"]; ok {

@@ -669,6 +669,7 @@ func TestConvertGcmTemplateToFcmV1(t *testing.T) {
 		{in: `{"content_available":true,"dry_run":false}`, err: "content_available, dry_run"},
 		{in: `not json`, err: "not a JSON object"},
 		{in: `{} {}`, err: "data after"},
+		{in: `{"message":{}}}`, err: "data after"}, // Decoder.More misses a stray brace
 	}
 	for _, tt := range tests {
 		got, err := ConvertGcmTemplateToFcmV1(tt.in)
