@@ -151,7 +151,15 @@ func FuzzParseConnectionString(f *testing.F) {
 		if cs.SharedAccessKey == "" || cs.SharedAccessKeyName == "" {
 			t.Fatalf("parsed %#v with an empty part", cs)
 		}
-		if strings.Contains(cs.String(), cs.SharedAccessKey) && !strings.Contains(cs.Endpoint+cs.SharedAccessKeyName+cs.EntityPath+"Endpoint=;SharedAccessKeyName=;SharedAccessKey=REDACTED;EntityPath=", cs.SharedAccessKey) {
+		// The key may appear in String() only as part of another field's
+		// value (a key "=0" is in "SharedAccessKeyName=0").
+		rest := cs.String()
+		for _, v := range []string{cs.Endpoint, cs.SharedAccessKeyName, cs.EntityPath} {
+			if v != "" {
+				rest = strings.ReplaceAll(rest, v, "")
+			}
+		}
+		if !strings.Contains(cs.String(), "SharedAccessKey=REDACTED") || strings.Contains(rest, cs.SharedAccessKey) && !strings.Contains("Endpoint=;SharedAccessKeyName=;SharedAccessKey=REDACTED;EntityPath=", cs.SharedAccessKey) {
 			t.Fatalf("String() %q shows the key", cs.String())
 		}
 		// A parsed connection string, written back with its key, parses to itself.
