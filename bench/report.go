@@ -124,6 +124,11 @@ func PairRatio(num, den *Series, unit string) Ratio {
 			rs = append(rs, a[i]/b[i])
 		}
 	}
+	return RatioOf(rs)
+}
+
+// RatioOf summarises ratios measured run by run: their median and range.
+func RatioOf(rs []float64) Ratio {
 	if len(rs) == 0 {
 		return Ratio{}
 	}
@@ -436,13 +441,6 @@ func writeOverhead(b *strings.Builder, results []Result, benchtime string) {
 		}
 		return fmt.Sprintf(format, v/scale)
 	}
-	ratio := func(s *Series, unit string) Ratio {
-		v := s.Values(unit)
-		if len(v) == 0 {
-			return Ratio{}
-		}
-		return Ratio{OK: true, Median: Median(v), Min: slices.Min(v), Max: slices.Max(v), Runs: len(v)}
-	}
 	t := table{head: "| server | GOMAXPROCS | bare POST cpu-µs/send | SDK cpu-µs/send | azcore pipeline cpu-µs/send | SDK ÷ bare CPU | target | azcore ÷ bare CPU | allocs/send bare / SDK / azcore | SDK's added allocs | target |\n" +
 		"|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|\n"}
 	runs := 0
@@ -452,7 +450,7 @@ func writeOverhead(b *strings.Builder, results []Result, benchtime string) {
 			continue
 		}
 		runs = max(runs, len(s.Runs))
-		r := ratio(s, UnitOverSDKRatio)
+		r := RatioOf(s.Values(UnitOverSDKRatio))
 		added, verdict := "–", "not measured"
 		sa, okS := s.Median("sdk-" + UnitOverAllocs)
 		ba, okB := s.Median("bare-" + UnitOverAllocs)
@@ -465,7 +463,7 @@ func writeOverhead(b *strings.Builder, results []Result, benchtime string) {
 		}
 		t.row("| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s |\n", srv, s.Runs[0].Key("procs"),
 			med(s, "bare-"+UnitOverCPU, "%.1f", 1000), med(s, "sdk-"+UnitOverCPU, "%.1f", 1000), med(s, "azcore-"+UnitOverCPU, "%.1f", 1000),
-			r.Format(3), r.VerdictAtMost(TargetOverheadCPU), ratio(s, UnitOverAzcoreRatio).Format(3),
+			r.Format(3), r.VerdictAtMost(TargetOverheadCPU), RatioOf(s.Values(UnitOverAzcoreRatio)).Format(3),
 			med(s, "bare-"+UnitOverAllocs, "%.0f", 1), med(s, "sdk-"+UnitOverAllocs, "%.0f", 1), med(s, "azcore-"+UnitOverAllocs, "%.0f", 1),
 			added, verdict)
 	}
