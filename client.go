@@ -106,9 +106,13 @@ type Client struct {
 	versionHdr []string
 	userAgent  []string // the User-Agent header value, nil with telemetry disabled
 
-	// The URLs of sends, parsed once: messages, messages?test and
-	// messages?direct (the api-version is added per try).
-	sendURLs [3]*url.URL
+	// The requests of sends, built once: POST messages, messages?test
+	// and messages?direct (the api-version is added per try). Each send
+	// copies one (see newSendRequest).
+	sendReqs [3]*http.Request
+	// perCall is set when the options have per-call policies: they see
+	// a send's header map before tryPolicy fills it, so it must exist.
+	perCall bool
 
 	enableTestSend bool
 	sas            *sasPolicy
@@ -184,12 +188,14 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 		enableTestSend: o.EnableTestSend,
 	}
 	for i, q := range []string{"", "?test", "?direct"} {
-		u, err := url.Parse(c.base + "messages" + q)
+		r, err := http.NewRequest(http.MethodPost, c.base+"messages"+q, nil)
 		if err != nil {
 			return nil, fmt.Errorf("new client: %w", err)
 		}
-		c.sendURLs[i] = u
+		r.Header = nil // each send has its own (newSendRequest)
+		c.sendReqs[i] = r
 	}
+	c.perCall = len(o.PerCallPolicies) > 0
 	// The audience is the hub URL, lower-cased by sas.Sign (rest-api.md §2.2).
 	c.sas = newSASPolicy(credential, ep.String()+hubName, o.TokenLifetime)
 	// One per-try policy signs, adds the api-version and resets in-memory
@@ -233,9 +239,10 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 
 // tryPolicy is the client's per-try policy: it sets the Authorization
 // header from the SAS policy's cached token, puts the api-version first
-// in the query, and gives each try a fresh reader of an in-memory body
-// (setMemoryBody). It is one policy rather than three because every
-// policy costs an allocation per try in azcore's pipeline.
+// in the query, sets a send's own headers (sendHeaders; on the copy of a
+// request built once it first makes the header map) and gives each try a
+// fresh reader of an in-memory body. It is one policy rather than three
+// because every policy costs an allocation per try in azcore's pipeline.
 //
 // The api-version is added here, after azcore's retry policy, rather
 // than when the request is built: that policy copies the request and
@@ -256,7 +263,18 @@ type tryPolicy struct {
 // Do implements policy.Policy.
 func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 	raw := req.Raw()
+	st, _ := raw.Context().Value(sendHeadersKey{}).(*sendHeaders)
 	h := raw.Header
+	if h == nil {
+		// A send's copy of its request built once (newSendRequest): one
+		// map of the size it needs.
+		n := 3
+		if st != nil {
+			n += st.count()
+		}
+		h = make(http.Header, n)
+		raw.Header = h
+	}
 	h[headerAuthorization] = p.sas.header()
 	// A value a caller's per-call policy set is kept.
 	if _, set := h[headerMSVersion]; !set {
@@ -267,7 +285,7 @@ func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 			h[headerUserAgent] = p.userAgent
 		}
 	}
-	if st, ok := raw.Context().Value(sendHeadersKey{}).(*sendHeaders); ok {
+	if st != nil {
 		st.set(h)
 	}
 	// raw is the retry policy's copy for this try, URL included: the
@@ -283,7 +301,10 @@ func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 	default:
 		raw.URL.RawQuery = p.apiQuery + "&" + q
 	}
-	if req.Body() == nil && raw.GetBody != nil && raw.ContentLength > 0 {
+	switch {
+	case st != nil && raw.ContentLength > 0:
+		raw.Body = st.tryBody()
+	case req.Body() == nil && raw.GetBody != nil && raw.ContentLength > 0:
 		raw.Body, _ = raw.GetBody()
 	}
 	return req.Next()
@@ -407,16 +428,6 @@ func (c *Client) APIVersion() string { return c.apiVersion }
 // recordings show. The api-version is put in front of them on each try,
 // by tryPolicy.
 func (c *Client) newRequest(ctx context.Context, method, p string, query url.Values) (*policy.Request, error) {
-	if u := c.sendURL(p, query); u != nil {
-		// A send: copy the URL parsed once instead of parsing it again.
-		raw, err := http.NewRequestWithContext(ctx, method, "", nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", method, p, err)
-		}
-		*raw.URL = *u
-		raw.Host = u.Host
-		return runtime.NewRequestFromRequest(raw)
-	}
 	req, err := runtime.NewRequest(ctx, method, c.requestURL(p, query))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, p, err)
@@ -424,19 +435,19 @@ func (c *Client) newRequest(ctx context.Context, method, p string, query url.Val
 	return req, nil
 }
 
-// sendURL returns the parsed URL of a send to messages (plain, test or
-// direct), or nil for any other request.
-func (c *Client) sendURL(p string, query url.Values) *url.URL {
+// sendRequest returns the request built once of a send to messages
+// (plain, test or direct), or nil for any other path or query.
+func (c *Client) sendRequest(p string, query url.Values) *http.Request {
 	if p != "messages" {
 		return nil
 	}
 	switch {
 	case len(query) == 0:
-		return c.sendURLs[0]
+		return c.sendReqs[0]
 	case isFlag(query, "test"):
-		return c.sendURLs[1]
+		return c.sendReqs[1]
 	case isFlag(query, "direct"):
-		return c.sendURLs[2]
+		return c.sendReqs[2]
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -66,10 +67,23 @@ func TestRetryThrottledThenCreated(t *testing.T) {
 	if n := len(reqs); n != 2 {
 		t.Fatalf("%d requests, want 2", n)
 	}
-	// Each try carries the api-version once (it is added per try).
+	// Each try carries the api-version once (it is added per try), the
+	// whole body (the first try reads it through a reader of its own,
+	// later ones through GetBody) and the send's headers.
 	for i, r := range reqs {
 		if r.Query != "api-version=2020-06" {
 			t.Errorf("try %d: query %q, want api-version=2020-06", i+1, r.Query)
+		}
+		if string(r.Body) != string(stApple.Body) {
+			t.Errorf("try %d: body %q, want %q", i+1, r.Body, stApple.Body)
+		}
+		for k, want := range map[string]string{"ServiceBusNotification-Format": "apple", "Content-Type": contentTypeJSON, "X-Ms-Version": "2020-06"} {
+			if got := r.Header.Get(k); got != want {
+				t.Errorf("try %d: %s %q, want %q", i+1, k, got, want)
+			}
+		}
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "SharedAccessSignature ") {
+			t.Errorf("try %d: no SAS Authorization header", i+1)
 		}
 	}
 	// The stated wait was honoured (a lower bound only).

@@ -283,9 +283,16 @@ var (
 
 // newSendRequest builds a POST to p with body and, set on each try by
 // tryPolicy (see sendHeaders), the format, content type, tags (nil: none)
-// and platform headers.
+// and platform headers. A send to messages copies the client's request
+// built once; its headers, its first body reader and its URL are one
+// allocation (sendState), and its header map is made by tryPolicy, on the
+// retry policy's copy, at the size it needs.
 func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values, n Notification, body []byte, contentType string, tags []string) (*policy.Request, error) {
-	st := &sendHeaders{body: body, platform: n.Headers, tags: tags}
+	if ctx == nil {
+		return nil, errors.New("notificationhubs: nil context")
+	}
+	ss := &sendState{st: sendHeaders{body: body, platform: n.Headers, tags: tags}}
+	st := &ss.st
 	if v, ok := formatHeaders[n.Format]; ok {
 		st.format = v
 	} else {
@@ -296,26 +303,66 @@ func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values,
 	} else {
 		st.contentType = []string{contentType}
 	}
-	req, err := c.newRequest(context.WithValue(ctx, sendHeadersKey{}, st), http.MethodPost, p, query)
-	if err != nil {
-		return nil, err
+	// A context value rather than a Context of our own: the context
+	// package finds values through its own types without allocating.
+	ctx = context.WithValue(ctx, sendHeadersKey{}, st)
+	var req *policy.Request
+	if tmpl := c.sendRequest(p, query); tmpl != nil {
+		raw := tmpl.WithContext(ctx)
+		ss.url = *tmpl.URL
+		raw.URL = &ss.url
+		if c.perCall {
+			raw.Header = http.Header{}
+		}
+		req, _ = runtime.NewRequestFromRequest(raw) // fails only for a body
+	} else {
+		var err error
+		if req, err = c.newRequest(ctx, http.MethodPost, p, query); err != nil {
+			return nil, err
+		}
 	}
-	setMemoryBody(req, st)
+	raw := req.Raw()
+	raw.ContentLength = int64(len(body))
+	raw.GetBody = st.getBody
 	return req, nil
+}
+
+// sendState is what a send allocates once: its own headers and body, and
+// the copy of its URL.
+type sendState struct {
+	st  sendHeaders
+	url url.URL
 }
 
 // sendHeaders are a send's own headers and body. tryPolicy sets the
 // headers on each try, after azcore's retry policy has copied the
 // request (a copy of a header map costs an allocation per value and a
-// map insert per key, on every try), and GetBody reads the body. They
-// reach tryPolicy in the request's context, under sendHeadersKey.
+// map insert per key, on every try), and gives each try a fresh reader
+// of the body (tryBody). net/http recognises an in-memory body and writes
+// headers and body in one system call, where azcore's seekable wrapper
+// would cost a second write (and a second read on the server); it writes
+// the Content-Length header from the request's ContentLength.
 type sendHeaders struct {
 	format, contentType, tags []string          // shared read-only; tags nil: none
 	platform                  map[string]string // Notification.Headers
 	body                      []byte
+	// first is the first try's reader of body; later tries, and
+	// net/http's own retries, get new ones from getBody.
+	first     bytes.Reader
+	firstUsed bool
 }
 
+// sendHeadersKey is the context key of a send's *sendHeaders.
 type sendHeadersKey struct{}
+
+// count returns the number of headers set adds.
+func (s *sendHeaders) count() int {
+	n := 2 + len(s.platform)
+	if s.tags != nil {
+		n++
+	}
+	return n
+}
 
 // set writes the headers into h.
 func (s *sendHeaders) set(h http.Header) {
@@ -327,6 +374,17 @@ func (s *sendHeaders) set(h http.Header) {
 	if s.tags != nil {
 		h[headerTags] = s.tags
 	}
+}
+
+// tryBody returns the body reader of a try.
+func (s *sendHeaders) tryBody() io.ReadCloser {
+	if !s.firstUsed {
+		s.firstUsed = true
+		s.first.Reset(s.body)
+		return io.NopCloser(&s.first)
+	}
+	b, _ := s.getBody()
+	return b
 }
 
 // getBody returns a fresh reader of the body.
@@ -365,20 +423,6 @@ var contentTypeHeaders = map[string][]string{
 	contentTypeXML:    {contentTypeXML},
 	contentTypeXMLUTF: {contentTypeXMLUTF},
 	contentTypeStream: {contentTypeStream},
-}
-
-// setMemoryBody sets st's body as the request body without azcore's
-// seekable wrapper: net/http then recognises an in-memory body and writes
-// headers and body in one system call, where a wrapped body costs a
-// second write (and a second read on the server). The client's per-try
-// policy (tryPolicy) gives every try, the first included, a fresh reader
-// through GetBody, so none is made here. net/http writes the
-// Content-Length header from ContentLength (a Content-Length in Header
-// is not sent), so none is set.
-func setMemoryBody(req *policy.Request, st *sendHeaders) {
-	raw := req.Raw()
-	raw.ContentLength = int64(len(st.body))
-	raw.GetBody = st.getBody
 }
 
 // doSend sends a send request and reads the ids and, for a test send,
@@ -486,7 +530,11 @@ func (c *Client) SendDirectNotification(ctx context.Context, n Notification, dev
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
-	h := req.Raw().Header
+	raw := req.Raw()
+	if raw.Header == nil { // see newSendRequest
+		raw.Header = make(http.Header, 3)
+	}
+	h := raw.Header
 	h[headerDeviceHandle] = []string{deviceHandle}
 	if n.Format == FormatBrowser {
 		h["P256dh"] = []string{o.P256DH}

@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -58,7 +59,7 @@ type options struct {
 	conc                                  int
 	duration, warmup                      time.Duration
 	maxSends                              int64
-	cpuProfile                            string
+	cpuProfile, memProfile                string
 	nh                                    string
 	rows, users                           int
 }
@@ -83,6 +84,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	fs.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured phase before it (connections, caches)")
 	fs.Int64Var(&o.maxSends, "max-sends", 5_000_000, "bound on the sends of each phase")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured phase to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of every allocation of the measured phase to this file (slows the sends)")
 	fs.StringVar(&o.nh, "nh", "nh", "cli: path of the nh binary")
 	fs.IntVar(&o.rows, "rows", 5000, "cli: rows of the --each file")
 	fs.IntVar(&o.users, "users", 1000, "setup, cli: number of users (installations per platform)")
@@ -146,13 +148,35 @@ func measure(ctx context.Context, name string, o options, send func(context.Cont
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if o.memProfile != "" {
+		goruntime.MemProfileRate = 1
+	}
 	before := bench.TakeUsage()
 	n, err := bench.Loop(ctx, o.conc, o.duration, o.maxSends, send)
 	after := bench.TakeUsage()
 	if err != nil {
 		return bench.Result{}, fmt.Errorf("measured phase: %w", err)
 	}
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			return bench.Result{}, err
+		}
+	}
 	return bench.NewResult(name, n, before, after), nil
+}
+
+// writeHeapProfile writes the allocation profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create allocation profile: %w", err)
+	}
+	goruntime.GC() // the profile is as of the last collection
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("write allocation profile: %w", err)
+	}
+	return f.Close()
 }
 
 func notification(payload string) (notificationhubs.Notification, error) {
