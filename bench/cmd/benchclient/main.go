@@ -2,6 +2,7 @@
 // prints one result line in Go benchmark format (see package bench).
 //
 //	benchclient -client ceiling|sdk -server sink|emulator -payload fcmv1|apple -conc 64 [-duration 3s]
+//	benchclient -client pair -server sink -payload fcmv1 -conc 64 [-slices 10 -slice 200ms]
 //	benchclient -client setup   (creates the emulator hub's installations)
 //	benchclient -client cli -nh PATH -rows 5000 -conc 64   (times `nh send --each`)
 //
@@ -14,9 +15,18 @@
 // headers, body and SAS token), over a keep-alive transport with one idle
 // connection per concurrent sender. sdk calls Client.SendNotification with
 // a tag expression on a client built with default options.
+//
+// pair runs the ceiling and the SDK as two child processes that take
+// turns: each sends for one slice while the other waits, slice after
+// slice, in the order ceiling, SDK, SDK, ceiling, …, so that the drift
+// of a busy machine falls on both alike; each child measures its own
+// process over the whole alternation (its CPU while it waits is only
+// what its own sends left behind) and its sends per second over its own
+// slices. It prints the ceiling's line, then the SDK's.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -31,6 +41,7 @@ import (
 	goruntime "runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -60,21 +71,24 @@ type options struct {
 	duration, warmup                      time.Duration
 	maxSends                              int64
 	cpuProfile, memProfile                string
+	turns                                 bool
+	slices                                int
+	slice                                 time.Duration
 	nh                                    string
 	rows, users                           int
 }
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Getenv); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "benchclient:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
 	var o options
 	fs := flag.NewFlagSet("benchclient", flag.ContinueOnError)
-	fs.StringVar(&o.client, "client", "sdk", "ceiling, sdk, setup or cli")
+	fs.StringVar(&o.client, "client", "sdk", "ceiling, sdk, pair, setup or cli")
 	fs.StringVar(&o.server, "server", "sink", "label of the server: sink or emulator")
 	fs.StringVar(&o.payload, "payload", "fcmv1", "fcmv1 or apple")
 	fs.StringVar(&o.hub, "hub", "bench", "hub name")
@@ -88,6 +102,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	fs.StringVar(&o.nh, "nh", "nh", "cli: path of the nh binary")
 	fs.IntVar(&o.rows, "rows", 5000, "cli: rows of the --each file")
 	fs.IntVar(&o.users, "users", 1000, "setup, cli: number of users (installations per platform)")
+	fs.IntVar(&o.slices, "slices", 10, "pair: slices each client sends for")
+	fs.DurationVar(&o.slice, "slice", 200*time.Millisecond, "pair: length of one slice")
+	fs.BoolVar(&o.turns, "turns", false, "ceiling, sdk: take turns as pair's child (commands on standard input)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,9 +120,17 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return setup(ctx, cs, o)
 	case "cli":
 		return runCLI(ctx, cs, o, stdout, getenv)
+	case "pair":
+		if o.slices < 1 || o.slice <= 0 {
+			return fmt.Errorf("-slices %d -slice %s: want at least one slice of positive length", o.slices, o.slice)
+		}
+		if _, err := notification(o.payload); err != nil {
+			return err
+		}
+		return runPair(ctx, o, stdout)
 	case "ceiling", "sdk":
 	default:
-		return fmt.Errorf("-client %q: want ceiling, sdk, setup or cli", o.client)
+		return fmt.Errorf("-client %q: want ceiling, sdk, pair, setup or cli", o.client)
 	}
 	n, err := notification(o.payload)
 	if err != nil {
@@ -121,6 +146,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 	name := fmt.Sprintf("BenchmarkSend/server=%s/client=%s/payload=%s/conc=%d", o.server, o.client, o.payload, o.conc)
+	if o.turns {
+		return takeTurns(ctx, name, o, send, stdin, stdout)
+	}
 	res, err := measure(ctx, name, o, send)
 	if err != nil {
 		return err
@@ -177,6 +205,176 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("write allocation profile: %w", err)
 	}
 	return f.Close()
+}
+
+// takeTurns is a pair child: after the warm-up it says "ready", then
+// sends for one slice (-duration) on each "run" and answers "done"; on
+// "end" it prints its result line and returns.
+func takeTurns(ctx context.Context, name string, o options, send func(context.Context) error, stdin io.Reader, stdout io.Writer) error {
+	if o.warmup > 0 {
+		if _, err := bench.Loop(ctx, o.conc, o.warmup, o.maxSends, send); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	if _, err := fmt.Fprintln(stdout, turnReady); err != nil {
+		return err
+	}
+	var before bench.Usage
+	var n int64
+	var active time.Duration
+	in := bufio.NewScanner(stdin)
+	for in.Scan() {
+		switch cmd := in.Text(); cmd {
+		case turnRun:
+			if n == 0 && active == 0 {
+				before = bench.TakeUsage()
+			}
+			start := time.Now()
+			k, err := bench.Loop(ctx, o.conc, o.duration, o.maxSends, send)
+			active += time.Since(start)
+			n += k
+			if err != nil {
+				return fmt.Errorf("slice: %w", err)
+			}
+			if _, err := fmt.Fprintln(stdout, turnDone); err != nil {
+				return err
+			}
+		case turnEnd:
+			if active == 0 {
+				return errors.New("turns: ended before any slice")
+			}
+			after := bench.TakeUsage()
+			// CPU and allocations over the whole alternation; wall time
+			// over this client's own slices.
+			after.Wall = before.Wall.Add(active)
+			_, err := fmt.Fprintln(stdout, bench.NewResult(name, n, before, after).String())
+			return err
+		default:
+			return fmt.Errorf("turns: unknown command %q", clip(cmd, 40))
+		}
+	}
+	if err := in.Err(); err != nil {
+		return err
+	}
+	return errors.New("turns: input closed before the end")
+}
+
+// The lines of the turn protocol between pair and its children.
+const (
+	turnReady = "ready"
+	turnRun   = "run"
+	turnDone  = "done"
+	turnEnd   = "end"
+)
+
+// turnChild is one child process of pair.
+type turnChild struct {
+	client string
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Scanner
+	stderr bytes.Buffer
+}
+
+// say sends cmd and returns the child's next line.
+func (c *turnChild) say(cmd string) (string, error) {
+	if cmd != "" {
+		if _, err := io.WriteString(c.in, cmd+"\n"); err != nil {
+			return "", c.fail(err)
+		}
+	}
+	if !c.out.Scan() {
+		err := c.out.Err()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return "", c.fail(err)
+	}
+	return c.out.Text(), nil
+}
+
+// fail describes a child that stopped answering, with its last words.
+func (c *turnChild) fail(err error) error {
+	_ = c.in.Close()
+	if werr := c.cmd.Wait(); werr != nil {
+		err = werr
+	}
+	return fmt.Errorf("pair: %s: %w: %s", c.client, err, clip(strings.TrimSpace(c.stderr.String()), 400))
+}
+
+// runPair runs the ceiling and the SDK taking turns (see the package
+// comment) and prints their result lines, the ceiling's first.
+func runPair(ctx context.Context, o options, stdout io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var kids [2]*turnChild
+	defer func() {
+		for _, k := range kids {
+			if k != nil && k.cmd.ProcessState == nil {
+				_ = k.in.Close()
+				_ = k.cmd.Wait()
+			}
+		}
+	}()
+	for i, client := range [2]string{"ceiling", "sdk"} {
+		k := &turnChild{client: client}
+		k.cmd = exec.CommandContext(ctx, exe, "-client", client, "-turns", "-server", o.server, "-payload", o.payload,
+			"-hub", o.hub, "-tag-expression", o.tagExpr, "-conc", strconv.Itoa(o.conc),
+			"-duration", o.slice.String(), "-warmup", o.warmup.String(), "-max-sends", strconv.FormatInt(o.maxSends, 10))
+		k.cmd.Stderr = &k.stderr
+		if k.in, err = k.cmd.StdinPipe(); err != nil {
+			return err
+		}
+		out, err := k.cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		k.out = bufio.NewScanner(out)
+		if err := k.cmd.Start(); err != nil {
+			return fmt.Errorf("pair: start %s: %w", client, err)
+		}
+		kids[i] = k
+		// One at a time: the other's warm-up does not overlap.
+		if line, err := k.say(""); err != nil {
+			return err
+		} else if line != turnReady {
+			return fmt.Errorf("pair: %s said %q, want %q", client, clip(line, 40), turnReady)
+		}
+	}
+	for s := range o.slices {
+		order := [2]int{0, 1}
+		if s%2 == 1 {
+			order = [2]int{1, 0}
+		}
+		for _, i := range order {
+			if line, err := kids[i].say(turnRun); err != nil {
+				return err
+			} else if line != turnDone {
+				return fmt.Errorf("pair: %s said %q, want %q", kids[i].client, clip(line, 40), turnDone)
+			}
+		}
+	}
+	var lines [2]string
+	for i, k := range kids {
+		line, err := k.say(turnEnd)
+		if err != nil {
+			return err
+		}
+		if _, err := bench.ParseResult(line); err != nil {
+			return fmt.Errorf("pair: %s: %w", k.client, err)
+		}
+		_ = k.in.Close()
+		if err := k.cmd.Wait(); err != nil {
+			return k.fail(err)
+		}
+		lines[i] = line
+	}
+	_, err = fmt.Fprintln(stdout, lines[0]+"\n"+lines[1])
+	return err
 }
 
 func notification(payload string) (notificationhubs.Notification, error) {

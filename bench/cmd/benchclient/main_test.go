@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -27,9 +28,9 @@ const envRunMain = "BENCHCLIENT_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envRunMain) == "1" {
-		var out bytes.Buffer
-		err := run(context.Background(), os.Args[1:], &out, os.Getenv)
-		os.Stdout.Write(out.Bytes())
+		// Standard input and output as they are: pair's children talk
+		// over them line by line.
+		err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Getenv)
 		if err != nil {
 			os.Stderr.WriteString("benchclient: " + err.Error() + "\n")
 			os.Exit(1)
@@ -113,6 +114,47 @@ func TestClientsPrintResultLines(t *testing.T) {
 	}
 }
 
+// TestPairTakesTurns runs pair: two children, the ceiling and the SDK,
+// sending in turns, and its two result lines, the ceiling's first.
+func TestPairTakesTurns(t *testing.T) {
+	cs, certFile, sends := sink(t)
+	before := sends.Load()
+	out, err := runChild(t, []string{"SSL_CERT_FILE=" + certFile, envConnectionString + "=" + cs},
+		"-client", "pair", "-payload", "apple", "-conc", "2", "-warmup", "0", "-slices", "3", "-slice", "30ms")
+	if err != nil {
+		t.Fatalf("benchclient: %v", err)
+	}
+	if strings.Contains(out, "dGVzdC1rZXkt") {
+		t.Fatal("benchclient printed the key")
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2:\n%s", len(lines), out)
+	}
+	var total int64
+	for i, client := range []string{"ceiling", "sdk"} {
+		r, err := bench.ParseResult(lines[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "BenchmarkSend/server=sink/client=" + client + "/payload=apple/conc=2"; r.Name != want {
+			t.Errorf("line %d: name %q, want %q", i+1, r.Name, want)
+		}
+		if r.N <= 0 || r.Metrics[bench.UnitSendsPerSec] <= 0 || r.Metrics[bench.UnitSendsPerCPU] <= 0 {
+			t.Errorf("%s: N %d, metrics %v: want sends", client, r.N, r.Metrics)
+		}
+		// Sends per second count only the client's own three slices of
+		// 30 ms: at most 90 ms and the last sends' tail.
+		if ns := r.Metrics[bench.UnitNsPerOp] * float64(r.N); ns > float64(3*time.Second) {
+			t.Errorf("%s: %v of active time for three 30 ms slices", client, time.Duration(ns))
+		}
+		total += r.N
+	}
+	if got := sends.Load() - before; got < total {
+		t.Errorf("the sink answered %d sends, the clients counted %d", got, total)
+	}
+}
+
 // TestCeilingSendsTheSDKRequest checks that the ceiling posts what the
 // SDK posts: same method, path, query, headers and body.
 func TestCeilingSendsTheSDKRequest(t *testing.T) {
@@ -158,12 +200,14 @@ func TestRejectsBadFlags(t *testing.T) {
 		{"-client", "python"},
 		{"-payload", "wns"},
 		{"-conc", "0"},
+		{"-client", "pair", "-slices", "0"},
+		{"-client", "pair", "-payload", "wns"},
 	} {
-		if err := run(context.Background(), args, &bytes.Buffer{}, env); err == nil {
+		if err := run(context.Background(), args, strings.NewReader(""), &bytes.Buffer{}, env); err == nil {
 			t.Errorf("run(%q) succeeded, want an error", args)
 		}
 	}
-	if err := run(context.Background(), nil, &bytes.Buffer{}, func(string) string { return "" }); err == nil {
+	if err := run(context.Background(), nil, strings.NewReader(""), &bytes.Buffer{}, func(string) string { return "" }); err == nil {
 		t.Error("run without a connection string succeeded")
 	}
 }
