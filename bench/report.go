@@ -524,7 +524,7 @@ func WriteReport(w io.Writer, in ReportInput) error {
 	var b strings.Builder
 	m := in.Machine
 	fmt.Fprintf(&b, "Measured %s on %d CPUs (%s), %s, Node %s, Linux %s.\n\n", m.Date, m.CPUs, m.CPU, m.Go, m.Node, m.Kernel)
-	fmt.Fprintf(&b, "Command: `%s` (about 7 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive; the clients run interleaved (ceiling, SDK, JS, SDK→emulator, ceiling→emulator for one case, then the next case) and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
+	fmt.Fprintf(&b, "Command: `%s` (about 7 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive. The ceiling and the SDK run as a pair of processes that take turns in short slices (`-client pair`: each sends for one slice while the other waits, in the order ceiling, SDK, SDK, ceiling, …, so that drift on the machine falls on both alike; CPU is each process's own over the whole alternation, sends per second over its own slices); for one case the pair runs against the sink, then the JS SDK, then the pair against the emulator, then the next case, and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
 	for _, n := range in.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}

@@ -17,7 +17,13 @@
 # stdout and bench/out/report.md. With the defaults it takes about
 # 7 minutes on 2 cores.
 #
-# Knobs (environment): BENCH_ROUNDS (4), BENCH_DURATION (2s per run),
+# The ceiling and the SDK run as one benchclient -client pair: two child
+# processes taking turns in slices (BENCH_SLICES of BENCH_SLICE each, in
+# the order ceiling, SDK, SDK, ceiling, …), so that the drift of a busy
+# machine falls on both alike; against the sink and against the emulator.
+#
+# Knobs (environment): BENCH_ROUNDS (4), BENCH_DURATION (2s per run of the
+# JS SDK), BENCH_SLICES (10) and BENCH_SLICE (200ms) for the pairs,
 # BENCH_CONCS ("1 8 64"), BENCH_JS_CONCS ("1 64"), BENCH_PAYLOADS
 # ("fcmv1 apple"), BENCH_CLI_ROWS (5000), BENCH_OVERHEAD_ROUNDS (4 runs
 # of BenchmarkSendOverhead per server and GOMAXPROCS; 0: skip),
@@ -42,6 +48,8 @@ done
 
 ROUNDS=${BENCH_ROUNDS:-4}
 DURATION=${BENCH_DURATION:-2s}
+SLICES=${BENCH_SLICES:-10}
+SLICE=${BENCH_SLICE:-200ms}
 CONCS=${BENCH_CONCS:-"1 8 64"}
 JS_CONCS=${BENCH_JS_CONCS:-"1 64"}
 PAYLOADS=${BENCH_PAYLOADS:-"fcmv1 apple"}
@@ -164,7 +172,7 @@ goclient() { # server args...
   local server=$1 cs
   shift
   if [ "$server" = emulator ]; then cs=$EMU_CS; else cs=$SINK_CS; fi
-  if ! BENCH_CONNECTION_STRING=$cs "$BIN/benchclient" -server "$server" -duration "$DURATION" "$@" >"$WORK/line"; then
+  if ! BENCH_CONNECTION_STRING=$cs "$BIN/benchclient" -server "$server" -duration "$DURATION" -slices "$SLICES" -slice "$SLICE" "$@" >"$WORK/line"; then
     note "A run failed: benchclient -server $server $*."
     return 0
   fi
@@ -184,14 +192,12 @@ for round in $(seq 1 "$ROUNDS"); do
   log "round $round of $ROUNDS"
   for conc in $CONCS; do
     for payload in $PAYLOADS; do
-      goclient sink -client ceiling -conc "$conc" -payload "$payload"
-      goclient sink -client sdk -conc "$conc" -payload "$payload"
+      goclient sink -client pair -conc "$conc" -payload "$payload"
       if [ "$HAVE_JS" = 1 ] && [[ " $JS_CONCS " == *" $conc "* ]]; then
         jsclient "$conc" "$payload"
       fi
       if [ "$HAVE_EMU" = 1 ]; then
-        goclient emulator -client sdk -conc "$conc" -payload "$payload"
-        goclient emulator -client ceiling -conc "$conc" -payload "$payload"
+        goclient emulator -client pair -conc "$conc" -payload "$payload"
       fi
     done
   done
