@@ -502,3 +502,20 @@ func TestPerPlatformMethods(t *testing.T) {
 		t.Errorf("MPNS tile headers = %s, want token/1", got)
 	}
 }
+
+// TestSendNilContext checks that a send with a nil context is refused
+// with an error, not a panic, and sends nothing.
+func TestSendNilContext(t *testing.T) {
+	srv := newSTServer(t, nil)
+	c := srv.client(t, nil)
+	var ctx context.Context // nil
+	if _, err := c.SendNotification(ctx, stApple, nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+		t.Errorf("SendNotification(nil ctx) = %v, want a nil-context error", err)
+	}
+	if _, err := c.SendDirectNotification(ctx, stApple, "0123abcd", nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+		t.Errorf("SendDirectNotification(nil ctx) = %v, want a nil-context error", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+}
