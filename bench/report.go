@@ -561,11 +561,11 @@ func WriteReport(w io.Writer, in ReportInput) error {
 
 	writeOverhead(&b, in.Overhead, in.OverheadBenchtime)
 
-	b.WriteString("### SDK micro-benchmarks (validation, SAS signing, tag expressions)\n\n")
+	b.WriteString("### SDK micro-benchmarks (validation, SAS signing, tag expressions, a send without the network)\n\n")
 	if strings.TrimSpace(in.SDKMicro) == "" {
 		b.WriteString("Not measured in this run.\n\n")
 	} else {
-		b.WriteString("`go test -run='^$' -bench='^(BenchmarkValidate|BenchmarkSendSASPolicy|BenchmarkSendSignEveryRequest)$' -benchmem .` and `go test -run='^$' -bench=. -benchmem ./internal/tagexpr/`:\n\n")
+		b.WriteString("`go test -run='^$' -bench='^(BenchmarkValidate|BenchmarkSendSASPolicy|BenchmarkSendSignEveryRequest)$' -benchmem .`, `go test -run='^$' -bench=. -benchmem ./internal/tagexpr/` and `go test -run='^$' -bench='^BenchmarkSendNoNetwork$' -benchmem -count=5 .` (the bare request, the same through azcore's pipeline the obvious way, and the SDK's send, each to a transport that answers at once: the CPU each adds without sockets, TLS or a server):\n\n")
 		b.WriteString("```\n" + strings.TrimRight(in.SDKMicro, "\n") + "\n```\n\n")
 	}
 

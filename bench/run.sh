@@ -13,9 +13,9 @@
 # azcore's pipeline alone taking turns in one process; server=tls and
 # server=plain, GOMAXPROCS 1 and 2), repeated (bench/out/overhead.txt);
 # and the SDK's micro-benchmarks (validation, SAS signing, tag
-# expressions; bench/out/sdk-micro.txt). Last it writes markdown tables to
-# stdout and bench/out/report.md. With the defaults it takes about
-# 7 minutes on 2 cores.
+# expressions, a send without the network; bench/out/sdk-micro.txt).
+# Last it writes markdown tables to stdout and bench/out/report.md. With
+# the defaults it takes about 7 minutes on 2 cores.
 #
 # The ceiling and the SDK run as one benchclient -client pair: two child
 # processes taking turns in slices (BENCH_SLICES of BENCH_SLICE each, in
@@ -252,6 +252,7 @@ if [ "$SDK_MICRO" = 1 ]; then
   go test -run='^$' -bench='^(BenchmarkValidate|BenchmarkSendSASPolicy|BenchmarkSendSignEveryRequest)$' -benchmem -timeout=8m . \
     >>"$OUT/sdk-micro.txt" 2>&1 || MICRO_OK=0
   go test -run='^$' -bench=. -benchmem -timeout=8m ./internal/tagexpr/ >>"$OUT/sdk-micro.txt" 2>&1 || MICRO_OK=0
+  go test -run='^$' -bench='^BenchmarkSendNoNetwork$' -benchmem -count=5 -timeout=8m . >>"$OUT/sdk-micro.txt" 2>&1 || MICRO_OK=0
   [ "$MICRO_OK" = 1 ] || note "The SDK's micro-benchmarks failed; their output is below."
 else
   note "The SDK's micro-benchmarks were skipped (BENCH_SDK_MICRO=0)."
