@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -256,5 +257,43 @@ func TestEmulatorSetupGivesOneTargetPerSend(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
 		t.Errorf("deliveries by platform and handle (-want +got):\n%s", d)
+	}
+}
+
+// TestTakeTurnsCountsOwnSlices drives one pair child by hand, with a wait
+// between its two slices as if the other child were sending: its sends
+// per second count only its own slices, not the wait.
+func TestTakeTurnsCountsOwnSlices(t *testing.T) {
+	inR, inW := io.Pipe()
+	var out bytes.Buffer
+	send := func(context.Context) error { time.Sleep(time.Millisecond); return nil }
+	o := options{conc: 2, duration: 20 * time.Millisecond, maxSends: 1 << 30}
+	done := make(chan error, 1)
+	go func() { done <- takeTurns(context.Background(), "BenchmarkSend/x", o, send, inR, &out) }()
+	start := time.Now()
+	for _, step := range []string{"run", "wait", "run", "end"} {
+		if step == "wait" {
+			time.Sleep(250 * time.Millisecond) // the other child's slice
+			continue
+		}
+		if _, err := io.WriteString(inW, step+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("takeTurns: %v", err)
+	}
+	elapsed := time.Since(start)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 || lines[0] != turnReady || lines[1] != turnDone || lines[2] != turnDone {
+		t.Fatalf("protocol lines %q, want ready, done, done, result", lines)
+	}
+	r, err := bench.ParseResult(lines[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := time.Duration(r.Metrics[bench.UnitNsPerOp] * float64(r.N))
+	if active < 40*time.Millisecond || active > 150*time.Millisecond || elapsed < 250*time.Millisecond {
+		t.Errorf("active time %v over two slices of 20 ms (%v in all): want only the slices", active, elapsed)
 	}
 }
