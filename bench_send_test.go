@@ -265,6 +265,39 @@ func BenchmarkSendNoNetwork(b *testing.B) {
 		send, _ := sdkSend(b, base, hc)
 		runSends(b, send)
 	})
+	// What the SDK's send would cost outside azcore's pipeline: its own
+	// checks (validation, the tag audience, the cached SAS token) around
+	// bareSend's request. Not a path the SDK has; it prices the pipeline.
+	b.Run("client=sdk-checks-bare-request", func(b *testing.B) {
+		_, c := sdkSend(b, base, hc)
+		n := NewAppleNotification(benchPayload, nil)
+		url := base + "/myhub/messages?api-version=2020-06"
+		ctx := context.Background()
+		runSends(b, func() {
+			if err := n.Validate(); err != nil {
+				b.Fatal(err)
+			}
+			tags, err := c.audience([]string{"sports"}, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(n.Body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := req.Header
+			h["Authorization"] = c.sas.header()
+			h["ServiceBusNotification-Format"] = formatHeaders[n.Format]
+			h["ServiceBusNotification-Tags"] = tags
+			h["Content-Type"] = contentTypeHeaders[n.ContentType]
+			h["X-Ms-Version"] = c.versionHdr
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			drainCreated(b, resp)
+		})
+	})
 }
 
 // answerCreated is a RoundTripper that answers every request as the
