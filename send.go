@@ -258,7 +258,7 @@ func (c *Client) SendNotification(ctx context.Context, n Notification, options *
 	if test {
 		query = testQuery
 	}
-	req, err := c.newSendRequest(ctx, "messages", query, n, n.Body, n.ContentType, tags)
+	req, err := c.newSendRequest(ctx, "messages", query, n, n.Body, n.ContentType, tags, nil)
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
@@ -282,16 +282,17 @@ var (
 )
 
 // newSendRequest builds a POST to p with body and, set on each try by
-// tryPolicy (see sendHeaders), the format, content type, tags (nil: none)
-// and platform headers. A send to messages copies the client's request
-// built once; its headers, its first body reader and its URL are one
-// allocation (sendState), and its header map is made by tryPolicy, on the
-// retry policy's copy, at the size it needs.
-func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values, n Notification, body []byte, contentType string, tags []string) (*policy.Request, error) {
+// tryPolicy (see sendHeaders), the format, content type, tags (nil:
+// none), platform headers and extra, the headers of the send kind (device
+// handle, schedule time; nil: none). A send to messages copies the
+// client's request built once; its headers, its first body reader and its
+// URL are one allocation (sendState), and its header map is made by
+// tryPolicy, on the retry policy's copy, at the size it needs.
+func (c *Client) newSendRequest(ctx context.Context, p string, query url.Values, n Notification, body []byte, contentType string, tags []string, extra http.Header) (*policy.Request, error) {
 	if ctx == nil {
 		return nil, errors.New("notificationhubs: nil context")
 	}
-	ss := &sendState{st: sendHeaders{body: body, platform: n.Headers, tags: tags}}
+	ss := &sendState{st: sendHeaders{body: body, platform: n.Headers, tags: tags, extra: extra}}
 	st := &ss.st
 	if v, ok := formatHeaders[n.Format]; ok {
 		st.format = v
@@ -345,6 +346,7 @@ type sendState struct {
 type sendHeaders struct {
 	format, contentType, tags []string          // shared read-only; tags nil: none
 	platform                  map[string]string // Notification.Headers
+	extra                     http.Header       // the send kind's; shared read-only
 	body                      []byte
 	// first is the first try's reader of body; later tries, and
 	// net/http's own retries, get new ones from getBody.
@@ -357,7 +359,7 @@ type sendHeadersKey struct{}
 
 // count returns the number of headers set adds.
 func (s *sendHeaders) count() int {
-	n := 2 + len(s.platform)
+	n := 2 + len(s.platform) + len(s.extra)
 	if s.tags != nil {
 		n++
 	}
@@ -368,6 +370,9 @@ func (s *sendHeaders) count() int {
 func (s *sendHeaders) set(h http.Header) {
 	for k, v := range s.platform {
 		h[canonicalHeaderKey(k)] = []string{v}
+	}
+	for k, v := range s.extra {
+		h[k] = v
 	}
 	h[headerFormat] = s.format
 	h["Content-Type"] = s.contentType
@@ -526,19 +531,14 @@ func (c *Client) SendDirectNotification(ctx context.Context, n Notification, dev
 	if n.Format == FormatBrowser && (o.P256DH == "" || o.Auth == "") {
 		return SendNotificationResponse{}, errors.New("direct send: a browser notification needs the subscription's P256DH and Auth")
 	}
-	req, err := c.newSendRequest(ctx, "messages", directQuery, n, n.Body, n.ContentType, nil)
+	extra := http.Header{headerDeviceHandle: {deviceHandle}}
+	if n.Format == FormatBrowser {
+		extra["P256dh"] = []string{o.P256DH}
+		extra["Auth"] = []string{o.Auth}
+	}
+	req, err := c.newSendRequest(ctx, "messages", directQuery, n, n.Body, n.ContentType, nil, extra)
 	if err != nil {
 		return SendNotificationResponse{}, err
-	}
-	raw := req.Raw()
-	if raw.Header == nil { // see newSendRequest
-		raw.Header = make(http.Header, 3)
-	}
-	h := raw.Header
-	h[headerDeviceHandle] = []string{deviceHandle}
-	if n.Format == FormatBrowser {
-		h["P256dh"] = []string{o.P256DH}
-		h["Auth"] = []string{o.Auth}
 	}
 	return c.doSend(req, o.RetryUnsafe, false)
 }
@@ -584,7 +584,7 @@ func (c *Client) SendDirectBatchNotification(ctx context.Context, n Notification
 	if len(body) > MaxPayloadSize {
 		return SendNotificationResponse{}, fmt.Errorf("batch send: request body is %d bytes, more than the service's limit of %d", len(body), MaxPayloadSize)
 	}
-	req, err := c.newSendRequest(ctx, "messages/$batch", directQuery, n, body, `multipart/mixed; boundary="`+batchBoundary+`"`, nil)
+	req, err := c.newSendRequest(ctx, "messages/$batch", directQuery, n, body, `multipart/mixed; boundary="`+batchBoundary+`"`, nil, nil)
 	if err != nil {
 		return SendNotificationResponse{}, err
 	}
@@ -633,12 +633,12 @@ func (c *Client) ScheduleNotification(ctx context.Context, n Notification, at ti
 	if err != nil {
 		return ScheduleNotificationResponse{}, err
 	}
-	req, err := c.newSendRequest(ctx, "schedulednotifications", nil, n, n.Body, n.ContentType, tags)
+	// As JS's toISOString: UTC with milliseconds.
+	extra := http.Header{headerScheduleTime: {at.UTC().Format("2006-01-02T15:04:05.000Z")}}
+	req, err := c.newSendRequest(ctx, "schedulednotifications", nil, n, n.Body, n.ContentType, tags, extra)
 	if err != nil {
 		return ScheduleNotificationResponse{}, err
 	}
-	// As JS's toISOString: UTC with milliseconds.
-	req.Raw().Header[headerScheduleTime] = []string{at.UTC().Format("2006-01-02T15:04:05.000Z")}
 	r, err := c.doSend(req, o.RetryUnsafe, false)
 	if err != nil {
 		return ScheduleNotificationResponse{}, err
