@@ -160,10 +160,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 // measure runs the warm-up phase, then the measured phase, and returns the
 // result of the measured one.
 func measure(ctx context.Context, name string, o options, send func(context.Context) error) (bench.Result, error) {
-	if o.warmup > 0 {
-		if _, err := bench.Loop(ctx, o.conc, o.warmup, o.maxSends, send); err != nil {
-			return bench.Result{}, fmt.Errorf("warm-up: %w", err)
-		}
+	if err := warmUp(ctx, o, send); err != nil {
+		return bench.Result{}, err
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -193,6 +191,17 @@ func measure(ctx context.Context, name string, o options, send func(context.Cont
 	return bench.NewResult(name, n, before, after), nil
 }
 
+// warmUp sends for o.warmup, unmeasured: connections, caches.
+func warmUp(ctx context.Context, o options, send func(context.Context) error) error {
+	if o.warmup <= 0 {
+		return nil
+	}
+	if _, err := bench.Loop(ctx, o.conc, o.warmup, o.maxSends, send); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return nil
+}
+
 // writeHeapProfile writes the allocation profile to path.
 func writeHeapProfile(path string) error {
 	f, err := os.Create(path)
@@ -211,10 +220,8 @@ func writeHeapProfile(path string) error {
 // sends for one slice (-duration) on each "run" and answers "done"; on
 // "end" it prints its result line and returns.
 func takeTurns(ctx context.Context, name string, o options, send func(context.Context) error, stdin io.Reader, stdout io.Writer) error {
-	if o.warmup > 0 {
-		if _, err := bench.Loop(ctx, o.conc, o.warmup, o.maxSends, send); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
+	if err := warmUp(ctx, o, send); err != nil {
+		return err
 	}
 	if _, err := fmt.Fprintln(stdout, turnReady); err != nil {
 		return err
