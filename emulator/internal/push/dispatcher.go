@@ -149,7 +149,7 @@ func (d *Dispatcher) work(l *lane) {
 		}
 		t.attempt++
 		r := t.job.Sender.Send(d.ctx, t.job.Notification)
-		r.Attempt = t.attempt
+		r.Service, r.Handle, r.Attempt = t.job.Sender.Service(), t.job.Notification.Handle, t.attempt
 		if !r.Status.Retryable() || t.attempt >= d.opt.MaxAttempts {
 			r.Final = true
 			d.opt.OnResult(t.job, r)

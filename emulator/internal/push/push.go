@@ -196,6 +196,9 @@ func (o *Options) transport(certs []tls.Certificate, h2only bool) *http.Transpor
 		t.Protocols = new(http.Protocols)
 		t.Protocols.SetHTTP2(true)
 		t.HTTP2 = &http.HTTP2Config{StrictMaxConcurrentRequests: true, SendPingTimeout: time.Minute}
+		// Requests that arrive before the first connection is up wait
+		// for it instead of dialing their own.
+		t.MaxConnsPerHost = 1
 	}
 	return t
 }

@@ -19,6 +19,8 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -87,6 +89,7 @@ func (b *base) init() {
 func (b *base) start(tb testing.TB, h http.Handler, configure func(*httptest.Server)) {
 	s := httptest.NewUnstartedServer(h)
 	s.EnableHTTP2 = true
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // clients hanging up are no news
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			b.mu.Lock()
