@@ -46,20 +46,29 @@ func TestCredentialErrors(t *testing.T) {
 		{"apns key id", func() error { _, err := push.NewApnsTokenCredential("AB C", "TEAM", "b", good, false); return err }, "KeyID"},
 		{"apns team", func() error { _, err := push.NewApnsTokenCredential("KEY", "", "b", good, false); return err }, "TeamID"},
 		{"apns bundle", func() error { _, err := push.NewApnsTokenCredential("KEY", "TEAM", "", good, false); return err }, "BundleID"},
-		{"apns key garbage", func() error { _, err := push.NewApnsTokenCredential("KEY", "TEAM", "b", []byte("%%%"), false); return err }, "Key"},
+		{"apns key garbage", func() error {
+			_, err := push.NewApnsTokenCredential("KEY", "TEAM", "b", []byte("%%%"), false)
+			return err
+		}, "Key"},
 		{"apns key P-384", func() error {
 			_, err := push.NewApnsTokenCredential("KEY", "TEAM", "b", p8(t, elliptic.P384()), false)
 			return err
 		}, "Key"},
 		{"apns cert password", func() error { _, err := push.NewApnsCertificateCredential(p12, "wrong", false); return err }, "Password"},
 		{"apns cert garbage", func() error { _, err := push.NewApnsCertificateCredential([]byte("nope"), "", false); return err }, "Certificate"},
-		{"fcm json", func() error { _, err := push.NewFcmV1CredentialFromJSON([]byte(`{"private_key": "-----BEGIN`)); return err }, "JSON"},
+		{"fcm json", func() error {
+			_, err := push.NewFcmV1CredentialFromJSON([]byte(`{"private_key": "-----BEGIN`))
+			return err
+		}, "JSON"},
 		{"fcm email", func() error { _, err := push.NewFcmV1Credential("nobody", "x", "p"); return err }, "ClientEmail"},
 		{"fcm key", func() error { _, err := push.NewFcmV1Credential("a@b.c", "not pem", "p"); return err }, "PrivateKey"},
 		{"fcm EC key", func() error { _, err := push.NewFcmV1Credential("a@b.c", string(good), "p"); return err }, "PrivateKey"},
 		{"wns secret", func() error { _, err := push.NewWnsCredential("ms-app://s", " "); return err }, "SecretKey"},
 		{"adm id", func() error { _, err := push.NewAdmCredential("", "s"); return err }, "ClientID"},
-		{"vapid subject", func() error { _, err := push.NewBrowserCredential("ops@example.com", vapid.PublicKey, priv(vapid)); return err }, "Subject"},
+		{"vapid subject", func() error {
+			_, err := push.NewBrowserCredential("ops@example.com", vapid.PublicKey, priv(vapid))
+			return err
+		}, "Subject"},
 		{"vapid public", func() error { _, err := push.NewBrowserCredential("mailto:a@b.c", "AAAA", priv(vapid)); return err }, "PublicKey"},
 		{"vapid mismatch", func() error {
 			_, err := push.NewBrowserCredential("mailto:a@b.c", other.PublicKey, priv(vapid))

@@ -175,4 +175,3 @@ func wellFormedXML(b []byte) bool {
 		}
 	}
 }
-
