@@ -21,11 +21,13 @@ type script struct {
 	block   chan struct{} // when set, Send waits on it (or ctx)
 	active  atomic.Int32
 	peak    atomic.Int32
+	entered atomic.Int32
 }
 
 func (s *script) Service() push.Service { return s.service }
 func (s *script) Close()                {}
 func (s *script) Send(ctx context.Context, n *push.Notification) push.Result {
+	s.entered.Add(1)
 	a := s.active.Add(1)
 	defer s.active.Add(-1)
 	for {
@@ -215,5 +217,9 @@ func TestDispatcherCloseCancelsWhenContextEnds(t *testing.T) {
 		if final[h] != push.StatusCanceled {
 			t.Errorf("%s ended %v, want canceled", h, final[h])
 		}
+	}
+	// s2 was still queued: it must end without being sent.
+	if n := stuck.entered.Load(); n != 1 {
+		t.Errorf("%d sends after shutdown began, want only the one in flight", n)
 	}
 }
