@@ -62,7 +62,7 @@ func (c *AdmClient) Service() Service { return ServiceAdm }
 func (c *AdmClient) Close() { c.transport.CloseIdleConnections() }
 
 // Send posts n's JSON to /messaging/registrations/{id}/messages.
-func (c *AdmClient) Send(ctx context.Context, n *Notification) Result {
+func (c *AdmClient) Send(ctx context.Context, n *Notification) (r Result) {
 	target := c.base + "/messaging/registrations/" + url.PathEscape(n.Handle) + "/messages"
 	resp, r := c.do(ctx, n, func(token string) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(n.Payload))

@@ -129,8 +129,8 @@ var apnsTopicSuffix = map[string]string{
 // apns-topic defaults to the bundle id (with the suffix Apple wants for
 // voip, complication, fileprovider, liveactivity, location and pushtotalk
 // pushes) and apns-push-type to alert.
-func (c *ApnsClient) Send(ctx context.Context, n *Notification) Result {
-	r := Result{Service: ServiceApns, Handle: n.Handle}
+func (c *ApnsClient) Send(ctx context.Context, n *Notification) (r Result) {
+	r = Result{Service: ServiceApns, Handle: n.Handle}
 	defer func() { r.Time = c.clock.Now() }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+url.PathEscape(n.Handle), bytes.NewReader(n.Payload))
 	if err != nil {

@@ -205,7 +205,8 @@ func TestClients(t *testing.T) {
 			t.Run("delivered", func(t *testing.T) {
 				n := newN()
 				r := sender.Send(ctx, n)
-				if r.Status != push.StatusDelivered || r.Outcome != push.OutcomeSuccess || r.ID == "" || r.HTTPStatus/100 != 2 {
+				if r.Status != push.StatusDelivered || r.Outcome != push.OutcomeSuccess || r.ID == "" || r.HTTPStatus/100 != 2 ||
+					r.Time.IsZero() || r.Service != sender.Service() || r.Handle != n.Handle {
 					t.Fatalf("result %+v, want delivered with an id", r)
 				}
 				got := last(t, si)
@@ -236,7 +237,7 @@ func TestClients(t *testing.T) {
 					n := newN()
 					si.SetFault(n.Handle, c.fault)
 					r := sender.Send(ctx, n)
-					if r.Status != c.status || r.Outcome != c.outcome || r.RetryAfter != c.retry || r.Reason == "" {
+					if r.Status != c.status || r.Outcome != c.outcome || r.RetryAfter != c.retry || r.Reason == "" || r.Time.IsZero() {
 						t.Fatalf("result %+v, want status %v, outcome %s, Retry-After %v and a reason", r, c.status, c.outcome, c.retry)
 					}
 					if r.Status.Retryable() != (c.status == push.StatusThrottled || c.status == push.StatusUnavailable) {
@@ -433,4 +434,37 @@ func TestUnsupportedServices(t *testing.T) {
 			t.Errorf("%s: result %+v", s, r)
 		}
 	}
+}
+
+// TestEndpointOverrides: channel URIs and subscription endpoints of the
+// real services reach the stand-ins through Endpoints.Wns and
+// Endpoints.Browser, path and query kept, the VAPID audience unchanged.
+func TestEndpointOverrides(t *testing.T) {
+	ctx := context.Background()
+	t.Run("wns", func(t *testing.T) {
+		s := pushtest.NewWns(t)
+		opts := pushtest.Options(t, s)
+		opts.Endpoints.Wns = s.URL()
+		c, _ := push.NewWnsClient(s.NewCredential(t), opts)
+		r := c.Send(ctx, &push.Notification{Handle: "https://db5p.notify.windows.com/?token=AwYAAAD%2b", Payload: []byte("<toast/>")})
+		if r.Status != push.StatusDelivered {
+			t.Fatalf("result %+v", r)
+		}
+		if got, want := last(t, s).Handle, s.URL()+"/?token=AwYAAAD%2b"; got != want {
+			t.Fatalf("stand-in got %s, want %s", got, want)
+		}
+	})
+	t.Run("browser", func(t *testing.T) {
+		s := pushtest.NewWebPush(t)
+		s.Origin = "https://updates.push.services.mozilla.com"
+		cred := pushtest.NewVapidCredential(t)
+		opts := pushtest.Options(t, s)
+		opts.Endpoints.Browser = s.URL()
+		c, _ := push.NewWebPushClient(cred, opts)
+		sub := s.Subscribe(t, cred.PublicKey)
+		r := c.Send(ctx, &push.Notification{Handle: sub.Endpoint, P256DH: sub.P256DH, Auth: sub.Auth, Payload: []byte("hi")})
+		if r.Status != push.StatusDelivered || string(last(t, s).Body) != "hi" {
+			t.Fatalf("result %+v", r)
+		}
+	})
 }

@@ -100,7 +100,7 @@ func fcmBody(payload []byte, handle string) ([]byte, error) {
 }
 
 // Send posts n to messages:send with n.Handle as message.token.
-func (c *FcmV1Client) Send(ctx context.Context, n *Notification) Result {
+func (c *FcmV1Client) Send(ctx context.Context, n *Notification) (r Result) {
 	body, err := fcmBody(n.Payload, n.Handle)
 	if err != nil {
 		return Result{Service: ServiceFcmV1, Handle: n.Handle, Status: StatusBadRequest,

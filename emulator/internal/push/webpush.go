@@ -97,8 +97,8 @@ func (c *WebPushClient) authorization(aud string) (string, error) {
 // Send encrypts n.Payload for the subscription (n.P256DH, n.Auth) and posts
 // it to n.Handle, the subscription's endpoint. TTL defaults to four weeks;
 // Urgency and Topic come from n's headers.
-func (c *WebPushClient) Send(ctx context.Context, n *Notification) Result {
-	r := Result{Service: ServiceBrowser, Handle: n.Handle}
+func (c *WebPushClient) Send(ctx context.Context, n *Notification) (r Result) {
+	r = Result{Service: ServiceBrowser, Handle: n.Handle}
 	defer func() { r.Time = c.clock.Now() }()
 	u, err := url.Parse(n.Handle)
 	if err != nil || u.Scheme != "https" || u.Host == "" {

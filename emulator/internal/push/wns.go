@@ -55,7 +55,7 @@ func (c *WnsClient) Close() { c.transport.CloseIdleConnections() }
 // Send posts n to its channel URI with its X-WNS-* headers; X-WNS-Type
 // defaults to wns/toast, and Content-Type follows it (raw notifications are
 // application/octet-stream, the others text/xml).
-func (c *WnsClient) Send(ctx context.Context, n *Notification) Result {
+func (c *WnsClient) Send(ctx context.Context, n *Notification) (r Result) {
 	u, err := url.Parse(n.Handle)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return Result{Service: ServiceWns, Handle: n.Handle, Status: StatusHandleGone, Outcome: OutcomeBadChannel,

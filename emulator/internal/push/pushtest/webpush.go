@@ -32,7 +32,11 @@ import (
 // stand-in decrypts; Received holds the plaintext.
 type WebPush struct {
 	base
-	subs map[string]*Subscription // by endpoint
+	// Origin, when set, is the push service origin the subscriptions'
+	// endpoints name and the VAPID audience the stand-in wants, as when
+	// clients reach it through push.Endpoints.Browser; "" means its own URL.
+	Origin string
+	subs   map[string]*Subscription // by path
 }
 
 // Subscription is what a browser's PushSubscription holds.
@@ -82,7 +86,7 @@ func (s *WebPush) Subscribe(tb testing.TB, serverKey string) *Subscription {
 	auth := make([]byte, 16)
 	rand.Read(auth)
 	sub := &Subscription{
-		Endpoint:  s.URL() + "/push/" + randomHex(12),
+		Endpoint:  s.origin() + "/push/" + randomHex(12),
 		P256DH:    base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes()),
 		Auth:      base64.RawURLEncoding.EncodeToString(auth),
 		ServerKey: serverKey,
@@ -90,15 +94,22 @@ func (s *WebPush) Subscribe(tb testing.TB, serverKey string) *Subscription {
 		auth:      auth,
 	}
 	s.mu.Lock()
-	s.subs[sub.Endpoint] = sub
+	s.subs[strings.TrimPrefix(sub.Endpoint, s.origin())] = sub
 	s.mu.Unlock()
 	return sub
 }
 
+func (s *WebPush) origin() string {
+	if s.Origin != "" {
+		return s.Origin
+	}
+	return s.URL()
+}
+
 func (s *WebPush) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	endpoint := s.URL() + r.URL.Path
-	status, plain, msg := s.check(r, endpoint, body)
+	endpoint := s.origin() + r.URL.Path
+	status, plain, msg := s.check(r, r.URL.Path, endpoint, body)
 	s.record(Received{Handle: endpoint, Header: r.Header.Clone(), Body: plain, Status: status, Proto: r.Proto})
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", s.RetryAfter)
@@ -111,9 +122,9 @@ func (s *WebPush) serve(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, msg, status)
 }
 
-func (s *WebPush) check(r *http.Request, endpoint string, body []byte) (int, []byte, string) {
+func (s *WebPush) check(r *http.Request, path, endpoint string, body []byte) (int, []byte, string) {
 	s.mu.Lock()
-	sub := s.subs[endpoint]
+	sub := s.subs[path]
 	s.mu.Unlock()
 	if sub == nil {
 		return http.StatusNotFound, nil, "no such subscription"
@@ -154,7 +165,7 @@ func (s *WebPush) check(r *http.Request, endpoint string, body []byte) (int, []b
 func (s *WebPush) checkVapid(auth string, sub *Subscription) error {
 	rest, ok := strings.CutPrefix(auth, "vapid ")
 	if !ok {
-		return errors.New("Authorization is not vapid")
+		return errors.New("the Authorization scheme is not vapid")
 	}
 	var t, k string
 	for _, p := range strings.Split(rest, ",") {
@@ -179,7 +190,7 @@ func (s *WebPush) checkVapid(auth string, sub *Subscription) error {
 	}
 	claims := jwt.MapClaims{}
 	_, err = jwt.ParseWithClaims(t, claims, func(*jwt.Token) (any, error) { return pub, nil },
-		jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience(s.URL()), jwt.WithExpirationRequired(),
+		jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience(s.origin()), jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(s.clock))
 	if err != nil {
 		return err
