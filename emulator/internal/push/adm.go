@@ -8,9 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // The ADM endpoints.
@@ -24,8 +21,7 @@ const (
 // credentials, scope messaging:push).
 type AdmClient struct {
 	bearerClient
-	base      string
-	transport *http.Transport
+	base string
 }
 
 // NewAdmClient returns a client for cred.
@@ -39,27 +35,10 @@ func NewAdmClient(cred *AdmCredential, opts *Options) (*AdmClient, error) {
 			base = strings.TrimRight(opts.Endpoints.Adm, "/")
 		}
 	}
-	c := &AdmClient{base: base, transport: opts.transport(nil, false)}
-	hc := &http.Client{Transport: c.transport, Timeout: opts.timeout()}
-	conf := &clientcredentials.Config{
-		ClientID:     cred.ClientID,
-		ClientSecret: cred.secret,
-		TokenURL:     tokenURL,
-		Scopes:       []string{"messaging:push"},
-		AuthStyle:    oauth2.AuthStyleInParams,
-	}
-	c.bearerClient = bearerClient{service: ServiceAdm, http: hc, clock: opts.clock(),
-		tokens: &tokenCache{clock: opts.clock(), fetch: func(ctx context.Context) (*oauth2.Token, error) {
-			return conf.Token(tokenHTTPContext(ctx, hc))
-		}}}
+	c := &AdmClient{base: base}
+	c.bearerClient = newBearerClient(ServiceAdm, opts, clientCredentials(cred.ClientID, cred.secret, tokenURL, "messaging:push"))
 	return c, nil
 }
-
-// Service returns ServiceAdm.
-func (c *AdmClient) Service() Service { return ServiceAdm }
-
-// Close closes idle connections.
-func (c *AdmClient) Close() { c.transport.CloseIdleConnections() }
 
 // Send posts n's JSON to /messaging/registrations/{id}/messages.
 func (c *AdmClient) Send(ctx context.Context, n *Notification) (r Result) {

@@ -24,8 +24,7 @@ const fcmScope = "https://www.googleapis.com/auth/firebase.messaging"
 // service account (JWT bearer grant, RFC 7523).
 type FcmV1Client struct {
 	bearerClient
-	sendURL   string
-	transport *http.Transport
+	sendURL string
 }
 
 // NewFcmV1Client returns a client for cred.
@@ -40,8 +39,6 @@ func NewFcmV1Client(cred *FcmV1Credential, opts *Options) (*FcmV1Client, error) 
 			host = strings.TrimRight(opts.Endpoints.Fcm, "/")
 		}
 	}
-	tr := opts.transport(nil, false)
-	hc := &http.Client{Transport: tr, Timeout: opts.timeout()}
 	conf := &jwt.Config{
 		Email:        cred.ClientEmail,
 		PrivateKey:   cred.keyPEM,
@@ -49,28 +46,14 @@ func NewFcmV1Client(cred *FcmV1Credential, opts *Options) (*FcmV1Client, error) 
 		Scopes:       []string{fcmScope},
 		TokenURL:     tokenURL,
 	}
-	c := &FcmV1Client{
-		sendURL:   host + "/v1/projects/" + url.PathEscape(cred.ProjectID) + "/messages:send",
-		transport: tr,
-	}
-	c.bearerClient = bearerClient{
-		service: ServiceFcmV1,
-		http:    hc,
-		clock:   opts.clock(),
-		tokens: &tokenCache{clock: opts.clock(), fetch: func(ctx context.Context) (*oauth2.Token, error) {
-			// A fresh source each time: the cache above decides reuse,
-			// by the injected clock.
-			return conf.TokenSource(tokenHTTPContext(ctx, hc)).Token()
-		}},
-	}
+	c := &FcmV1Client{sendURL: host + "/v1/projects/" + url.PathEscape(cred.ProjectID) + "/messages:send"}
+	c.bearerClient = newBearerClient(ServiceFcmV1, opts, func(ctx context.Context) (*oauth2.Token, error) {
+		// A fresh source each time: the cache decides reuse, by the
+		// injected clock.
+		return conf.TokenSource(ctx).Token()
+	})
 	return c, nil
 }
-
-// Service returns ServiceFcmV1.
-func (c *FcmV1Client) Service() Service { return ServiceFcmV1 }
-
-// Close closes idle connections.
-func (c *FcmV1Client) Close() { c.transport.CloseIdleConnections() }
 
 // fcmBody sets message.token to handle in an FCM v1 request body
 // ({"message":{…}}), dropping any topic or condition.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // tokenCache holds one access token and renews it shortly before it
@@ -119,11 +120,38 @@ func tokenResult(err error, now time.Time) Result {
 // when the push service refuses a cached token with 401, fetches a new one
 // and tries once more.
 type bearerClient struct {
-	service Service
-	http    *http.Client
-	tokens  *tokenCache
-	clock   Clock
+	service   Service
+	http      *http.Client
+	transport *http.Transport
+	tokens    *tokenCache
+	clock     Clock
 }
+
+// newBearerClient returns a bearerClient whose tokens come from fetch; the
+// context fetch gets makes oauth2 use the client's own HTTP client (and so
+// its dialer and roots).
+func newBearerClient(s Service, opts *Options, fetch func(ctx context.Context) (*oauth2.Token, error)) bearerClient {
+	tr := opts.transport(nil, false)
+	hc := &http.Client{Transport: tr, Timeout: opts.timeout()}
+	return bearerClient{service: s, http: hc, transport: tr, clock: opts.clock(),
+		tokens: &tokenCache{clock: opts.clock(), fetch: func(ctx context.Context) (*oauth2.Token, error) {
+			return fetch(tokenHTTPContext(ctx, hc))
+		}}}
+}
+
+// clientCredentials fetches tokens by the OAuth 2.0 client credentials
+// grant, id and secret in the form body (as WNS and ADM want them).
+func clientCredentials(id, secret, tokenURL, scope string) func(context.Context) (*oauth2.Token, error) {
+	conf := &clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: tokenURL,
+		Scopes: []string{scope}, AuthStyle: oauth2.AuthStyleInParams}
+	return conf.Token
+}
+
+// Service returns the push service.
+func (b *bearerClient) Service() Service { return b.service }
+
+// Close closes idle connections.
+func (b *bearerClient) Close() { b.transport.CloseIdleConnections() }
 
 // do sends the request build makes for the token; on a token failure it
 // returns the failure as a Result and a nil response.

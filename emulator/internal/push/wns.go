@@ -7,17 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // WnsClient sends to WNS channel URIs with an access token from the
 // package SID and secret (OAuth 2.0 client credentials).
 type WnsClient struct {
 	bearerClient
-	endpoint  string
-	transport *http.Transport
+	endpoint string
 }
 
 // NewWnsClient returns a client for cred.
@@ -30,27 +26,9 @@ func NewWnsClient(cred *WnsCredential, opts *Options) (*WnsClient, error) {
 		}
 		c.endpoint = opts.Endpoints.Wns
 	}
-	c.transport = opts.transport(nil, false)
-	hc := &http.Client{Transport: c.transport, Timeout: opts.timeout()}
-	conf := &clientcredentials.Config{
-		ClientID:     cred.PackageSID,
-		ClientSecret: cred.secret,
-		TokenURL:     tokenURL,
-		Scopes:       []string{"notify.windows.com"},
-		AuthStyle:    oauth2.AuthStyleInParams,
-	}
-	c.bearerClient = bearerClient{service: ServiceWns, http: hc, clock: opts.clock(),
-		tokens: &tokenCache{clock: opts.clock(), fetch: func(ctx context.Context) (*oauth2.Token, error) {
-			return conf.Token(tokenHTTPContext(ctx, hc))
-		}}}
+	c.bearerClient = newBearerClient(ServiceWns, opts, clientCredentials(cred.PackageSID, cred.secret, tokenURL, "notify.windows.com"))
 	return c, nil
 }
-
-// Service returns ServiceWns.
-func (c *WnsClient) Service() Service { return ServiceWns }
-
-// Close closes idle connections.
-func (c *WnsClient) Close() { c.transport.CloseIdleConnections() }
 
 // Send posts n to its channel URI with its X-WNS-* headers; X-WNS-Type
 // defaults to wns/toast, and Content-Type follows it (raw notifications are

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,19 +18,17 @@ import (
 // the ADM type headers and a JSON body with a data object.
 type Adm struct {
 	base
-	clients map[string]string
-	tokens  map[string]time.Time
-	// TokenLifetime is the expires_in of the tokens issued (default 1h).
-	TokenLifetime time.Duration
-	tokenCount    atomic.Int64
+	oauth clientCredentials
 }
 
 // NewAdm starts an ADM stand-in.
 func NewAdm(tb testing.TB) *Adm {
-	s := &Adm{clients: map[string]string{}, tokens: map[string]time.Time{}, TokenLifetime: time.Hour}
+	s := &Adm{}
 	s.init()
+	s.oauth = clientCredentials{scope: "messaging:push", badClient: http.StatusUnauthorized,
+		prefix: "Atc|pushtest-", now: s.clock, lifetime: time.Hour}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /auth/o2/token", s.serveToken)
+	mux.HandleFunc("POST /auth/o2/token", s.oauth.serve)
 	mux.HandleFunc("POST /messaging/registrations/{id}/messages", s.serveSend)
 	s.start(tb, mux, nil)
 	return s
@@ -41,44 +38,17 @@ func NewAdm(tb testing.TB) *Adm {
 func (s *Adm) TokenURL() string { return s.URL() + "/auth/o2/token" }
 
 // TokenRequests counts the token requests.
-func (s *Adm) TokenRequests() int { return int(s.tokenCount.Load()) }
+func (s *Adm) TokenRequests() int { return int(s.oauth.count.Load()) }
 
 // NewCredential makes a security profile the stand-in trusts.
 func (s *Adm) NewCredential(tb testing.TB) *push.AdmCredential {
 	id, secret := "amzn1.application-oa2-client."+randomHex(16), randomHex(32)
-	s.mu.Lock()
-	s.clients[id] = secret
-	s.mu.Unlock()
+	s.oauth.register(id, secret)
 	c, err := push.NewAdmCredential(id, secret)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return c
-}
-
-func (s *Adm) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.tokenCount.Add(1)
-	r.ParseForm()
-	f := r.PostForm
-	s.mu.Lock()
-	secret, ok := s.clients[f.Get("client_id")]
-	s.mu.Unlock()
-	switch {
-	case f.Get("grant_type") != "client_credentials":
-		oauthError(w, 400, "unsupported_grant_type", "grant_type must be client_credentials")
-	case !ok || secret != f.Get("client_secret"):
-		oauthError(w, 401, "invalid_client", "Client authentication failed")
-	case f.Get("scope") != "messaging:push":
-		oauthError(w, 400, "invalid_scope", "scope must be messaging:push")
-	default:
-		tok := "Atc|pushtest-" + randomHex(16)
-		s.mu.Lock()
-		s.tokens[tok] = s.now().Add(s.TokenLifetime)
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "bearer",
-			"expires_in": int(s.TokenLifetime / time.Second), "scope": "messaging:push"})
-	}
 }
 
 func (s *Adm) serveSend(w http.ResponseWriter, r *http.Request) {
@@ -100,15 +70,7 @@ func (s *Adm) serveSend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Adm) check(r *http.Request, id string, body []byte) (int, string) {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	exp, ok := s.tokens[tok]
-	now := s.now()
-	s.mu.Unlock()
-	if !ok {
-		return http.StatusUnauthorized, "AccessTokenExpired"
-	}
-	if !now.Before(exp) {
+	if tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !s.oauth.live(tok) {
 		return http.StatusUnauthorized, "AccessTokenExpired"
 	}
 	if r.Header.Get("X-Amzn-Type-Version") != "com.amazon.device.messaging.ADMMessage@1.0" ||

@@ -2,13 +2,11 @@ package pushtest
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,19 +20,17 @@ import (
 // notifications, and at most 5000 bytes.
 type Wns struct {
 	base
-	apps   map[string]string    // package SID -> secret
-	tokens map[string]time.Time // access token -> expiry
-	// TokenLifetime is the expires_in of the tokens issued (default 24h).
-	TokenLifetime time.Duration
-	tokenCount    atomic.Int64
+	oauth clientCredentials
 }
 
 // NewWns starts a WNS stand-in.
 func NewWns(tb testing.TB) *Wns {
-	s := &Wns{apps: map[string]string{}, tokens: map[string]time.Time{}, TokenLifetime: 24 * time.Hour}
+	s := &Wns{}
 	s.init()
+	s.oauth = clientCredentials{scope: "notify.windows.com", badClient: http.StatusBadRequest,
+		prefix: "EgAcAQMAAAAALYAAY/c+Huwi3Fv4Ck10UrKNmtxRO6Njk2MgA=", now: s.clock, lifetime: 24 * time.Hour}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /accesstoken.srf", s.serveToken)
+	mux.HandleFunc("POST /accesstoken.srf", s.oauth.serve)
 	mux.HandleFunc("/", s.serveSend)
 	s.start(tb, mux, nil)
 	return s
@@ -44,7 +40,7 @@ func NewWns(tb testing.TB) *Wns {
 func (s *Wns) TokenURL() string { return s.URL() + "/accesstoken.srf" }
 
 // TokenRequests counts the token requests.
-func (s *Wns) TokenRequests() int { return int(s.tokenCount.Load()) }
+func (s *Wns) TokenRequests() int { return int(s.oauth.count.Load()) }
 
 // ChannelURI returns a channel URI of the stand-in; its handle for SetFault
 // is the URI itself.
@@ -53,38 +49,12 @@ func (s *Wns) ChannelURI() string { return s.URL() + "/?token=" + randomHex(12) 
 // NewCredential makes an app the stand-in trusts.
 func (s *Wns) NewCredential(tb testing.TB) *push.WnsCredential {
 	sid, secret := "ms-app://s-1-15-2-"+randomHex(8), randomHex(16)
-	s.mu.Lock()
-	s.apps[sid] = secret
-	s.mu.Unlock()
+	s.oauth.register(sid, secret)
 	c, err := push.NewWnsCredential(sid, secret)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return c
-}
-
-func (s *Wns) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.tokenCount.Add(1)
-	r.ParseForm()
-	f := r.PostForm
-	s.mu.Lock()
-	secret, ok := s.apps[f.Get("client_id")]
-	s.mu.Unlock()
-	switch {
-	case f.Get("grant_type") != "client_credentials":
-		oauthError(w, 400, "unsupported_grant_type", "grant_type must be client_credentials")
-	case !ok || secret != f.Get("client_secret"):
-		oauthError(w, 400, "invalid_client", "Invalid client id or secret")
-	case f.Get("scope") != "notify.windows.com":
-		oauthError(w, 400, "invalid_scope", "scope must be notify.windows.com")
-	default:
-		tok := "EgAcAQMAAAAALYAAY/c+Huwi3Fv4Ck10UrKNmtxRO6Njk2MgA=" + randomHex(8)
-		s.mu.Lock()
-		s.tokens[tok] = s.now().Add(s.TokenLifetime)
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": int(s.TokenLifetime / time.Second)})
-	}
 }
 
 var wnsTypes = map[string]bool{"wns/toast": true, "wns/tile": true, "wns/badge": true, "wns/raw": true}
@@ -118,12 +88,7 @@ func (s *Wns) check(r *http.Request, handle string, body []byte) (int, string) {
 	if r.URL.Query().Get("token") == "" {
 		return http.StatusNotFound, "channel URI not recognised"
 	}
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	exp, ok := s.tokens[tok]
-	now := s.now()
-	s.mu.Unlock()
-	if !ok || !now.Before(exp) {
+	if tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !s.oauth.live(tok) {
 		return http.StatusUnauthorized, "Invalid token"
 	}
 	typ := r.Header.Get("X-WNS-Type")
