@@ -86,14 +86,14 @@ func BenchmarkApnsPush(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	const rounds = 4
+	const rounds = 16
 	var tClient, tBare time.Duration
 	var nClient, nBare int
 	b.ResetTimer()
 	for r := 0; r < rounds; r++ {
 		per := b.N / rounds
 		if r == rounds-1 {
-			per = b.N - 3*(b.N/rounds)
+			per = b.N - (rounds-1)*(b.N/rounds)
 		}
 		d, err := run(per, workers, sendBare)
 		if err != nil {
