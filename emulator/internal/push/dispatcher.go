@@ -24,7 +24,8 @@ type Job struct {
 
 // DispatcherOptions configure a Dispatcher; zero fields take the defaults.
 type DispatcherOptions struct {
-	// QueueSize bounds the jobs waiting per push service (default 1024).
+	// QueueSize bounds the jobs per push service that are accepted and
+	// not in flight: queued, or waiting to be retried (default 1024).
 	QueueSize int
 	// Concurrency bounds the sends in flight per push service (default 8).
 	Concurrency int
@@ -59,10 +60,17 @@ type Dispatcher struct {
 	workers sync.WaitGroup
 }
 
-type lane struct{ ch chan *task }
+// lane is one push service's queue. outstanding counts its jobs accepted
+// and not yet ended (queued, in flight or waiting to retry), at most
+// QueueSize + Concurrency, so ch, that large, always has room for them.
+type lane struct {
+	ch          chan *task
+	outstanding int // guarded by Dispatcher.mu
+}
 
 type task struct {
 	job     Job
+	lane    *lane
 	attempt int
 }
 
@@ -108,22 +116,21 @@ func (d *Dispatcher) Enqueue(job Job) error {
 	s := job.Sender.Service()
 	l := d.lanes[s]
 	if l == nil {
-		l = &lane{ch: make(chan *task, d.opt.QueueSize)}
+		l = &lane{ch: make(chan *task, d.opt.QueueSize+d.opt.Concurrency)}
 		d.lanes[s] = l
 		for i := 0; i < d.opt.Concurrency; i++ {
 			d.workers.Add(1)
 			go d.work(l)
 		}
 	}
-	d.pending.Add(1)
-	select {
-	case l.ch <- &task{job: job}:
+	if l.outstanding < d.opt.QueueSize+d.opt.Concurrency {
+		l.outstanding++
+		d.pending.Add(1)
+		l.ch <- &task{job: job, lane: l} // never blocks: ch holds every outstanding job
 		d.mu.Unlock()
 		return nil
-	default:
 	}
 	d.mu.Unlock()
-	d.pending.Done()
 	d.final(job, Result{Status: StatusQueueFull, Outcome: OutcomeDropped, Reason: "delivery queue for " + string(s) + " is full"}, 0)
 	return ErrQueueFull
 }
@@ -143,7 +150,7 @@ func (d *Dispatcher) work(l *lane) {
 		select {
 		case <-d.quit:
 			d.final(t.job, Result{Status: StatusCanceled, Outcome: OutcomeDropped, Reason: "dispatcher closed"}, t.attempt)
-			d.pending.Done()
+			d.ended(t)
 			continue
 		default:
 		}
@@ -153,11 +160,11 @@ func (d *Dispatcher) work(l *lane) {
 		if !r.Status.Retryable() || t.attempt >= d.opt.MaxAttempts {
 			r.Final = true
 			d.opt.OnResult(t.job, r)
-			d.pending.Done()
+			d.ended(t)
 			continue
 		}
 		d.opt.OnResult(t.job, r)
-		go d.retry(l, t, d.delay(t.attempt, r.RetryAfter))
+		go d.retry(t, d.delay(t.attempt, r.RetryAfter))
 	}
 }
 
@@ -171,19 +178,27 @@ func (d *Dispatcher) delay(attempt int, retryAfter time.Duration) time.Duration 
 	return max(b, retryAfter)
 }
 
-// retry puts t back in its queue after wait. A queued retry waits for room:
-// it was accepted before, so it is not dropped.
-func (d *Dispatcher) retry(l *lane, t *task, wait time.Duration) {
+// retry puts t back in its queue after wait; the queue has room for it, as
+// for every outstanding job.
+func (d *Dispatcher) retry(t *task, wait time.Duration) {
 	select {
 	case <-d.clock.After(wait):
 		select {
-		case l.ch <- t:
+		case t.lane.ch <- t:
 			return
 		case <-d.quit:
 		}
 	case <-d.quit:
 	}
 	d.final(t.job, Result{Status: StatusCanceled, Outcome: OutcomeDropped, Reason: "dispatcher closed before retry"}, t.attempt)
+	d.ended(t)
+}
+
+// ended accounts for t's final result.
+func (d *Dispatcher) ended(t *task) {
+	d.mu.Lock()
+	t.lane.outstanding--
+	d.mu.Unlock()
 	d.pending.Done()
 }
 
