@@ -395,33 +395,38 @@ func (s *Server) handleGetRegistration(q *request) {
 	q.writeEntry(t, expiryRead, false)
 }
 
-// parseIfMatch returns the ETag number of an If-Match header: "n", W/"n",
-// n; any is true for "*".
-func parseIfMatch(v string) (n int64, any, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "*" {
-		return 0, true, true
+// ifMatches reports whether an If-Match header matches a registration at
+// ETag cur. Clients write the header in every form: "*" (JS, Java,
+// .NET without an ETag), `"*"` (.NET's DeleteRegistrationAsync(id), which
+// quotes whatever it is given), `"n"` (JS, .NET), `W/"n"` (Java) and a
+// bare n; a comma-separated list matches if any member does (RFC 9110
+// section 13.1.1, with the weak comparison the service's W/ ETags need).
+// An empty header matches.
+func ifMatches(header string, cur int64) bool {
+	if strings.TrimSpace(header) == "" {
+		return true
 	}
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "W/"), "w/")
-	v = strings.Trim(v, `"`)
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	return n, false, err == nil
+	for _, v := range strings.Split(header, ",") {
+		v = strings.TrimSpace(v)
+		v = strings.TrimPrefix(strings.TrimPrefix(v, "W/"), "w/")
+		v = strings.TrimSpace(strings.Trim(v, `"`))
+		if v == "*" {
+			return true
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n == cur {
+			return true
+		}
+	}
+	return false
 }
 
 // checkIfMatch reports the failure status (0 = ok) for t and header v.
 func checkIfMatch(t *target, v string) int {
-	if v == "" {
-		return 0
-	}
-	n, any, ok := parseIfMatch(v)
-	if any {
-		return 0
-	}
 	var cur int64 = 1
 	if t.reg != nil {
 		cur = t.reg.etag
 	}
-	if !ok || n != cur {
+	if !ifMatches(v, cur) {
 		return http.StatusPreconditionFailed
 	}
 	return 0
