@@ -159,3 +159,58 @@ func TestJobGetContentLocation(t *testing.T) {
 		t.Errorf("Content-Location = %q, want %q", loc, wantLoc)
 	}
 }
+
+// TestBrowserPushChannelEchoesItsForm: a browser installation's
+// pushChannel comes back in the form it was written with. The JS SDK
+// writes (and reads) an object; the .NET and Java SDKs write a string
+// holding the object and fail to read back an object ("Expected STRING
+// but was BEGIN_OBJECT at path $.pushChannel"). A PATCH keeps the form,
+// and so does a restart.
+func TestBrowserPushChannelEchoesItsForm(t *testing.T) {
+	const sub = `{"endpoint":"https://fcm.googleapis.com/fcm/send/x","p256dh":"P","auth":"A"}`
+	const sub2 = `{"endpoint":"https://fcm.googleapis.com/fcm/send/y","p256dh":"P2","auth":"A2"}`
+	quoted := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	tests := []struct {
+		name, pushChannel string
+		want, wantPatched string
+	}{
+		{"object (JS)", sub, sub, sub2},
+		{"string (.NET, Java)", quoted(sub), quoted(sub), quoted(sub2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(Options{DataDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			putInstallation(t, s, "b1", `{"installationId":"b1","platform":"browser","pushChannel":`+tt.pushChannel+`}`)
+			get := func(s *Server) string {
+				body := mustStatus(t, call{method: "GET", path: regPath("/installations/b1?api-version=2020-06")}.do(t, s), 200)
+				var v struct{ PushChannel json.RawMessage }
+				if err := json.Unmarshal([]byte(body), &v); err != nil {
+					t.Fatalf("GET: %v: %s", err, body)
+				}
+				return string(v.PushChannel)
+			}
+			if got := get(s); got != tt.want {
+				t.Errorf("pushChannel = %s, want %s", got, tt.want)
+			}
+			// .NET and Java patch with a string value; the form stays.
+			mustStatus(t, call{method: "PATCH", path: regPath("/installations/b1?api-version=2020-06"),
+				body: `[{"op":"replace","path":"/pushChannel","value":` + quoted(sub2) + `}]`}.do(t, s), 200)
+			if got := get(s); got != tt.wantPatched {
+				t.Errorf("after PATCH: pushChannel = %s, want %s", got, tt.wantPatched)
+			}
+			s.Close()
+			s, err = Open(Options{DataDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := get(s); got != tt.wantPatched {
+				t.Errorf("after a restart: pushChannel = %s, want %s", got, tt.wantPatched)
+			}
+		})
+	}
+}
