@@ -996,7 +996,12 @@ func (c *Client) NewListRegistrationsByTagPager(tag string, options *ListRegistr
 
 // NewListRegistrationsByChannelPager lists the registrations of one PNS
 // handle ($filter=ChannelUri eq '…', which the service matches against the
-// handle of every platform).
+// handle of every platform, exactly as stored).
+//
+// The service stores APNs device tokens in upper-case hex and matches the
+// filter as written, so a handle that is an APNs device token (16 or more
+// hex digits, an even number of them) is upper-cased: iOS code usually
+// formats tokens in lower case. Other handles are sent as given.
 func (c *Client) NewListRegistrationsByChannelPager(pnsHandle string, options *ListRegistrationsByChannelOptions) *runtime.Pager[ListRegistrationsResponse] {
 	var o ListRegistrationsByChannelOptions
 	if options != nil {
@@ -1006,8 +1011,30 @@ func (c *Client) NewListRegistrationsByChannelPager(pnsHandle string, options *L
 	if pnsHandle == "" {
 		early = fmt.Errorf("notificationhubs: NewListRegistrationsByChannelPager: pnsHandle is empty")
 	}
+	if isAPNsToken(pnsHandle) {
+		pnsHandle = strings.ToUpper(pnsHandle)
+	}
 	filter := "ChannelUri eq '" + strings.ReplaceAll(pnsHandle, "'", "''") + "'"
 	return c.registrationPager("registrations", filter, o.Top, o.ContinuationToken, early)
+}
+
+// isAPNsToken reports whether a PNS handle is an APNs device token: an
+// even number, at least 16, of hex digits. (Apple's tokens are 32 bytes
+// today; handles of the other platforms are never all hex: FCM, ADM and
+// Xiaomi ids carry other letters and punctuation, channel URIs and
+// browser endpoints are URLs, and Baidu ids, being digits, are the same
+// upper-cased.)
+func isAPNsToken(h string) bool {
+	if len(h) < 16 || len(h)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Client) registrationPager(p, filter string, top int, start *string, early error) *runtime.Pager[ListRegistrationsResponse] {

@@ -272,7 +272,8 @@ func TestListFilters(t *testing.T) {
 		want   []string
 	}{
 		{"ChannelUri+eq+%27" + strings.ToUpper(appleTok) + "%27", []string{apple}},
-		{"DeviceToken eq '" + appleTok + "'", []string{apple}},
+		{"DeviceToken eq '" + strings.ToUpper(appleTok) + "'", []string{apple}},
+		{"DeviceToken eq '" + appleTok + "'", nil}, // upper-case hex only, as the service documents
 		{"GcmRegistrationId eq 'fcm:tok/1'", []string{gcm}},
 		{"ChannelUri eq 'fcm:tok/1'", []string{gcm}},
 		{"ChannelUri eq '" + "https%3A%2F%2Fdb5.notify.windows.com%2F%3Ftoken%3DAwYAAA%252b" + "'", []string{wns}},

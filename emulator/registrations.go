@@ -706,20 +706,14 @@ func (f filter) match(t *target) bool {
 	return true
 }
 
-// eqValue compares a stored value with a literal and with the literal
+// eqValue compares a stored value with a literal, and with the literal
 // percent-decoded once more (JS encodes channel URIs inside the literal).
-func eqValue(stored, lit string, fold bool) bool {
-	eq := func(a, b string) bool {
-		if fold {
-			return strings.EqualFold(a, b)
-		}
-		return a == b
-	}
-	if eq(stored, lit) {
+func eqValue(stored, lit string) bool {
+	if stored == lit {
 		return true
 	}
 	if dec, err := url.QueryUnescape(lit); err == nil && dec != lit {
-		return eq(stored, dec)
+		return stored == dec
 	}
 	return false
 }
@@ -733,19 +727,22 @@ func (c clause) match(t *target) bool {
 		}
 		return false
 	}
+	// Handles compare exactly as stored. APNs device tokens are stored
+	// upper-case, and the service's reference says the filter must be
+	// upper-case hex too: a lower-case token finds nothing (docs/wire.md).
 	switch c.prop {
 	case "channeluri":
-		return eqValue(t.handle, c.value, t.platform == pApple)
+		return eqValue(t.handle, c.value)
 	case "devicetoken":
-		return plat(pApple) && eqValue(t.handle, c.value, true)
+		return plat(pApple) && eqValue(t.handle, c.value)
 	case "gcmregistrationid", "fcmregistrationid":
-		return plat(pGcm) && eqValue(t.handle, c.value, false)
+		return plat(pGcm) && eqValue(t.handle, c.value)
 	case "fcmv1registrationid":
-		return plat(pFcmV1) && eqValue(t.handle, c.value, false)
+		return plat(pFcmV1) && eqValue(t.handle, c.value)
 	case "admregistrationid":
-		return plat(pAdm) && eqValue(t.handle, c.value, false)
+		return plat(pAdm) && eqValue(t.handle, c.value)
 	case "xiaomiregistrationid":
-		return plat(pXiaomi) && eqValue(t.handle, c.value, false)
+		return plat(pXiaomi) && eqValue(t.handle, c.value)
 	case "baiduuserid", "baiduchannelid":
 		if !plat(pBaidu) {
 			return false
@@ -755,9 +752,9 @@ func (c clause) match(t *target) bool {
 			user, channel = t.reg.desc.BaiduUserID, t.reg.desc.BaiduChannelID
 		}
 		if c.prop == "baiduuserid" {
-			return eqValue(user, c.value, false)
+			return eqValue(user, c.value)
 		}
-		return eqValue(channel, c.value, false)
+		return eqValue(channel, c.value)
 	case "endpoint", "p256dh", "auth":
 		if !plat(pBrowser) {
 			return false
@@ -770,11 +767,11 @@ func (c clause) match(t *target) bool {
 		}
 		switch c.prop {
 		case "endpoint":
-			return eqValue(ep, c.value, false)
+			return eqValue(ep, c.value)
 		case "p256dh":
-			return eqValue(p256, c.value, false)
+			return eqValue(p256, c.value)
 		default:
-			return eqValue(auth, c.value, false)
+			return eqValue(auth, c.value)
 		}
 	}
 	return false

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -210,6 +211,70 @@ func TestBrowserPushChannelEchoesItsForm(t *testing.T) {
 			defer s.Close()
 			if got := get(s); got != tt.wantPatched {
 				t.Errorf("after a restart: pushChannel = %s, want %s", got, tt.wantPatched)
+			}
+		})
+	}
+}
+
+// TestChannelFilterPerPlatform pins what $filter=ChannelUri eq '…' (and
+// the per-platform properties) match for each platform's handle. The
+// service stores APNs device tokens upper-case and its reference says the
+// filter value must be upper-case hex: a lower-case token finds nothing,
+// and the emulator does the same so that a client that does not
+// normalise finds out here. Other handles match exactly as stored.
+func TestChannelFilterPerPlatform(t *testing.T) {
+	s := New(Options{})
+	apple := createReg(t, s, appleNative("a", appleTok)) // stored upper-case
+	fcm := createReg(t, s, entry(`<FcmV1RegistrationDescription `+nsConnect+`><FcmV1RegistrationId>Fcm:Tok-1</FcmV1RegistrationId></FcmV1RegistrationDescription>`))
+	gcm := createReg(t, s, gcmNative("b", "Gcm:Tok-1"))
+	wns := createReg(t, s, entry(`<WindowsRegistrationDescription `+nsConnect+`><ChannelUri>https://db5.notify.windows.com/?token=AwYAAA%2b</ChannelUri></WindowsRegistrationDescription>`))
+	adm := createReg(t, s, entry(`<AdmRegistrationDescription `+nsConnect+`><AdmRegistrationId>amzn1.adm-registration.v2.Abc</AdmRegistrationId></AdmRegistrationDescription>`))
+	xiaomi := createReg(t, s, entry(`<XiaomiRegistrationDescription `+nsConnect+`><XiaomiRegistrationId>Xm/Reg+1</XiaomiRegistrationId></XiaomiRegistrationDescription>`))
+	browser := createReg(t, s, entry(`<BrowserRegistrationDescription `+nsConnect+`><Endpoint>https://push.example/ep</Endpoint><P256DH>K</P256DH><Auth>S</Auth></BrowserRegistrationDescription>`))
+	putInstallation(t, s, "i-apns", `{"installationId":"i-apns","platform":"apns","pushChannel":"`+strings.Repeat("ab", 32)+`"}`)
+	instApple := "" // the installation's native registration, found below
+	tests := []struct {
+		name, filter string
+		want         []string
+	}{
+		{"apns upper", "ChannelUri eq '" + strings.ToUpper(appleTok) + "'", []string{apple}},
+		{"apns lower finds nothing", "ChannelUri eq '" + appleTok + "'", nil},
+		{"apns DeviceToken upper", "DeviceToken eq '" + strings.ToUpper(appleTok) + "'", []string{apple}},
+		{"apns DeviceToken lower finds nothing", "DeviceToken eq '" + appleTok + "'", nil},
+		{"apns installation upper", "ChannelUri eq '" + strings.Repeat("AB", 32) + "'", []string{instApple}},
+		{"apns installation lower finds nothing", "ChannelUri eq '" + strings.Repeat("ab", 32) + "'", nil},
+		{"fcmv1 exact", "ChannelUri eq 'Fcm:Tok-1'", []string{fcm}},
+		{"fcmv1 case matters", "ChannelUri eq 'fcm:tok-1'", nil},
+		{"fcmv1 property", "FcmV1RegistrationId eq 'Fcm:Tok-1'", []string{fcm}},
+		{"gcm exact", "ChannelUri eq 'Gcm:Tok-1'", []string{gcm}},
+		{"gcm property", "GcmRegistrationId eq 'Gcm:Tok-1'", []string{gcm}},
+		{"wns as stored", "ChannelUri eq 'https://db5.notify.windows.com/?token=AwYAAA%2b'", []string{wns}},
+		{"wns percent-encoded (JS)", "ChannelUri eq 'https%3A%2F%2Fdb5.notify.windows.com%2F%3Ftoken%3DAwYAAA%252b'", []string{wns}},
+		{"adm exact", "ChannelUri eq 'amzn1.adm-registration.v2.Abc'", []string{adm}},
+		{"adm property", "AdmRegistrationId eq 'amzn1.adm-registration.v2.Abc'", []string{adm}},
+		{"xiaomi exact", "ChannelUri eq 'Xm/Reg+1'", []string{xiaomi}},
+		{"browser endpoint", "ChannelUri eq 'https://push.example/ep'", []string{browser}},
+		{"browser properties", "Endpoint eq 'https://push.example/ep' and P256DH eq 'K' and Auth eq 'S'", []string{browser}},
+	}
+	// The installation's native registration id.
+	body := mustStatus(t, call{method: "GET", path: regPath("/tags/$InstallationId:%7Bi-apns%7D/registrations?api-version=2020-06")}.do(t, s), 200)
+	ids := listIDs(t, body)
+	if len(ids) != 1 {
+		t.Fatalf("installation registrations: %v", ids)
+	}
+	for i := range tests {
+		for j, id := range tests[i].want {
+			if id == "" {
+				tests[i].want[j] = ids[0]
+			}
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := url.Values{"$filter": {tt.filter}, "api-version": {"2020-06"}}
+			w := call{method: "GET", path: regPath("/registrations?" + q.Encode())}.do(t, s)
+			if diff := cmp.Diff(tt.want, listIDs(t, mustStatus(t, w, 200))); diff != "" {
+				t.Errorf("filter %q (-want +got):\n%s", tt.filter, diff)
 			}
 		})
 	}
