@@ -99,6 +99,10 @@ type SendNotificationOptions struct {
 	// TagExpression sends to registrations matching a tag expression such
 	// as "(sports || news) && !muted". It is checked before the request.
 	// Tags and TagExpression are exclusive.
+	//
+	// The system tags reach one installation or every installation of a
+	// user, and their braces are part of them: "$InstallationId:{dev-1}",
+	// "$UserId:{alice}" (not "$UserId:alice").
 	TagExpression string
 	// EnableTestSend overrides ClientOptions.EnableTestSend for this send.
 	EnableTestSend *bool
