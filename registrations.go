@@ -434,9 +434,13 @@ func sortedHeaderNames(m map[string]string) []string {
 	return keys
 }
 
-// validate checks r before it is sent: a known platform, its handle
-// fields, tags, and the template (name length, headers, body syntax).
-func (r Registration) validate() error {
+// Validate checks r as CreateRegistration, CreateOrUpdateRegistration
+// and UpdateRegistration do before any request: a known platform, its
+// handle fields (an APNs device token is hexadecimal with an even number
+// of digits, a channel URI is absolute), tags, and the template (name
+// length, headers, body syntax). Call it to check a registration before
+// reserving an id for it with CreateRegistrationID.
+func (r Registration) Validate() error {
 	where := "registration"
 	if r.RegistrationID != "" {
 		where = fmt.Sprintf("registration %q", r.RegistrationID)
@@ -631,7 +635,7 @@ func (c *Client) CreateRegistration(ctx context.Context, reg Registration, optio
 	if reg.RegistrationID != "" {
 		return CreateRegistrationResponse{}, fmt.Errorf("notificationhubs: CreateRegistration: RegistrationID must be empty (use CreateOrUpdateRegistration to choose the id)")
 	}
-	if err := reg.validate(); err != nil {
+	if err := reg.Validate(); err != nil {
 		return CreateRegistrationResponse{}, err
 	}
 	req, err := c.newRequest(ctx, http.MethodPost, "registrations", nil)
@@ -768,7 +772,7 @@ func (c *Client) putRegistration(ctx context.Context, op string, reg Registratio
 	if reg.RegistrationID == "" {
 		return Registration{}, "", "", fmt.Errorf("notificationhubs: %s: RegistrationID is empty", op)
 	}
-	if err := reg.validate(); err != nil {
+	if err := reg.Validate(); err != nil {
 		return Registration{}, "", "", err
 	}
 	req, err := c.newRequest(ctx, http.MethodPut, registrationPath(reg.RegistrationID), nil)

@@ -917,7 +917,7 @@ func TestRegistrationRoundTripAllPlatforms(t *testing.T) {
 	regs = append(regs, baidu)
 	for _, r := range regs {
 		name := fmt.Sprintf("%s/template=%v", r.Platform, r.IsTemplate())
-		if err := r.validate(); err != nil {
+		if err := r.Validate(); err != nil {
 			t.Errorf("%s: validate: %v", name, err)
 		}
 		data, err := atom.MarshalRegistration(r.toAtom())
@@ -985,7 +985,7 @@ func TestRegistrationValidation(t *testing.T) {
 		{"bad json", NewGcmTemplateRegistration("t", `{"a":`), "template body"},
 	}
 	for _, tt := range tests {
-		err := tt.reg.validate()
+		err := tt.reg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: validate() = %v, want an error containing %q", tt.name, err, tt.want)
 		}
