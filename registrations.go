@@ -491,7 +491,7 @@ func (r Registration) Validate() error {
 	}
 	for _, tag := range r.Tags {
 		if terr := tagexpr.ValidateTag(tag); terr != nil {
-			return fmt.Errorf("notificationhubs: %s: tag %q: %w", where, tag, terr)
+			return fmt.Errorf("notificationhubs: %s: %w", where, terr)
 		}
 	}
 	if t := r.Template; t != nil {
@@ -993,7 +993,7 @@ func (c *Client) NewListRegistrationsByTagPager(tag string, options *ListRegistr
 	if tag == "" {
 		early = fmt.Errorf("notificationhubs: NewListRegistrationsByTagPager: tag is empty")
 	} else if err := tagexpr.ValidateTag(tag); err != nil {
-		early = fmt.Errorf("notificationhubs: NewListRegistrationsByTagPager: tag %q: %w", tag, err)
+		early = fmt.Errorf("notificationhubs: NewListRegistrationsByTagPager: %w", err)
 	}
 	return c.registrationPager("tags/"+url.PathEscape(tag)+"/registrations", "", o.Top, o.ContinuationToken, early)
 }
