@@ -79,9 +79,15 @@ func runDeliveries(ctx context.Context, opts *deliveriesOptions) error {
 	if f.output == outputJSON {
 		return writeJSON(f.io.Out, ds)
 	}
+	// On a terminal long handles and payloads are clipped; for a pipe the
+	// rows are whole (a payload's white space folded, to keep one row a line).
+	handleWidth, payloadWidth := 40, 100
+	if !f.io.OutTTY {
+		handleWidth, payloadWidth = 1<<30, 1<<30
+	}
 	t := newTable("TIME", "NOTIFICATION", "PLATFORM", "HANDLE", "OUTCOME", "PAYLOAD")
 	for _, d := range ds {
-		t.add(d.Time.UTC().Format(time.RFC3339), d.NotificationID, d.Platform, shorten(d.Handle, 40), d.Outcome, oneLine(d.Payload, 100))
+		t.add(d.Time.UTC().Format(time.RFC3339), d.NotificationID, d.Platform, shorten(d.Handle, handleWidth), d.Outcome, oneLine(d.Payload, payloadWidth))
 	}
 	if err := t.write(f.io.Out, f.io.OutTTY); err != nil {
 		return err
