@@ -336,14 +336,14 @@ func TestRetryAfterBeyondMaxDelayReturnsError(t *testing.T) {
 // moment later, so no operation retries it: the user sees the x509 error
 // at once instead of after the retry delays.
 func TestNoRetryOnUntrustedCertificate(t *testing.T) {
-	var conns atomic.Int32
 	srv := newSTServer(t, nil)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
+	var dials atomic.Int32
 	tr := http.DefaultTransport.(*http.Transport).Clone() // trusts the system roots only
+	// The connection string names mynamespace.example.com; dial the test server instead.
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := NewClientFromConnectionString(stConnStr(), "myhub", &ClientOptions{ClientOptions: azcore.ClientOptions{
 		Transport: &http.Client{Transport: tr},
@@ -352,20 +352,16 @@ func TestNoRetryOnUntrustedCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The connection string names mynamespace.example.com; dial the test server instead.
-	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
-	}
 	for name, op := range map[string]func() error{
 		"idempotent": func() error { _, err := c.GetRegistration(context.Background(), "1-2-3", nil); return err },
 		"send":       func() error { _, err := c.SendNotification(context.Background(), stApple, nil); return err },
 	} {
-		conns.Store(0)
+		dials.Store(0)
 		err := op()
 		if err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("%s: error = %v, want a certificate error", name, err)
 		}
-		if n := conns.Load(); n != 1 {
+		if n := dials.Load(); n != 1 {
 			t.Errorf("%s: %d connections, want 1 (no retry)", name, n)
 		}
 	}
