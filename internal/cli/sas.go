@@ -61,28 +61,25 @@ type sasResult struct {
 	CoversResource *bool     `json:"coversResource,omitempty"`
 }
 
-// sasResource returns --resource, or the hub's URL.
-func (o *sasOptions) sasResource(cs notificationhubs.ConnectionString) (string, error) {
-	if o.resource != "" {
-		return o.resource, nil
-	}
-	hub, err := o.f.hubName()
-	if err != nil {
-		return "", usageErrorf("no hub: set --hub or %s, or give --resource", envHub)
-	}
-	return cs.Endpoint + hub, nil
-}
-
-func (o *sasOptions) connectionString() (notificationhubs.ConnectionString, error) {
+// target returns the connection string and the resource: --resource, or
+// the hub's URL.
+func (o *sasOptions) target() (notificationhubs.ConnectionString, string, error) {
 	s, err := o.f.connString()
 	if err != nil {
-		return notificationhubs.ConnectionString{}, err
+		return notificationhubs.ConnectionString{}, "", err
 	}
 	cs, err := notificationhubs.ParseConnectionString(s)
 	if err != nil {
-		return notificationhubs.ConnectionString{}, &flagError{err}
+		return notificationhubs.ConnectionString{}, "", &flagError{err}
 	}
-	return cs, nil
+	if o.resource != "" {
+		return cs, o.resource, nil
+	}
+	hub, err := o.f.hubName()
+	if err != nil {
+		return cs, "", usageErrorf("no hub: set --hub or %s, or give --resource", envHub)
+	}
+	return cs, cs.Endpoint + hub, nil
 }
 
 func runSAS(ctx context.Context, o *sasOptions) error {
@@ -91,11 +88,7 @@ func runSAS(ctx context.Context, o *sasOptions) error {
 	if err != nil {
 		return usageErrorf("--expiry: %v", err)
 	}
-	cs, err := o.connectionString()
-	if err != nil {
-		return err
-	}
-	resource, err := o.sasResource(cs)
+	cs, resource, err := o.target()
 	if err != nil {
 		return err
 	}
@@ -142,11 +135,7 @@ func runSASVerify(ctx context.Context, o *sasOptions) error {
 	if err != nil {
 		return fmt.Errorf("TOKEN: %s", strings.TrimPrefix(err.Error(), "notificationhubs: SAS token: "))
 	}
-	cs, err := o.connectionString()
-	if err != nil {
-		return err
-	}
-	resource, err := o.sasResource(cs)
+	cs, resource, err := o.target()
 	if err != nil {
 		return err
 	}
