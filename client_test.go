@@ -330,7 +330,18 @@ func TestResponseError(t *testing.T) {
 			want: ResponseError{StatusCode: 404, Code: "404", Detail: "Installation not found.TrackingId:cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3,TimeStamp:11/7/2018 12:18:37 AM",
 				TrackingID: "cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3", Method: "GET", URL: "https://mynamespace.example.com/myhub/x"},
 			wantIs:  []error{ErrNotFound},
-			wantStr: "notificationhubs: GET https://mynamespace.example.com/myhub/x: 404 Not Found: Installation not found.TrackingId:cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3,TimeStamp:11/7/2018 12:18:37 AM",
+			wantStr: "notificationhubs: GET https://mynamespace.example.com/myhub/x: 404 Not Found: Installation not found. (tracking id cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3)",
+		},
+		{
+			// A detail that is only the tracking id (a missing registration, recorded).
+			name:   "xml error body without a detail",
+			status: 404,
+			header: http.Header{"Content-Type": {"application/xml; charset=utf-8"}},
+			body:   `<Error><Code>404</Code><Detail>.TrackingId:a140fb23-d546-4755-bf45-5e5f1a6c647f_G1,TimeStamp:11/7/2018 12:18:29 AM</Detail></Error>`,
+			want: ResponseError{StatusCode: 404, Code: "404", Detail: ".TrackingId:a140fb23-d546-4755-bf45-5e5f1a6c647f_G1,TimeStamp:11/7/2018 12:18:29 AM",
+				TrackingID: "a140fb23-d546-4755-bf45-5e5f1a6c647f_G1", Method: "GET", URL: "https://mynamespace.example.com/myhub/x"},
+			wantIs:  []error{ErrNotFound},
+			wantStr: "notificationhubs: GET https://mynamespace.example.com/myhub/x: 404 Not Found (tracking id a140fb23-d546-4755-bf45-5e5f1a6c647f_G1)",
 		},
 		{
 			name:   "empty 403 with ids",

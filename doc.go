@@ -14,6 +14,16 @@
 // The client signs a SAS token for the hub once per token lifetime (60
 // minutes by default), caches it and signs a new one before it expires.
 //
+// # SAS tokens
+//
+// NewSASToken signs a token by hand, the article's first step: for a
+// backend that hands devices a token to register with, or to try the
+// REST API with curl. ParseSASToken reads one back and checks its
+// signature, expiry and resource as the service does.
+//
+//	token, err := notificationhubs.NewSASToken("https://myns.servicebus.windows.net/myhub",
+//		"DefaultListenSharedAccessSignature", key, time.Now().Add(time.Hour))
+//
 // # Sending
 //
 // Build a Notification for a format (NewAppleNotification,

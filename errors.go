@@ -42,7 +42,8 @@ type ResponseError struct {
 	RawResponse *http.Response
 }
 
-// Error returns "notificationhubs: METHOD URL: STATUS: detail (tracking id …)".
+// Error returns "notificationhubs: METHOD URL: STATUS: message (tracking id …)",
+// the message being Message.
 func (e *ResponseError) Error() string {
 	var b strings.Builder
 	b.WriteString("notificationhubs: ")
@@ -57,11 +58,11 @@ func (e *ResponseError) Error() string {
 		b.WriteByte(' ')
 		b.WriteString(t)
 	}
-	if e.Detail != "" && e.Detail != http.StatusText(e.StatusCode) {
+	if d := e.Message(); d != "" && d != http.StatusText(e.StatusCode) {
 		b.WriteString(": ")
-		b.WriteString(e.Detail)
+		b.WriteString(d)
 	}
-	if e.TrackingID != "" && !strings.Contains(e.Detail, e.TrackingID) {
+	if e.TrackingID != "" {
 		b.WriteString(" (tracking id ")
 		b.WriteString(e.TrackingID)
 		b.WriteByte(')')
@@ -72,6 +73,22 @@ func (e *ResponseError) Error() string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// Message returns the service's explanation: Detail without the
+// "TrackingId:…,TimeStamp:…" the service appends to it (TrackingID has
+// the id). It is "" when the service said nothing else, as for a missing
+// registration.
+func (e *ResponseError) Message() string {
+	d := e.Detail
+	if i := strings.Index(d, "TrackingId:"); i >= 0 {
+		d = d[:i]
+	}
+	d = strings.TrimSpace(d)
+	if d == "." {
+		return ""
+	}
+	return d
 }
 
 // Sentinel errors that a *ResponseError matches with errors.Is by status.

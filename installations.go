@@ -227,7 +227,7 @@ func (in Installation) validate() error {
 	}
 	for _, tag := range in.Tags {
 		if err := tagexpr.ValidateTag(tag); err != nil {
-			return fmt.Errorf("notificationhubs: %s: tag %q: %w", where, tag, err)
+			return fmt.Errorf("notificationhubs: %s: %w", where, err)
 		}
 	}
 	for name, t := range in.Templates {
@@ -239,7 +239,7 @@ func (in Installation) validate() error {
 		}
 		for _, tag := range t.Tags {
 			if err := tagexpr.ValidateTag(tag); err != nil {
-				return fmt.Errorf("notificationhubs: %s: template %q: tag %q: %w", where, name, tag, err)
+				return fmt.Errorf("notificationhubs: %s: template %q: %w", where, name, err)
 			}
 		}
 	}
@@ -757,7 +757,7 @@ func (p InstallationPatch) validate() error {
 	if p.Path == "/tags" && p.Op != PatchOpRemove {
 		for _, t := range p.tagValues() {
 			if err := tagexpr.ValidateTag(t); err != nil {
-				return fmt.Errorf("tag %q: %w", t, err)
+				return err
 			}
 		}
 	}

@@ -434,9 +434,13 @@ func sortedHeaderNames(m map[string]string) []string {
 	return keys
 }
 
-// validate checks r before it is sent: a known platform, its handle
-// fields, tags, and the template (name length, headers, body syntax).
-func (r Registration) validate() error {
+// Validate checks r as CreateRegistration, CreateOrUpdateRegistration
+// and UpdateRegistration do before any request: a known platform, its
+// handle fields (an APNs device token is hexadecimal with an even number
+// of digits, a channel URI is absolute), tags, and the template (name
+// length, headers, body syntax). Call it to check a registration before
+// reserving an id for it with CreateRegistrationID.
+func (r Registration) Validate() error {
 	where := "registration"
 	if r.RegistrationID != "" {
 		where = fmt.Sprintf("registration %q", r.RegistrationID)
@@ -487,7 +491,7 @@ func (r Registration) validate() error {
 	}
 	for _, tag := range r.Tags {
 		if terr := tagexpr.ValidateTag(tag); terr != nil {
-			return fmt.Errorf("notificationhubs: %s: tag %q: %w", where, tag, terr)
+			return fmt.Errorf("notificationhubs: %s: %w", where, terr)
 		}
 	}
 	if t := r.Template; t != nil {
@@ -631,7 +635,7 @@ func (c *Client) CreateRegistration(ctx context.Context, reg Registration, optio
 	if reg.RegistrationID != "" {
 		return CreateRegistrationResponse{}, fmt.Errorf("notificationhubs: CreateRegistration: RegistrationID must be empty (use CreateOrUpdateRegistration to choose the id)")
 	}
-	if err := reg.validate(); err != nil {
+	if err := reg.Validate(); err != nil {
 		return CreateRegistrationResponse{}, err
 	}
 	req, err := c.newRequest(ctx, http.MethodPost, "registrations", nil)
@@ -768,7 +772,7 @@ func (c *Client) putRegistration(ctx context.Context, op string, reg Registratio
 	if reg.RegistrationID == "" {
 		return Registration{}, "", "", fmt.Errorf("notificationhubs: %s: RegistrationID is empty", op)
 	}
-	if err := reg.validate(); err != nil {
+	if err := reg.Validate(); err != nil {
 		return Registration{}, "", "", err
 	}
 	req, err := c.newRequest(ctx, http.MethodPut, registrationPath(reg.RegistrationID), nil)
@@ -989,14 +993,19 @@ func (c *Client) NewListRegistrationsByTagPager(tag string, options *ListRegistr
 	if tag == "" {
 		early = fmt.Errorf("notificationhubs: NewListRegistrationsByTagPager: tag is empty")
 	} else if err := tagexpr.ValidateTag(tag); err != nil {
-		early = fmt.Errorf("notificationhubs: NewListRegistrationsByTagPager: tag %q: %w", tag, err)
+		early = fmt.Errorf("notificationhubs: NewListRegistrationsByTagPager: %w", err)
 	}
 	return c.registrationPager("tags/"+url.PathEscape(tag)+"/registrations", "", o.Top, o.ContinuationToken, early)
 }
 
 // NewListRegistrationsByChannelPager lists the registrations of one PNS
 // handle ($filter=ChannelUri eq '…', which the service matches against the
-// handle of every platform).
+// handle of every platform, exactly as stored).
+//
+// The service stores APNs device tokens in upper-case hex and matches the
+// filter as written, so a handle that is an APNs device token (16 or more
+// hex digits, an even number of them) is upper-cased: iOS code usually
+// formats tokens in lower case. Other handles are sent as given.
 func (c *Client) NewListRegistrationsByChannelPager(pnsHandle string, options *ListRegistrationsByChannelOptions) *runtime.Pager[ListRegistrationsResponse] {
 	var o ListRegistrationsByChannelOptions
 	if options != nil {
@@ -1006,8 +1015,30 @@ func (c *Client) NewListRegistrationsByChannelPager(pnsHandle string, options *L
 	if pnsHandle == "" {
 		early = fmt.Errorf("notificationhubs: NewListRegistrationsByChannelPager: pnsHandle is empty")
 	}
+	if isAPNsToken(pnsHandle) {
+		pnsHandle = strings.ToUpper(pnsHandle)
+	}
 	filter := "ChannelUri eq '" + strings.ReplaceAll(pnsHandle, "'", "''") + "'"
 	return c.registrationPager("registrations", filter, o.Top, o.ContinuationToken, early)
+}
+
+// isAPNsToken reports whether a PNS handle is an APNs device token: an
+// even number, at least 16, of hex digits. (Apple's tokens are 32 bytes
+// today; handles of the other platforms are never all hex: FCM, ADM and
+// Xiaomi ids carry other letters and punctuation, channel URIs and
+// browser endpoints are URLs, and Baidu ids, being digits, are the same
+// upper-cased.)
+func isAPNsToken(h string) bool {
+	if len(h) < 16 || len(h)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Client) registrationPager(p, filter string, top int, start *string, early error) *runtime.Pager[ListRegistrationsResponse] {

@@ -1,6 +1,8 @@
 package notificationhubs
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -13,8 +15,9 @@ import (
 // about idempotency (rest-api.md §9.4). Everything else (MaxRetries,
 // delays, TryTimeout) comes from the caller's options.
 //
-// Idempotent operations retry transport errors, 408, 429, 500, 502, 503
-// and 504, and 403 with Retry-After (legacy throttling).
+// Idempotent operations retry transport errors (but an untrusted server
+// certificate), 408, 429, 500, 502, 503 and 504, and 403 with Retry-After
+// (legacy throttling).
 //
 // Non-idempotent operations (sends) retry only where the service cannot
 // have acted: the connection was never made (refused, or any dial
@@ -45,7 +48,7 @@ var noStatusCodes = []int{}
 
 func shouldRetryIdempotent(resp *http.Response, err error) bool {
 	if err != nil {
-		return true
+		return !untrusted(err)
 	}
 	switch resp.StatusCode {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
@@ -73,6 +76,17 @@ func shouldRetrySend(resp *http.Response, err error) bool {
 func hasRetryAfter(resp *http.Response) bool {
 	return resp.Header.Get("Retry-After") != "" || resp.Header.Get("Retry-After-Ms") != "" ||
 		resp.Header.Get("X-Ms-Retry-After-Ms") != ""
+}
+
+// untrusted reports whether err is a server certificate this machine
+// does not accept (unknown authority, wrong host name, expired): trying
+// again cannot help, so the user should see it at once.
+func untrusted(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
 }
 
 // neverSent reports whether err shows that the request never reached the

@@ -330,3 +330,39 @@ func TestRetryAfterBeyondMaxDelayReturnsError(t *testing.T) {
 		t.Errorf("%d requests, want 1 (Retry-After beyond the 60s cap is not waited for)", n)
 	}
 }
+
+// TestNoRetryOnUntrustedCertificate: a certificate the machine does not
+// trust (an emulator's, before the user trusts it) will not be trusted a
+// moment later, so no operation retries it: the user sees the x509 error
+// at once instead of after the retry delays.
+func TestNoRetryOnUntrustedCertificate(t *testing.T) {
+	srv := newSTServer(t, nil)
+	var dials atomic.Int32
+	tr := http.DefaultTransport.(*http.Transport).Clone() // trusts the system roots only
+	// The connection string names mynamespace.example.com; dial the test server instead.
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := NewClientFromConnectionString(stConnStr(), "myhub", &ClientOptions{ClientOptions: azcore.ClientOptions{
+		Transport: &http.Client{Transport: tr},
+		Retry:     policy.RetryOptions{MaxRetries: 3, RetryDelay: 10 * time.Millisecond},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, op := range map[string]func() error{
+		"idempotent": func() error { _, err := c.GetRegistration(context.Background(), "1-2-3", nil); return err },
+		"send":       func() error { _, err := c.SendNotification(context.Background(), stApple, nil); return err },
+	} {
+		dials.Store(0)
+		err := op()
+		if err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("%s: error = %v, want a certificate error", name, err)
+		}
+		if n := dials.Load(); n != 1 {
+			t.Errorf("%s: %d connections, want 1 (no retry)", name, n)
+		}
+	}
+}

@@ -99,6 +99,10 @@ type SendNotificationOptions struct {
 	// TagExpression sends to registrations matching a tag expression such
 	// as "(sports || news) && !muted". It is checked before the request.
 	// Tags and TagExpression are exclusive.
+	//
+	// The system tags reach one installation or every installation of a
+	// user, and their braces are part of them: "$InstallationId:{dev-1}",
+	// "$UserId:{alice}" (not "$UserId:alice").
 	TagExpression string
 	// EnableTestSend overrides ClientOptions.EnableTestSend for this send.
 	EnableTestSend *bool
@@ -647,7 +651,12 @@ func (c *Client) ScheduleNotification(ctx context.Context, n Notification, at ti
 }
 
 // CancelScheduledNotification cancels a notification scheduled with
-// ScheduleNotification. It is idempotent and retried as such.
+// ScheduleNotification. An id the service does not have (never
+// scheduled, already sent, or already cancelled) answers 404, an error
+// matching ErrNotFound: cancelling twice is not silent. The request is
+// retried on transport errors, 408, 429 and 5xx like the idempotent
+// operations, so a retry after a cancel that took effect but whose answer
+// was lost also ends in ErrNotFound.
 func (c *Client) CancelScheduledNotification(ctx context.Context, scheduledNotificationID string, options *CancelScheduledNotificationOptions) (resp CancelScheduledNotificationResponse, err error) {
 	ctx, endSpan := runtime.StartSpan(ctx, "Client.CancelScheduledNotification", c.tracer, nil)
 	defer func() { endSpan(err) }()

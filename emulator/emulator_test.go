@@ -272,7 +272,8 @@ func TestListFilters(t *testing.T) {
 		want   []string
 	}{
 		{"ChannelUri+eq+%27" + strings.ToUpper(appleTok) + "%27", []string{apple}},
-		{"DeviceToken eq '" + appleTok + "'", []string{apple}},
+		{"DeviceToken eq '" + strings.ToUpper(appleTok) + "'", []string{apple}},
+		{"DeviceToken eq '" + appleTok + "'", nil}, // upper-case hex only, as the service documents
 		{"GcmRegistrationId eq 'fcm:tok/1'", []string{gcm}},
 		{"ChannelUri eq 'fcm:tok/1'", []string{gcm}},
 		{"ChannelUri eq '" + "https%3A%2F%2Fdb5.notify.windows.com%2F%3Ftoken%3DAwYAAA%252b" + "'", []string{wns}},
@@ -376,12 +377,14 @@ func TestInstallationLifecycle(t *testing.T) {
 
 func TestBrowserInstallationPushChannelForms(t *testing.T) {
 	s := New(Options{})
-	obj := `{"installationId":"b1","platform":"browser","pushChannel":{"endpoint":"https://fcm.googleapis.com/fcm/send/x","p256dh":"P","auth":"A"}}`
-	str := `{"installationId":"b1","platform":"browser","pushChannel":"{\"endpoint\":\"https://fcm.googleapis.com/fcm/send/x\",\"p256dh\":\"P\",\"auth\":\"A\"}"}`
-	want := `{"installationId":"b1","pushChannel":{"endpoint":"https://fcm.googleapis.com/fcm/send/x","p256dh":"P","auth":"A"},"pushChannelExpired":false,"platform":"browser","expirationTime":"9999-12-31T23:59:59.9999999Z"}`
-	for _, body := range []string{obj, str} {
-		putInstallation(t, s, "b1", body)
+	sub := `{"endpoint":"https://fcm.googleapis.com/fcm/send/x","p256dh":"P","auth":"A"}`
+	quoted := `"{\"endpoint\":\"https://fcm.googleapis.com/fcm/send/x\",\"p256dh\":\"P\",\"auth\":\"A\"}"`
+	rest := `,"pushChannelExpired":false,"platform":"browser","expirationTime":"9999-12-31T23:59:59.9999999Z"}`
+	// Each form is answered as it was written (TestBrowserPushChannelEchoesItsForm).
+	for _, pc := range []string{sub, quoted} {
+		putInstallation(t, s, "b1", `{"installationId":"b1","platform":"browser","pushChannel":`+pc+`}`)
 		w := call{method: "GET", path: regPath("/installations/b1?api-version=2020-06")}.do(t, s)
+		want := `{"installationId":"b1","pushChannel":` + pc + rest
 		if diff := cmp.Diff(want, mustStatus(t, w, 200)); diff != "" {
 			t.Errorf("GET (-want +got):\n%s", diff)
 		}

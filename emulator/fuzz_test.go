@@ -18,7 +18,7 @@ func FuzzParsePatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		in := &installation{id: "i", platform: pBrowser, pushChannel: "e", browser: &browserChannel{"p", "a"}, tags: []string{"x"}}
+		in := &installation{id: "i", platform: pBrowser, pushChannel: "e", browser: &browserChannel{p256dh: "p", auth: "a"}, tags: []string{"x"}}
 		for _, op := range ops {
 			if len(op.Path) == 0 {
 				t.Fatalf("op with empty path: %+v", op)

@@ -39,7 +39,15 @@ type delayedRead struct {
 	prevExisted bool // false: GET answers 404
 }
 
-type browserChannel struct{ p256dh, auth string }
+// browserChannel is a browser installation's Web Push subscription keys.
+// asString records that the pushChannel was written as a string holding
+// the subscription's JSON (the .NET and Java SDKs' form) rather than as
+// an object (the JS SDK's): it is answered in the form it was written
+// with, since each SDK reads back only its own.
+type browserChannel struct {
+	p256dh, auth string
+	asString     bool
+}
 
 type kv struct{ name, value string }
 
@@ -206,15 +214,22 @@ func parseTemplates(raw json.RawMessage) ([]instTemplate, error) {
 }
 
 // setPushChannel sets the channel from a JSON value (string, or for
-// browser an object or a string holding one).
-func (in *installation) setPushChannel(raw json.RawMessage) error {
+// browser an object or a string holding one). A PATCH (keepForm) keeps
+// the form a browser channel was first written in: the .NET and Java
+// SDKs patch with strings whatever the installation's form.
+func (in *installation) setPushChannel(raw json.RawMessage, keepForm bool) error {
+	prev := in.browser
 	in.browser = nil
 	in.pushChannelExpired = false
 	if in.platform == pBrowser {
 		var bc struct{ Endpoint, P256DH, Auth string }
 		if err := json.Unmarshal(jsonValue(raw), &bc); err == nil {
+			_, asString := jsonText(raw)
+			if keepForm && prev != nil {
+				asString = prev.asString
+			}
 			in.pushChannel = bc.Endpoint
-			in.browser = &browserChannel{p256dh: bc.P256DH, auth: bc.Auth}
+			in.browser = &browserChannel{p256dh: bc.P256DH, auth: bc.Auth, asString: asString}
 			return nil
 		}
 	}
@@ -253,7 +268,7 @@ func parseInstallation(body []byte) (*installation, error) {
 		}
 	}
 	if v, ok := fields["pushchannel"]; ok && !isNull(v) {
-		if err := in.setPushChannel(v); err != nil {
+		if err := in.setPushChannel(v, false); err != nil {
 			return nil, err
 		}
 	}
@@ -404,13 +419,19 @@ func (in *installation) marshal() []byte {
 	writeJSONString(&b, in.id)
 	b.WriteString(`,"pushChannel":`)
 	if in.platform == pBrowser && in.browser != nil {
-		b.WriteString(`{"endpoint":`)
-		writeJSONString(&b, in.pushChannel)
-		b.WriteString(`,"p256dh":`)
-		writeJSONString(&b, in.browser.p256dh)
-		b.WriteString(`,"auth":`)
-		writeJSONString(&b, in.browser.auth)
-		b.WriteByte('}')
+		var sub bytes.Buffer
+		sub.WriteString(`{"endpoint":`)
+		writeJSONString(&sub, in.pushChannel)
+		sub.WriteString(`,"p256dh":`)
+		writeJSONString(&sub, in.browser.p256dh)
+		sub.WriteString(`,"auth":`)
+		writeJSONString(&sub, in.browser.auth)
+		sub.WriteByte('}')
+		if in.browser.asString {
+			writeJSONString(&b, sub.String())
+		} else {
+			b.Write(sub.Bytes())
+		}
 	} else {
 		writeJSONString(&b, in.pushChannel)
 	}

@@ -169,8 +169,11 @@ func (s *Server) handleGetJob(q *request) {
 		q.fail(http.StatusNotFound, "The job was not found.")
 		return
 	}
-	// The service's self link repeats the id (recorded).
-	q.write(http.StatusOK, ctEntry, q.jobEntry(&c, q.baseURL()+"/jobs/"+id+"/"+id+q.versionQuery()))
+	// The service answers with Content-Location, and both it and the
+	// entry's self link repeat the id (recorded).
+	self := q.baseURL() + "/jobs/" + id + "/" + id + q.versionQuery()
+	q.w.Header().Set("Content-Location", self)
+	q.write(http.StatusOK, ctEntry, q.jobEntry(&c, self))
 }
 
 func (s *Server) handleListJobs(q *request) {

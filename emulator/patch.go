@@ -70,7 +70,7 @@ func (in *installation) apply(op patchOp) error {
 		if len(p) != 1 || op.Op == "remove" {
 			return op.invalid()
 		}
-		return in.setPushChannel(op.Value)
+		return in.setPushChannel(op.Value, true)
 	case "userid":
 		if len(p) != 1 {
 			return op.invalid()

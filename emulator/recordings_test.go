@@ -108,7 +108,7 @@ func requestFor(file string, c recordedCall, all []recordedCall) (call, bool) {
 		case c.StatusCode == 404:
 			return call{method: "GET", path: p}, true
 		case content == "":
-			return call{method: "DELETE", path: p}, true
+			return call{method: "DELETE", path: p, headers: map[string]string{"If-Match": dotnetDeleteIfMatch(file, p, all)}}, true
 		case strings.HasPrefix(file, "CreateOrUpdate") || strings.HasPrefix(file, "Update"):
 			m := descRe.FindStringSubmatch(content)
 			return call{method: "PUT", path: p, body: entry(roElems.ReplaceAllString(m[1], ""))}, true
@@ -117,6 +117,25 @@ func requestFor(file string, c recordedCall, all []recordedCall) (call, bool) {
 		}
 	}
 	return call{}, false
+}
+
+// dotnetDeleteIfMatch is the If-Match the .NET SDK sent on a recorded
+// registration DELETE: DeleteRegistrationAsync(id), which every test's
+// clean-up uses too, quotes the "*" it passes on (`"*"`);
+// DeleteRegistrationAsync(registration) quotes the registration's ETag;
+// DeleteRegistrationsByChannelAsync sends a bare *.
+func dotnetDeleteIfMatch(file, path string, all []recordedCall) string {
+	id := regID.FindStringSubmatch(path)[1]
+	if len(all) > 0 && all[0].Content != nil && strings.Contains(*all[0].Content, id) {
+		return `"*"` // clean-up of what the first listing found
+	}
+	switch {
+	case strings.HasPrefix(file, "DeleteRegistrationsByChannelAsync_"):
+		return "*"
+	case strings.HasPrefix(file, "DeleteRegistrationAsync_DeleteAppleNativeRegistration_"):
+		return `"1"` // the registration the test just created
+	}
+	return `"*"`
 }
 
 func sendFor(file string, c recordedCall) call {

@@ -395,33 +395,38 @@ func (s *Server) handleGetRegistration(q *request) {
 	q.writeEntry(t, expiryRead, false)
 }
 
-// parseIfMatch returns the ETag number of an If-Match header: "n", W/"n",
-// n; any is true for "*".
-func parseIfMatch(v string) (n int64, any, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "*" {
-		return 0, true, true
+// ifMatches reports whether an If-Match header matches a registration at
+// ETag cur. Clients write the header in every form: "*" (JS, Java,
+// .NET without an ETag), `"*"` (.NET's DeleteRegistrationAsync(id), which
+// quotes whatever it is given), `"n"` (JS, .NET), `W/"n"` (Java) and a
+// bare n; a comma-separated list matches if any member does (RFC 9110
+// section 13.1.1, with the weak comparison the service's W/ ETags need).
+// An empty header matches.
+func ifMatches(header string, cur int64) bool {
+	if strings.TrimSpace(header) == "" {
+		return true
 	}
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "W/"), "w/")
-	v = strings.Trim(v, `"`)
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	return n, false, err == nil
+	for _, v := range strings.Split(header, ",") {
+		v = strings.TrimSpace(v)
+		v = strings.TrimPrefix(strings.TrimPrefix(v, "W/"), "w/")
+		v = strings.TrimSpace(strings.Trim(v, `"`))
+		if v == "*" {
+			return true
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n == cur {
+			return true
+		}
+	}
+	return false
 }
 
 // checkIfMatch reports the failure status (0 = ok) for t and header v.
 func checkIfMatch(t *target, v string) int {
-	if v == "" {
-		return 0
-	}
-	n, any, ok := parseIfMatch(v)
-	if any {
-		return 0
-	}
 	var cur int64 = 1
 	if t.reg != nil {
 		cur = t.reg.etag
 	}
-	if !ok || n != cur {
+	if !ifMatches(v, cur) {
 		return http.StatusPreconditionFailed
 	}
 	return 0
@@ -701,20 +706,14 @@ func (f filter) match(t *target) bool {
 	return true
 }
 
-// eqValue compares a stored value with a literal and with the literal
+// eqValue compares a stored value with a literal, and with the literal
 // percent-decoded once more (JS encodes channel URIs inside the literal).
-func eqValue(stored, lit string, fold bool) bool {
-	eq := func(a, b string) bool {
-		if fold {
-			return strings.EqualFold(a, b)
-		}
-		return a == b
-	}
-	if eq(stored, lit) {
+func eqValue(stored, lit string) bool {
+	if stored == lit {
 		return true
 	}
 	if dec, err := url.QueryUnescape(lit); err == nil && dec != lit {
-		return eq(stored, dec)
+		return stored == dec
 	}
 	return false
 }
@@ -728,19 +727,22 @@ func (c clause) match(t *target) bool {
 		}
 		return false
 	}
+	// Handles compare exactly as stored. APNs device tokens are stored
+	// upper-case, and the service's reference says the filter must be
+	// upper-case hex too: a lower-case token finds nothing (docs/wire.md).
 	switch c.prop {
 	case "channeluri":
-		return eqValue(t.handle, c.value, t.platform == pApple)
+		return eqValue(t.handle, c.value)
 	case "devicetoken":
-		return plat(pApple) && eqValue(t.handle, c.value, true)
+		return plat(pApple) && eqValue(t.handle, c.value)
 	case "gcmregistrationid", "fcmregistrationid":
-		return plat(pGcm) && eqValue(t.handle, c.value, false)
+		return plat(pGcm) && eqValue(t.handle, c.value)
 	case "fcmv1registrationid":
-		return plat(pFcmV1) && eqValue(t.handle, c.value, false)
+		return plat(pFcmV1) && eqValue(t.handle, c.value)
 	case "admregistrationid":
-		return plat(pAdm) && eqValue(t.handle, c.value, false)
+		return plat(pAdm) && eqValue(t.handle, c.value)
 	case "xiaomiregistrationid":
-		return plat(pXiaomi) && eqValue(t.handle, c.value, false)
+		return plat(pXiaomi) && eqValue(t.handle, c.value)
 	case "baiduuserid", "baiduchannelid":
 		if !plat(pBaidu) {
 			return false
@@ -750,9 +752,9 @@ func (c clause) match(t *target) bool {
 			user, channel = t.reg.desc.BaiduUserID, t.reg.desc.BaiduChannelID
 		}
 		if c.prop == "baiduuserid" {
-			return eqValue(user, c.value, false)
+			return eqValue(user, c.value)
 		}
-		return eqValue(channel, c.value, false)
+		return eqValue(channel, c.value)
 	case "endpoint", "p256dh", "auth":
 		if !plat(pBrowser) {
 			return false
@@ -765,11 +767,11 @@ func (c clause) match(t *target) bool {
 		}
 		switch c.prop {
 		case "endpoint":
-			return eqValue(ep, c.value, false)
+			return eqValue(ep, c.value)
 		case "p256dh":
-			return eqValue(p256, c.value, false)
+			return eqValue(p256, c.value)
 		default:
-			return eqValue(auth, c.value, false)
+			return eqValue(auth, c.value)
 		}
 	}
 	return false

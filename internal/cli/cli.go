@@ -10,8 +10,10 @@
 //
 // # Exit codes
 //
-// 0 success, 1 error, 2 usage error (bad flags or arguments), 4 authentication
-// or authorization failure (a 401 or 403 answer from the service).
+// 0 success; 1 the request failed or was refused, by the service or by
+// nh's own checks; 2 usage (nothing was sent); 4 authentication or
+// authorization. exitCodes holds the table nh --help prints, and
+// TestExitCodeTable runs an example of every row.
 //
 // # Configuration
 //
@@ -26,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,10 +37,43 @@ import (
 // Exit codes returned by Main.
 const (
 	ExitOK    = 0 // success
-	ExitError = 1 // the operation failed
-	ExitUsage = 2 // bad flags or arguments
-	ExitAuth  = 4 // the service refused the credentials (401 or 403)
+	ExitError = 1 // the request failed or was refused (by the service or by nh's checks)
+	ExitUsage = 2 // bad command line: nothing was sent
+	ExitAuth  = 4 // the service refused the credentials (401, or 403 without Retry-After)
 )
+
+// exitCodes is the exit code table of nh --help.
+var exitCodes = []struct {
+	code    int
+	meaning string
+}{
+	{ExitOK, "success"},
+	{ExitError, "the request failed: the service refused it or could not be reached, or nh's own checks of a payload, tag, tag expression, handle or token refused it before sending"},
+	{ExitUsage, "usage: an unknown command or flag, a missing or extra argument, a flag value that is not one of its choices, or flags that do not go together; nothing was sent"},
+	{ExitAuth, "authentication or authorization: the service (or an emulator's control endpoint) answered 401, or 403 without Retry-After"},
+}
+
+// exitCodeHelp renders exitCodes for nh --help, wrapped at 80 columns.
+func exitCodeHelp() string {
+	var b strings.Builder
+	b.WriteString("Exit codes:\n")
+	for _, e := range exitCodes {
+		line := fmt.Sprintf("  %d  ", e.code)
+		indent := strings.Repeat(" ", len(line))
+		for _, w := range strings.Fields(e.meaning) {
+			if len(line)+1+len(w) > 80 && strings.TrimSpace(line) != strconv.Itoa(e.code) {
+				b.WriteString(strings.TrimRight(line, " ") + "\n")
+				line = indent
+			}
+			if !strings.HasSuffix(line, " ") {
+				line += " "
+			}
+			line += w
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
 
 // IO is where a command reads and writes, with whether each stream is a
 // terminal. Human output (tables, progress bars) depends on the TTY flags.
@@ -108,7 +144,8 @@ type silentError struct{ code int }
 
 func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// reportError prints err on w and returns the exit code for it.
+// reportError prints err on w and returns the exit code for it: one
+// "error: " line in the CLI's words (see userMessage), then any hint.
 func reportError(w io.Writer, cmd *cobra.Command, err error) int {
 	var silent *silentError
 	if errors.As(err, &silent) {
@@ -116,7 +153,7 @@ func reportError(w io.Writer, cmd *cobra.Command, err error) int {
 	}
 	var fe *flagError
 	if errors.As(err, &fe) || isCobraUsageError(err) {
-		fmt.Fprintf(w, "error: %v\n", err)
+		fmt.Fprintf(w, "error: %s\n", userMessage(err))
 		if cmd != nil {
 			fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
@@ -126,7 +163,17 @@ func reportError(w io.Writer, cmd *cobra.Command, err error) int {
 		fmt.Fprintln(w, "error: interrupted")
 		return ExitError
 	}
-	fmt.Fprintf(w, "error: %v\n", err)
+	fmt.Fprintf(w, "error: %s\n", userMessage(err))
+	var ce *caretError
+	if errors.As(err, &ce) {
+		writeCaret(w, ce.expr, ce.pos)
+	}
+	var ae *emulatorAPIError
+	if errors.As(err, &ae) && (ae.status == 401 || ae.status == 403) {
+		fmt.Fprintln(w, "hint: an emulator that listens beyond loopback guards /_emulator/ with a token: give the one")
+		fmt.Fprintf(w, "      'nh emulator --control-token' was started with as --control-token or %s\n", envControlToken)
+		return ExitAuth
+	}
 	if status, ok := authStatus(err); ok {
 		if status == 401 {
 			fmt.Fprintln(w, "hint: the service rejected the credentials; check the connection string")
@@ -136,6 +183,10 @@ func reportError(w io.Writer, cmd *cobra.Command, err error) int {
 			fmt.Fprintln(w, "      (sends need Send, registration listing and jobs need Manage)")
 		}
 		return ExitAuth
+	}
+	if untrustedCertificate(err) {
+		fmt.Fprintln(w, "hint: this machine does not trust the server's TLS certificate. For 'nh emulator', trust the")
+		fmt.Fprintf(w, "      certificate it prints: %s=<its cert.pem> (or serve it with --plain-http)\n", envCAFile)
 	}
 	return ExitError
 }

@@ -5,11 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +118,9 @@ func TestNewSendCmdParsing(t *testing.T) {
 			want: sendOptions{format: "template", props: []string{"a=1"}}},
 		{args: []string{"--each", "rows.csv", "--concurrency", "4"},
 			want: sendOptions{each: "rows.csv", concurrency: 4}},
+		{args: []string{"apple", "x", "--deliveries", "never"},
+			want: sendOptions{format: "apple", payload: "x", deliveries: "never"}},
+		{args: []string{"apple", "x", "--deliveries", "sometimes"}, wantErr: "--deliveries must be auto, always or never"},
 		{args: []string{"x"}, wantErr: "say which format"},
 		{args: []string{"--format", "nokia", "x"}, wantErr: "unknown format"},
 		{args: []string{"apple", "x", "--tag", "a", "--tag-expression", "b"}, wantErr: "exclude each other"},
@@ -145,6 +152,9 @@ func TestNewSendCmdParsing(t *testing.T) {
 			g := *got
 			g.f = nil
 			g.maxAttempts, g.concurrency = 0, g.concurrency*boolInt(tt.want.each != "")
+			if g.deliveries == "auto" {
+				g.deliveries = "" // the default
+			}
 			opt := cmp.AllowUnexported(sendOptions{})
 			if diff := cmp.Diff(tt.want, g, opt); diff != "" {
 				t.Errorf("options (-want +got):\n%s", diff)
@@ -287,12 +297,22 @@ func TestEmulatorCommand(t *testing.T) {
 		pw.Close()
 	}()
 	var cs string
+	var printed strings.Builder
 	sc := bufio.NewScanner(pr)
 	re := regexp.MustCompile(`Connection string \(full\):\s+(\S+)`)
 	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
 		if m := re.FindStringSubmatch(sc.Text()); m != nil {
 			cs = m[1]
 			break
+		}
+	}
+	// How each client trusts the certificate, Go's line beside the others.
+	cert := filepath.Join(dir, "cert.pem")
+	for _, want := range []string{"\n  Go:     SSL_CERT_FILE=" + cert + " ", "\n  nh:     NH_CA_FILE=" + cert + "\n",
+		"\n  Node:   NODE_EXTRA_CA_CERTS=" + cert + "\n", "\n  Python: SSL_CERT_FILE=" + cert + " "} {
+		if !strings.Contains(printed.String(), want) {
+			t.Errorf("nh emulator output lacks %q:\n%s", want, printed.String())
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
@@ -402,5 +422,182 @@ func TestEmulatorFlagsReachOptions(t *testing.T) {
 		got.readDelay != 1500*time.Millisecond || got.testSendsPerMinute != -1 || got.jobStepDelay != 2*time.Second ||
 		got.throttleRate != 50 || got.throttleBurst != 10 || !got.allowRemoteStorage {
 		t.Errorf("options = %+v", *got)
+	}
+}
+
+// TestExitCodeTable keeps the table of nh --help true: it is printed
+// from exitCodes, every code Main returns has a row, and each row's
+// meaning is what nh does, shown by examples run against an emulator.
+func TestExitCodeTable(t *testing.T) {
+	stdio, out, _ := testIO("")
+	if code := Main(context.Background(), []string{"--help"}, stdio, envMap(nil)); code != 0 {
+		t.Fatalf("nh --help: exit %d", code)
+	}
+	help := out.String()
+	if !strings.Contains(help, "\n"+exitCodeHelp()+"\n") {
+		t.Errorf("nh --help does not show the exit code table:\n%s", help)
+	}
+	rows := map[int]bool{}
+	for _, e := range exitCodes {
+		rows[e.code] = true
+		if !regexp.MustCompile(`(?m)^  ` + strconv.Itoa(e.code) + `  \S`).MatchString(help) {
+			t.Errorf("nh --help has no row for exit code %d", e.code)
+		}
+	}
+	for _, code := range []int{ExitOK, ExitError, ExitUsage, ExitAuth} {
+		if !rows[code] {
+			t.Errorf("exit code %d is missing from the table", code)
+		}
+	}
+
+	env, err := testEmulator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := "hub-exit-codes"
+	vars := map[string]string{
+		"NH_CONNECTION_STRING": env.emu.ConnectionString(env.endpoint(), false),
+		"NH_HUB":               hub,
+		"NH_CA_FILE":           env.caFile,
+	}
+	wrongKey := "Endpoint=" + env.endpoint() + ";SharedAccessKeyName=" + emulator.FullRuleName + ";SharedAccessKey=d3Jvbmcta2V5"
+	examples := []struct {
+		why  string
+		args []string
+		want int
+	}{
+		{"success", []string{"tags", "check", "sports"}, ExitOK},
+		{"success", []string{"registration", "list"}, ExitOK},
+		{"the service refused it", []string{"registration", "get", "1-2-3"}, ExitError},
+		{"nh's check of a payload", []string{"send", "apple", `{"aps":`}, ExitError},
+		{"nh's check of a tag expression", []string{"send", "apple", `{"aps":{}}`, "--tag-expression", "a &&"}, ExitError},
+		{"nh's check of a tag", []string{"send", "apple", `{"aps":{}}`, "--tag", "a b"}, ExitError},
+		{"nh's check of a handle", []string{"registration", "create", "--platform", "apns", "--handle", "ABC"}, ExitError},
+		{"nh's check of a token", []string{"sas", "verify", "SharedAccessSignature sr=x&sig=y&se=1&skn=z"}, ExitError},
+		{"an unknown command", []string{"frobnicate"}, ExitUsage},
+		{"an unknown flag", []string{"send", "apple", "x", "--no-such-flag"}, ExitUsage},
+		{"a missing argument", []string{"registration", "get"}, ExitUsage},
+		{"an extra argument", []string{"send", "apple", "x", "y"}, ExitUsage},
+		{"a flag value not one of its choices", []string{"send", "--format", "nokia", "x"}, ExitUsage},
+		{"flags that do not go together", []string{"send", "apple", "x", "--tag", "a", "--tag-expression", "b"}, ExitUsage},
+		{"401", []string{"registration", "list", "--connection-string", wrongKey}, ExitAuth},
+		{"403 without Retry-After", []string{"send", "apple", `{"aps":{}}`, "--connection-string", env.emu.ConnectionString(env.endpoint(), true)}, ExitAuth},
+	}
+	seen := map[int]bool{}
+	for _, ex := range examples {
+		stdio, _, errb := testIO("")
+		got := Main(context.Background(), ex.args, stdio, envMap(vars))
+		if got != ex.want {
+			t.Errorf("nh %s (%s): exit %d, want %d\n%s", strings.Join(ex.args, " "), ex.why, got, ex.want, errb.String())
+		}
+		seen[ex.want] = true
+	}
+	for code := range rows {
+		if !seen[code] {
+			t.Errorf("exit code %d has no example", code)
+		}
+	}
+}
+
+// TestValidationErrorsNameFlags: the SDK's checks of a payload reach the
+// user in nh's words (PAYLOAD, --header, --content-type), never as SDK
+// fields such as WindowsOptions.Type. Nothing is sent: the checks run
+// before any request.
+func TestValidationErrorsNameFlags(t *testing.T) {
+	vars := map[string]string{
+		"NH_CONNECTION_STRING": "Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=k;SharedAccessKey=a2V5",
+		"NH_HUB":               "h",
+	}
+	tests := [][]string{
+		{"send", "windows", "raw-bytes"},
+		{"send", "windows", "<toast/>", "--header", "X-WNS-Type:wns/tile"},
+		{"send", "windows", "<toast/>", "--header", "X-WNS-Type:wns/other"},
+		{"send", "windows", "raw", "--header", "X-WNS-Type:wns/raw", "--content-type", "text/plain"},
+		{"send", "apple", `{"aps":`},
+		{"send", "apple", `{"aps":{}}`, "--header", "apns-priority:7"},
+		{"send", "fcmv1", `{"notification":{}}`},
+		{"send", "fcmv1", `{"message":{"data":{"n":1}}}`},
+		{"send", "gcm", `{"to":"x"}`},
+		{"send", "template", "--prop", "a=b", "--header", "X:1\nY"},
+		{"send", "adm", strings.Repeat("x", 70000)},
+	}
+	for _, args := range tests {
+		stdio, out, errb := testIO("")
+		code := Main(context.Background(), args, stdio, envMap(vars))
+		msg := errb.String()
+		if code != ExitError || out.Len() > 0 {
+			t.Errorf("nh %s: exit %d, stdout %q; want 1 and nothing sent\n%s", strings.Join(args, " "), code, out.String(), msg)
+		}
+		if m := sdkField.FindString(msg); m != "" {
+			t.Errorf("nh %s: the error names the SDK field %s:\n%s", strings.Join(args, " "), m, msg)
+		}
+		if !strings.Contains(msg, "PAYLOAD") && !strings.Contains(msg, "--") {
+			t.Errorf("nh %s: the error names neither PAYLOAD nor a flag:\n%s", strings.Join(args, " "), msg)
+		}
+	}
+}
+
+// TestDeliveriesControlAPI checks nh deliveries against a stand-in for an
+// emulator's control endpoint: the query carries the filters, a bearer
+// token goes only when given (--control-token, else
+// NH_EMULATOR_CONTROL_TOKEN), 401 is exit 4 with a hint naming both, and
+// an endpoint that is not an emulator says so.
+func TestDeliveriesControlAPI(t *testing.T) {
+	var gotQuery, gotAuth string
+	want := "s3cret-token"
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_emulator/deliveries" {
+			http.NotFound(w, r)
+			return
+		}
+		gotQuery, gotAuth = r.URL.RawQuery, r.Header.Get("Authorization")
+		if gotAuth != "Bearer "+want {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, `[{"notificationId":"n1","hub":"h1","platform":"apple","handle":"AB12","format":"apple","payload":"{\"aps\":{}}","outcome":"Success","time":"2026-01-02T03:04:05Z"}]`)
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"NH_CONNECTION_STRING": "Endpoint=sb://" + srv.Listener.Addr().String() + "/;SharedAccessKeyName=k;SharedAccessKey=a2V5",
+		"NH_HUB":               "h1",
+		"NH_CA_FILE":           ca,
+	}
+	run := func(env map[string]string, args ...string) (int, string, string) {
+		stdio, out, errb := testIO("")
+		code := Main(context.Background(), args, stdio, envMap(env))
+		return code, out.String(), errb.String()
+	}
+	code, _, errs := run(vars, "deliveries")
+	if code != ExitAuth || !strings.Contains(errs, "--control-token or NH_EMULATOR_CONTROL_TOKEN") || gotAuth != "" {
+		t.Errorf("without a token: exit %d, Authorization %q:\n%s", code, gotAuth, errs)
+	}
+	code, out, errs := run(vars, "deliveries", "--control-token", want, "--notification-id", "n1", "--handle", "AB12", "--tag", "t")
+	if code != 0 || out != "2026-01-02T03:04:05Z\tn1\tapple\tAB12\tSuccess\t{\"aps\":{}}\n" {
+		t.Errorf("with --control-token: exit %d, out %q:\n%s", code, out, errs)
+	}
+	if diff := cmp.Diff("handle=AB12&hub=h1&notificationId=n1&tag=t", gotQuery); diff != "" {
+		t.Errorf("query (-want +got):\n%s", diff)
+	}
+	withEnv := map[string]string{envControlToken: want}
+	for k, v := range vars {
+		withEnv[k] = v
+	}
+	if code, _, errs := run(withEnv, "deliveries", "--all-hubs"); code != 0 || gotQuery != "" {
+		t.Errorf("with %s and --all-hubs: exit %d, query %q:\n%s", envControlToken, code, gotQuery, errs)
+	}
+	// An endpoint that is not an emulator.
+	notEmu := map[string]string{}
+	for k, v := range vars {
+		notEmu[k] = v
+	}
+	srv.Config.Handler = http.NotFoundHandler()
+	code, _, errs = run(notEmu, "deliveries")
+	if code != ExitError || !strings.Contains(errs, "the endpoint is not an nh emulator") {
+		t.Errorf("not an emulator: exit %d:\n%s", code, errs)
 	}
 }

@@ -44,8 +44,10 @@ Nothing is sent to any push service: deliveries are recorded and can be read at
 GET /_emulator/deliveries.
 
 By default it listens on 127.0.0.1:8443 with TLS, using a self-signed
-certificate it generates and writes to --cert-dir (trust it with
-NH_CA_FILE=<cert-dir>/cert.pem, or pass your own with --cert and --cert-key).
+certificate it generates and writes to --cert-dir, or one of your own
+(--cert and --cert-key). It prints how each client trusts the certificate:
+SSL_CERT_FILE for a Go program on Linux and for Python, NH_CA_FILE for nh,
+NODE_EXTRA_CA_CERTS for Node.
 It prints connection strings for the full and the listen-only rule, and stops
 cleanly on Ctrl-C or SIGTERM.`,
 		Example: `  nh emulator
@@ -119,7 +121,7 @@ func runEmulator(ctx context.Context, opts *emulatorOptions) error {
 			ThrottleBurst:      opts.throttleBurst,
 			AllowRemoteStorage: opts.allowRemoteStorage,
 		},
-	}, redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey))
+	}, trustWriter{redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey)})
 }
 
 // redactingWriter replaces the given secrets in everything written to w

@@ -21,7 +21,8 @@ import (
 const (
 	envConnectionString = "NH_CONNECTION_STRING"
 	envHub              = "NH_HUB"
-	envCAFile           = "NH_CA_FILE" // extra CA certificate (PEM) to trust for TLS
+	envCAFile           = "NH_CA_FILE"                // extra CA certificate (PEM) to trust for TLS
+	envControlToken     = "NH_EMULATOR_CONTROL_TOKEN" // bearer token of an emulator's /_emulator/ endpoints
 )
 
 // factory holds global configuration and builds the SDK client lazily, so
@@ -87,18 +88,24 @@ func (f *factory) hubName() (string, error) {
 	return h, nil
 }
 
-// endpointIsLocal reports whether the configured endpoint is on this
-// machine (an emulator).
-func (f *factory) endpointIsLocal() bool {
+// endpoint returns the namespace endpoint of the connection string,
+// https://host:port/ (or http:// for a plain-HTTP emulator).
+func (f *factory) endpoint() (*url.URL, error) {
 	cs, err := f.connString()
 	if err != nil {
-		return false
+		return nil, err
 	}
 	parsed, err := notificationhubs.ParseConnectionString(cs)
 	if err != nil {
-		return false
+		return nil, &flagError{err}
 	}
-	u, err := url.Parse(parsed.Endpoint)
+	return url.Parse(parsed.Endpoint)
+}
+
+// endpointIsLocal reports whether the configured endpoint is on this
+// machine (an emulator).
+func (f *factory) endpointIsLocal() bool {
+	u, err := f.endpoint()
 	if err != nil {
 		return false
 	}

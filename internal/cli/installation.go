@@ -79,7 +79,8 @@ applies installations in the background; --wait reads back until it shows.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.file, "json", "", "installation JSON: text, @FILE or - for stdin")
-	fl.StringVar(&opts.platform, "platform", "", "apns, fcmv1, gcm, wns, mpns, adm, baidu, browser or xiaomi")
+	fl.StringVar(&opts.platform, "platform", "", "platform: "+platformList)
+	_ = cmd.RegisterFlagCompletionFunc("platform", cobra.FixedCompletions(platformValues, cobra.ShellCompDirectiveNoFileComp))
 	fl.StringVar(&opts.pushChannel, "push-channel", "", "PNS handle (browser: the subscription as JSON)")
 	fl.StringVar(&opts.userID, "user-id", "", "user id (targetable as $UserId:{…})")
 	fl.StringArrayVar(&opts.tags, "tag", nil, "tag (repeatable)")
@@ -104,7 +105,7 @@ func runInstallationPut(ctx context.Context, opts *installationPutOptions) error
 	if opts.platform != "" {
 		p, ok := installationPlatforms[strings.ToLower(opts.platform)]
 		if !ok {
-			return usageErrorf("unknown installation platform %q", opts.platform)
+			return usageErrorf("--platform %q: want %s", opts.platform, platformList)
 		}
 		inst.Platform = p
 	}
@@ -363,6 +364,7 @@ func runInstallationDelete(ctx context.Context, opts *installationDeleteOptions)
 	if opts.f.output == outputJSON {
 		return writeJSON(opts.f.io.Out, map[string]any{"installationId": opts.id, "deleted": true})
 	}
-	fmt.Fprintf(opts.f.io.Out, "deleted installation %s\n", opts.id)
+	// The service answers 204 whether or not the installation existed.
+	fmt.Fprintf(opts.f.io.Out, "deleted installation %s, if it existed (the service answers the same either way)\n", opts.id)
 	return nil
 }

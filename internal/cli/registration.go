@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// platformNames maps the CLI's platform names to registration platforms.
+// platformNames maps the CLI's platform names to registration platforms:
+// the service's own platform names (those of installations), and the
+// older names of the send formats as aliases.
 var platformNames = map[string]notificationhubs.RegistrationPlatform{
 	"apple":        notificationhubs.RegistrationPlatformApple,
 	"apns":         notificationhubs.RegistrationPlatformApple,
@@ -29,12 +31,17 @@ var platformNames = map[string]notificationhubs.RegistrationPlatform{
 	"browser":      notificationhubs.RegistrationPlatformBrowser,
 }
 
-const platformList = "apple, fcmv1, gcm, windows, windowsphone, adm, baidu, xiaomi or browser"
+// platformValues are the --platform values nh lists, the service's own
+// (as an installation's platform says them).
+var platformValues = []string{"apns", "fcmv1", "gcm", "wns", "mpns", "adm", "baidu", "xiaomi", "browser"}
+
+// platformList is platformValues for help and errors.
+var platformList = strings.Join(platformValues[:len(platformValues)-1], ", ") + " or " + platformValues[len(platformValues)-1]
 
 func parsePlatform(s string) (notificationhubs.RegistrationPlatform, error) {
 	p, ok := platformNames[strings.ToLower(s)]
 	if !ok {
-		return "", usageErrorf("unknown platform %q: want %s", s, platformList)
+		return "", usageErrorf("--platform %q: want %s", s, platformList)
 	}
 	return p, nil
 }
@@ -145,7 +152,7 @@ func printRegistration(f *factory, r notificationhubs.Registration) error {
 
 func newRegistrationCmd(f *factory) *cobra.Command {
 	cmd := groupCmd("registration", "Create, read, list, update and delete registrations",
-		`  nh registration create --platform apple --handle 62BCD3… --tag sports
+		`  nh registration create --platform apns --handle 62BCD3… --tag sports
   nh registration list --tag sports --all`)
 	cmd.Aliases = []string{"registrations", "reg"}
 	cmd.AddCommand(
@@ -175,8 +182,7 @@ func (rf *registrationFields) addFlags(cmd *cobra.Command, update bool) {
 	fl := cmd.Flags()
 	if !update {
 		fl.StringVar(&rf.platform, "platform", "", "platform: "+platformList)
-		_ = cmd.RegisterFlagCompletionFunc("platform", cobra.FixedCompletions(
-			[]string{"apple", "fcmv1", "gcm", "windows", "windowsphone", "adm", "baidu", "xiaomi", "browser"}, cobra.ShellCompDirectiveNoFileComp))
+		_ = cmd.RegisterFlagCompletionFunc("platform", cobra.FixedCompletions(platformValues, cobra.ShellCompDirectiveNoFileComp))
 	}
 	fl.StringVar(&rf.handle, "handle", "", "PNS handle: device token, registration token, channel URI, Baidu user id or browser endpoint")
 	fl.StringVar(&rf.baiduChannel, "baidu-channel", "", "Baidu channel id (with --handle USER_ID)")
@@ -304,9 +310,9 @@ template registration; Windows templates need --header X-WNS-Type:wns/toast (or
 tile, badge, raw). With --id it creates or replaces the registration with that
 id; otherwise the service chooses the id (the SDK first reserves one, so a retry
 cannot create a duplicate).`,
-		Example: `  nh registration create --platform apple --handle 62BCD3484834B7E2 --tag sports --tag politics
+		Example: `  nh registration create --platform apns --handle 62BCD3484834B7E2 --tag sports --tag politics
   nh registration create --platform fcmv1 --handle fcm-token-1 --template '{"message":{"notification":{"body":"$(greeting_en)"}}}' --template-name greeting
-  nh registration create --platform windows --handle https://db5p.notify.windows.com/?token=AQE --template @toast.xml --header X-WNS-Type:wns/toast
+  nh registration create --platform wns --handle https://db5p.notify.windows.com/?token=AQE --template @toast.xml --header X-WNS-Type:wns/toast
   nh registration create --platform baidu --handle user-1 --baidu-channel channel-1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -325,6 +331,11 @@ func runRegistrationCreate(ctx context.Context, opts *registrationCreateOptions)
 	f := opts.f
 	reg, err := opts.fields.build(f)
 	if err != nil {
+		return err
+	}
+	// Check before reserving an id: an error then names the flags, not a
+	// registration id the user never saw.
+	if err := registrationCheck(reg); err != nil {
 		return err
 	}
 	c, err := f.client(clientConfig{})
@@ -542,6 +553,11 @@ func runRegistrationUpdate(ctx context.Context, opts *registrationUpdateOptions)
 	}
 	if err := opts.fields.applyRest(f, &reg); err != nil {
 		return err
+	}
+	check := reg
+	check.RegistrationID = ""
+	if err := registrationCheck(check); err != nil {
+		return fmt.Errorf("update registration %s: %w", opts.id, err)
 	}
 	resp, err := c.UpdateRegistration(ctx, reg, nil)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func newRootCmd(f *factory) *cobra.Command {
@@ -19,7 +20,7 @@ Configuration: --connection-string and --hub, or NH_CONNECTION_STRING and
 NH_HUB. NH_CA_FILE names an extra CA certificate (PEM) to trust for TLS,
 for instance the certificate 'nh emulator' writes.
 
-Exit codes: 0 ok, 1 error, 2 usage error, 4 authentication or authorization failure.`,
+` + exitCodeHelp(),
 		Example: `  nh demo
   export NH_CONNECTION_STRING='Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…'
   export NH_HUB=myhub
@@ -39,7 +40,7 @@ Exit codes: 0 ok, 1 error, 2 usage error, 4 authentication or authorization fail
 		return nil
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &flagError{err}
+		return &flagError{suggestFlag(cmd, err)}
 	})
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{outputTable, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
 
@@ -55,6 +56,8 @@ Exit codes: 0 ok, 1 error, 2 usage error, 4 authentication or authorization fail
 		newInstallationCmd(f),
 		newTagsCmd(f),
 		newMigrateCmd(f),
+		newDeliveriesCmd(f, nil),
+		newSASCmd(f),
 	)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",
@@ -111,4 +114,54 @@ func groupCmd(use, short, example string) *cobra.Command {
 			return usageErrorf("%s needs a subcommand", cmd.CommandPath())
 		},
 	}
+}
+
+// suggestFlag adds "(did you mean --x?)" to an unknown-flag error when a
+// flag of cmd is close: at most two edits away, or the unknown one is a
+// prefix of it.
+func suggestFlag(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	best, bestD := "", 3
+	visit := func(fl *pflag.Flag) {
+		if fl.Hidden {
+			return
+		}
+		d := editDistance(name, fl.Name)
+		if strings.HasPrefix(fl.Name, name) && len(name) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = fl.Name, d
+		}
+	}
+	cmd.Flags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	if best == "" {
+		return err
+	}
+	return fmt.Errorf("%w (did you mean --%s?)", err, best)
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

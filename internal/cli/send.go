@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	notificationhubs "github.com/nhkit/notificationhubs"
+	"github.com/nhkit/notificationhubs/internal/tagexpr"
 	"github.com/spf13/cobra"
 )
 
@@ -67,6 +69,7 @@ type sendOptions struct {
 	headers       []string
 	contentType   string
 	retryUnsafe   bool
+	deliveries    string // auto, always, never
 
 	each        string
 	eachFormat  string
@@ -95,6 +98,10 @@ sends to a device handle without a registration (repeated: one batch request).
 it; --debug prints the redacted request and response on stderr. Headers such
 as apns-priority, X-WNS-Type or X-WindowsPhone-Target are set with --header.
 The SDK checks the payload and headers before anything is sent.
+
+Against an emulator (an endpoint on this machine) nh also prints what each
+device received, read from the emulator as 'nh deliveries' does;
+--deliveries=never turns that off, --deliveries=always asks any endpoint.
 
 Bulk: --each FILE sends one template notification per row of a CSV or JSON
 Lines file (a "tags" or "tag_expression" column for the audience, every other
@@ -180,10 +187,17 @@ func addSendFlags(cmd *cobra.Command, opts *sendOptions, withFormat bool) {
 	fl.StringArrayVar(&opts.headers, "header", nil, "platform header NAME:VALUE (repeatable)")
 	fl.StringVar(&opts.contentType, "content-type", "", "override the request's Content-Type")
 	fl.BoolVar(&opts.retryUnsafe, "retry-unsafe", false, "retry failures where the service may have acted (risks duplicates)")
+	fl.StringVar(&opts.deliveries, "deliveries", "auto", "print what each device received: auto (emulator on this machine only), always or never")
+	_ = cmd.RegisterFlagCompletionFunc("deliveries", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // validate checks flag combinations (usage errors, exit code 2).
 func (o *sendOptions) validate(cmd *cobra.Command) error {
+	switch o.deliveries {
+	case "auto", "always", "never", "":
+	default:
+		return usageErrorf("--deliveries must be auto, always or never, not %q", o.deliveries)
+	}
 	if o.each != "" {
 		if o.payload != "" || len(o.direct) > 0 || o.schedule != "" || o.test || len(o.tags) > 0 || o.tagExpression != "" {
 			return usageErrorf("--each takes the audience and properties from the file: drop PAYLOAD, --tag, --tag-expression, --direct, --schedule and --test")
@@ -201,6 +215,9 @@ func (o *sendOptions) validate(cmd *cobra.Command) error {
 	}
 	if _, ok := formats[strings.ToLower(o.format)]; !ok {
 		return usageErrorf("unknown format %q: want %s", o.format, formatList)
+	}
+	if len(o.tags) > tagexpr.MaxTagsOrOnly {
+		return usageErrorf("--tag given %d times: a send reaches at most %d tags (joined with ||)", len(o.tags), tagexpr.MaxTagsOrOnly)
 	}
 	if o.payload == "" && !(o.isTemplate() && len(o.props) > 0) {
 		return usageErrorf("give the payload as an argument, @FILE or - for stdin")
@@ -275,8 +292,8 @@ func buildNotification(f *factory, o *sendOptions) (notificationhubs.Notificatio
 	case notificationhubs.FormatTemplate:
 		props := map[string]string{}
 		if len(body) > 0 {
-			if err := json.Unmarshal(body, &props); err != nil {
-				return n, usageErrorf("a template payload is a JSON object of string properties: %v", err)
+			if props, err = templateProperties(body); err != nil {
+				return n, err
 			}
 		}
 		extra, err := parsePairs(o.props, "=", "--prop")
@@ -323,6 +340,85 @@ func buildNotification(f *factory, o *sendOptions) (notificationhubs.Notificatio
 	return n, nil
 }
 
+// templateProperties reads a template payload: a JSON object whose
+// values are strings. Its errors name PAYLOAD and the property.
+func templateProperties(body []byte) (map[string]string, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf(`PAYLOAD: a template payload is a JSON object of string properties, such as {"greeting":"Hello"}, not %s`, jsonKind(te.Value))
+		}
+		return nil, fmt.Errorf(`PAYLOAD: not valid JSON (a template payload is a JSON object of string properties, such as {"greeting":"Hello"}): %v`, err)
+	}
+	props := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			var kind string
+			var any any
+			if json.Unmarshal(v, &any) == nil {
+				kind = jsonKindOf(any)
+			}
+			return nil, fmt.Errorf(`PAYLOAD: template property %q is %s, want a string (write "%s" for the text)`, k, kind, strings.ReplaceAll(string(v), `"`, `\"`))
+		}
+		props[k] = s
+	}
+	return props, nil
+}
+
+// jsonKind names an encoding/json type name: "an array", "a number", …
+func jsonKind(v string) string {
+	switch v {
+	case "array":
+		return "an array"
+	case "number":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	}
+	return v
+}
+
+// jsonKindOf names the kind of a decoded JSON value.
+func jsonKindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "true or false"
+	case float64:
+		return "a number"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "not a string"
+}
+
+// checkAudience checks --tag and --tag-expression as the service would,
+// before anything is sent, in the flags' words.
+func checkAudience(tags []string, expr string) error {
+	if expr != "" {
+		if _, err := tagexpr.Parse(expr); err != nil {
+			var se *tagexpr.SyntaxError
+			if errors.As(err, &se) {
+				return &caretError{msg: fmt.Sprintf("--tag-expression: position %d: %s", se.Pos, se.Msg), expr: expr, pos: se.Pos}
+			}
+			return fmt.Errorf("--tag-expression: %v", err)
+		}
+	}
+	for _, t := range tags {
+		if err := tagexpr.ValidateTag(t); err != nil {
+			return fmt.Errorf("--%v", err)
+		}
+	}
+	return nil
+}
+
 // sendResult is the stable JSON output of a send.
 type sendResult struct {
 	NotificationID          string          `json:"notificationId,omitempty"`
@@ -334,6 +430,19 @@ type sendResult struct {
 	Success                 *int            `json:"success,omitempty"`
 	Failure                 *int            `json:"failure,omitempty"`
 	Results                 []outcomeResult `json:"results,omitempty"`
+	// Deliveries is what each device received, read from an emulator.
+	Deliveries []deliveryView `json:"deliveries,omitempty"`
+
+	deliveriesRead bool // Deliveries was read (it may be empty)
+}
+
+// deliveryView is one device's delivery in nh send's output.
+type deliveryView struct {
+	Platform       string `json:"platform"`
+	Handle         string `json:"handle"`
+	RegistrationID string `json:"registrationId,omitempty"`
+	Outcome        string `json:"outcome"`
+	Payload        string `json:"payload"`
 }
 
 type outcomeResult struct {
@@ -350,6 +459,9 @@ func runSend(ctx context.Context, o *sendOptions) error {
 	}
 	n, err := buildNotification(f, o)
 	if err != nil {
+		return err
+	}
+	if err := checkAudience(o.tags, o.tagExpression); err != nil {
 		return err
 	}
 	cfg := clientConfig{testSend: o.test}
@@ -392,10 +504,34 @@ func runSend(ctx context.Context, o *sendOptions) error {
 		}
 		res = resultOf(resp, o.test)
 	}
+	o.readDeliveries(ctx, &res)
 	if f.output == outputJSON {
 		return writeJSON(f.io.Out, res)
 	}
 	return printSendResult(f, res)
+}
+
+// readDeliveries adds to res what each device received, when the
+// endpoint is an emulator (--deliveries). A failure to read them is a
+// note on stderr: the send itself succeeded.
+func (o *sendOptions) readDeliveries(ctx context.Context, res *sendResult) {
+	f := o.f
+	if res.NotificationID == "" || o.deliveries == "never" || (o.deliveries != "always" && !f.endpointIsLocal()) {
+		return
+	}
+	hub, err := f.hubName()
+	if err != nil {
+		return
+	}
+	ds, err := fetchDeliveries(ctx, f, deliveryQuery{hub: hub, notificationID: res.NotificationID})
+	if err != nil {
+		fmt.Fprintf(f.io.Err, "note: the send succeeded, but what the devices received could not be read: %s\n", userMessage(err))
+		return
+	}
+	res.deliveriesRead = true
+	for _, d := range ds {
+		res.Deliveries = append(res.Deliveries, deliveryView{Platform: d.Platform, Handle: d.Handle, RegistrationID: d.RegistrationID, Outcome: d.Outcome, Payload: d.Payload})
+	}
 }
 
 func resultOf(resp notificationhubs.SendNotificationResponse, test bool) sendResult {
@@ -424,6 +560,20 @@ func printSendResult(f *factory, r sendResult) error {
 		fmt.Fprintf(w, "sent notification %s\n", r.NotificationID)
 	default:
 		fmt.Fprintln(w, "sent (the service gave no notification id)")
+	}
+	if r.deliveriesRead {
+		if len(r.Deliveries) == 0 {
+			fmt.Fprintln(w, "delivered to no device")
+		} else {
+			fmt.Fprintf(w, "delivered to %d device(s):\n", len(r.Deliveries))
+			t := newTable()
+			for _, d := range r.Deliveries {
+				t.add(d.Platform, shorten(d.Handle, 40), d.Outcome, oneLine(d.Payload, 100))
+			}
+			if err := t.write(indent(w, "  "), true); err != nil {
+				return err
+			}
+		}
 	}
 	if r.Success == nil {
 		return nil
@@ -470,6 +620,10 @@ func newScheduleCancelCmd(f *factory, runF func(context.Context, *scheduleCancel
 				return err
 			}
 			if _, err := c.CancelScheduledNotification(cmd.Context(), opts.id, nil); err != nil {
+				var re *notificationhubs.ResponseError
+				if errors.As(err, &re) && re.StatusCode == 404 {
+					return fmt.Errorf("cancel scheduled notification %s: not found: it was never scheduled, has been sent, or was cancelled already (404, tracking id %s)", opts.id, re.TrackingID)
+				}
 				return fmt.Errorf("cancel scheduled notification %s: %w", opts.id, err)
 			}
 			if f.output == outputJSON {

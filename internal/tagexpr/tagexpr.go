@@ -330,7 +330,24 @@ func scanSystemTag(s string, start int) (int, *posError) {
 	case strings.HasPrefix(rest, UserIDPrefix):
 		prefix = UserIDPrefix
 	default:
-		return 0, &posError{start, `unknown system tag (expected "$InstallationId:{id}" or "$UserId:{id}")`}
+		// The braces are literal: "$UserId:alice" means "$UserId:{alice}".
+		for _, p := range [...]string{InstallationIDPrefix, UserIDPrefix} {
+			name := strings.TrimSuffix(p, "{")
+			if strings.HasPrefix(rest, name) {
+				id := rest[len(name):]
+				for i, r := range id {
+					if !isIDRune(r) {
+						id = id[:i]
+						break
+					}
+				}
+				if id == "" {
+					id = "ID"
+				}
+				return 0, &posError{start, fmt.Sprintf("the id of a system tag goes in braces: write %q", p+id+"}")}
+			}
+		}
+		return 0, &posError{start, `unknown system tag: the system tags are "$InstallationId:{ID}" and "$UserId:{ID}", spelled so, braces included`}
 	}
 	i := start + len(prefix)
 	idStart := i

@@ -104,8 +104,8 @@ func TestParseErrors(t *testing.T) {
 		{"a || " + strings.Repeat("é", 121), 5, "tag too long (121 > 120 characters)"},
 		{"$Foo:{x}", 0, "unknown system tag"},
 		{"$installationid:{x}", 0, "unknown system tag"},
-		{"$InstallationId:[x]", 0, "unknown system tag"},
-		{"$InstallationId:x", 0, "unknown system tag"},
+		{"$InstallationId:[x]", 0, "the id of a system tag goes in braces"},
+		{"$InstallationId:x", 0, "the id of a system tag goes in braces"},
 		{"$InstallationId:{}", 17, "empty id in system tag"},
 		{"$UserId:{abc", 12, `missing "}" to close the system tag`},
 		{"$UserId:{a b}", 10, `character ' ' is not allowed in a system tag id`},
@@ -242,7 +242,7 @@ func TestValidateTag(t *testing.T) {
 		{"\xff", `position 0: invalid UTF-8`},
 		{strings.Repeat("x", 121), "tag too long (121 > 120 characters)"},
 		{"$Other:{x}", "unknown system tag"},
-		{"$InstallationId:[x]", "unknown system tag"},
+		{"$InstallationId:[x]", "goes in braces"},
 		{"$InstallationId:{}", "empty id"},
 		{"$InstallationId:{x", `missing "}"`},
 		{"$InstallationId:{x}y", "unexpected text after the system tag"},
@@ -350,5 +350,26 @@ func BenchmarkParseSend(b *testing.B) {
 		if _, err := Parse("user_42 && !muted"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSystemTagMessages: the braces of a system tag are literal, and the
+// errors say so with the tag the user meant.
+func TestSystemTagMessages(t *testing.T) {
+	tests := []struct{ expr, want string }{
+		{"$UserId:alice", `tag expression "$UserId:alice": position 0: the id of a system tag goes in braces: write "$UserId:{alice}"`},
+		{"sports && $InstallationId:dev-1", `tag expression "sports && $InstallationId:dev-1": position 10: the id of a system tag goes in braces: write "$InstallationId:{dev-1}"`},
+		{"$UserId:", `tag expression "$UserId:": position 0: the id of a system tag goes in braces: write "$UserId:{ID}"`},
+		{"$userid:{alice}", `tag expression "$userid:{alice}": position 0: unknown system tag: the system tags are "$InstallationId:{ID}" and "$UserId:{ID}", spelled so, braces included`},
+		{"$Foo:{x}", `tag expression "$Foo:{x}": position 0: unknown system tag: the system tags are "$InstallationId:{ID}" and "$UserId:{ID}", spelled so, braces included`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.expr)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Parse(%q) error =\n%v\nwant\n%s", tt.expr, err, tt.want)
+		}
+	}
+	if err := ValidateTag("$UserId:alice"); err == nil || !strings.Contains(err.Error(), `write "$UserId:{alice}"`) {
+		t.Errorf("ValidateTag($UserId:alice) = %v", err)
 	}
 }
