@@ -131,35 +131,10 @@ func (fs *faultSet) take(op, hub string) (Fault, bool) {
 	return Fault{}, false
 }
 
-// opOf classifies a data-plane request for faults.
-func opOf(q *request) string {
-	if len(q.lsegs) == 0 {
-		return ""
-	}
-	switch q.lsegs[0] {
-	case "messages":
-		if q.r.Method == http.MethodGet {
-			return OpTelemetry
-		}
-		return OpSend
-	case "schedulednotifications":
-		return OpSchedule
-	case "registrations", "registrationids", "tags":
-		return OpRegistration
-	case "installations":
-		return OpInstallation
-	case "jobs":
-		return OpJob
-	case "feedbackcontainer":
-		return OpFeedback
-	}
-	return ""
-}
-
 // applyFaults answers q with an injected fault or the throttle, if any
 // applies; it reports whether it answered.
 func (s *Server) applyFaults(q *request) bool {
-	if f, ok := s.faults.take(opOf(q), q.hubName); ok {
+	if f, ok := s.faults.take(q.route.op, q.hubName); ok {
 		if f.Latency > 0 && bufferBody(q.r) == nil {
 			t := time.NewTimer(f.Latency)
 			select {
@@ -329,59 +304,59 @@ func (s *Server) SetThrottle(hub string, rate float64, burst int) {
 	t.buckets = map[string]*tokenBucket{}
 }
 
-// handleFaults serves /_emulator/faults[/{id}] and /_emulator/throttle.
-func (s *Server) handleFaults(q *request, id string) {
-	switch {
-	case q.r.Method == http.MethodGet && id == "":
-		l := s.Faults()
-		out := make([]faultJSON, len(l))
-		for i, f := range l {
-			out[i] = faultJSON{Fault: f}
-			if f.Latency > 0 {
-				out[i].LatencyText = f.Latency.String()
-			}
+// handleListFaults serves GET /_emulator/faults.
+func (s *Server) handleListFaults(q *request) {
+	l := s.Faults()
+	out := make([]faultJSON, len(l))
+	for i, f := range l {
+		out[i] = faultJSON{Fault: f}
+		if f.Latency > 0 {
+			out[i].LatencyText = f.Latency.String()
 		}
-		q.writeJSON(out)
-	case q.r.Method == http.MethodPost && id == "":
-		raw, err := q.readBody(1 << 16)
-		var fj faultJSON
-		if err == nil {
-			err = json.Unmarshal(raw, &fj)
-		}
-		if err == nil && fj.LatencyText != "" {
-			fj.Latency, err = time.ParseDuration(fj.LatencyText)
-		}
-		if err != nil {
-			q.fail(http.StatusBadRequest, "The body must be a fault: {\"op\",\"hub\",\"count\",\"status\",\"retryAfter\",\"latency\":\"250ms\",\"drop\"}.")
-			return
-		}
-		if fj.Status == 0 && !fj.Drop && fj.Latency == 0 {
-			q.fail(http.StatusBadRequest, "The fault needs a status, a latency or drop.")
-			return
-		}
-		fid := s.InjectFault(fj.Fault)
-		b, _ := json.Marshal(map[string]string{"id": fid})
-		q.write(http.StatusCreated, ctJSON, append(b, '\n'))
-	case q.r.Method == http.MethodDelete && id == "":
-		s.ClearFaults()
-		q.empty(http.StatusNoContent, "")
-	case q.r.Method == http.MethodDelete:
-		if !s.RemoveFault(id) {
-			q.fail(http.StatusNotFound, "No such fault.")
-			return
-		}
-		q.empty(http.StatusNoContent, "")
-	default:
-		q.fail(http.StatusMethodNotAllowed, "Use GET, POST or DELETE on /_emulator/faults.")
 	}
+	q.writeJSON(out)
+}
+
+// handleAddFault serves POST /_emulator/faults with a fault as JSON.
+func (s *Server) handleAddFault(q *request) {
+	raw, err := q.readBody(1 << 16)
+	var fj faultJSON
+	if err == nil {
+		err = json.Unmarshal(raw, &fj)
+	}
+	if err == nil && fj.LatencyText != "" {
+		fj.Latency, err = time.ParseDuration(fj.LatencyText)
+	}
+	if err != nil {
+		q.fail(http.StatusBadRequest, "The body must be a fault: {\"op\",\"hub\",\"count\",\"status\",\"retryAfter\",\"latency\":\"250ms\",\"drop\"}.")
+		return
+	}
+	if fj.Status == 0 && !fj.Drop && fj.Latency == 0 {
+		q.fail(http.StatusBadRequest, "The fault needs a status, a latency or drop.")
+		return
+	}
+	fid := s.InjectFault(fj.Fault)
+	b, _ := json.Marshal(map[string]string{"id": fid})
+	q.write(http.StatusCreated, ctJSON, append(b, '\n'))
+}
+
+// handleClearFaults serves DELETE /_emulator/faults.
+func (s *Server) handleClearFaults(q *request) {
+	s.ClearFaults()
+	q.empty(http.StatusNoContent, "")
+}
+
+// handleRemoveFault serves DELETE /_emulator/faults/{id}.
+func (s *Server) handleRemoveFault(q *request) {
+	if !s.RemoveFault(q.param("id")) {
+		q.fail(http.StatusNotFound, "No such fault.")
+		return
+	}
+	q.empty(http.StatusNoContent, "")
 }
 
 // handleThrottle serves POST /_emulator/throttle {"hub","rate","burst"}.
 func (s *Server) handleThrottle(q *request) {
-	if q.r.Method != http.MethodPost {
-		q.fail(http.StatusMethodNotAllowed, "Use POST on /_emulator/throttle.")
-		return
-	}
 	var body struct {
 		Hub   string  `json:"hub"`
 		Rate  float64 `json:"rate"`

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,7 +156,7 @@ func (s *Server) handleGetJob(q *request) {
 	if !s.requireStandard(q) {
 		return
 	}
-	id := q.segs[1]
+	id := q.param("id")
 	s.mu.RLock()
 	j, ok := q.hub.jobs[id]
 	var c jobRec
@@ -442,7 +441,7 @@ func (s *Server) importRegistrations(h *hub, typ string, data []byte, output, fa
 // own blob store for container c with read, write and list rights.
 func (s *Server) containerURL(base, c string) string {
 	s.blobs.ensure(c)
-	return s.blobURLFor(base, url.PathEscape(c), "rwl")
+	return s.blobURLFor(base, c, "rwl")
 }
 
 // ContainerURL returns a SAS URL (read, write, list) of container c in the
@@ -453,5 +452,5 @@ func (s *Server) ContainerURL(base, c string) string { return s.containerURL(bas
 // BlobURL returns a read SAS URL of blob name in container c of the
 // emulator's blob store, at base. Use it as a job's ImportFileUri.
 func (s *Server) BlobURL(base, c, name string) string {
-	return s.blobURLFor(base, url.PathEscape(c)+"/"+name, "r")
+	return s.blobURLFor(base, c+"/"+name, "r")
 }

@@ -184,35 +184,30 @@ func (s *Server) handleFeedbackContainer(q *request) {
 	q.write(http.StatusOK, "text/plain; charset=utf-8", []byte(s.blobURL(q, c, "rl")))
 }
 
-// handleMarks serves /_emulator/handles: GET lists the marks, POST
-// {"handle":"…","state":"expired|invalid|throttled|"} sets one.
-func (s *Server) handleMarks(q *request) bool {
-	switch q.r.Method {
-	case http.MethodGet:
-		q.writeJSON(s.HandleMarks())
-	case http.MethodPost:
-		var body struct {
-			Handle string      `json:"handle"`
-			State  HandleState `json:"state"`
-		}
-		raw, err := q.readBody(1 << 16)
-		if err == nil {
-			err = json.Unmarshal(raw, &body)
-		}
-		if err != nil || strings.TrimSpace(body.Handle) == "" {
-			q.fail(http.StatusBadRequest, "The body must be {\"handle\":\"…\",\"state\":\"expired|invalid|throttled\"}.")
-			return true
-		}
-		switch body.State {
-		case HandleOK, HandleExpired, HandleInvalid, HandleThrottled:
-		default:
-			q.fail(http.StatusBadRequest, "The state must be expired, invalid, throttled or empty.")
-			return true
-		}
-		s.MarkHandle(body.Handle, body.State)
-		q.empty(http.StatusNoContent, "")
-	default:
-		return false
+// handleListMarks serves GET /_emulator/handles: the marks.
+func (s *Server) handleListMarks(q *request) { q.writeJSON(s.HandleMarks()) }
+
+// handleMark serves POST /_emulator/handles
+// {"handle":"…","state":"expired|invalid|throttled|"}: it sets one mark.
+func (s *Server) handleMark(q *request) {
+	var body struct {
+		Handle string      `json:"handle"`
+		State  HandleState `json:"state"`
 	}
-	return true
+	raw, err := q.readBody(1 << 16)
+	if err == nil {
+		err = json.Unmarshal(raw, &body)
+	}
+	if err != nil || strings.TrimSpace(body.Handle) == "" {
+		q.fail(http.StatusBadRequest, "The body must be {\"handle\":\"…\",\"state\":\"expired|invalid|throttled\"}.")
+		return
+	}
+	switch body.State {
+	case HandleOK, HandleExpired, HandleInvalid, HandleThrottled:
+	default:
+		q.fail(http.StatusBadRequest, "The state must be expired, invalid, throttled or empty.")
+		return
+	}
+	s.MarkHandle(body.Handle, body.State)
+	q.empty(http.StatusNoContent, "")
 }
