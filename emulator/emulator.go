@@ -266,13 +266,16 @@ func Open(opts Options) (*Server, error) {
 	}
 	s.tier = t
 	if opts.DataDir != "" {
-		st, err := openStore(opts.DataDir, s.opts.Retention)
+		st, err := openStore(opts.DataDir, s.opts.Retention, s.opts.RetentionBytes)
 		if err != nil {
 			return nil, err
 		}
 		s.st = st
 		if err := s.load(); err != nil {
 			_ = st.close()
+			if errors.Is(err, errDamaged) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("restore emulator state from %s: %w", opts.DataDir, err)
 		}
 	}

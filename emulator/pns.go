@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/nhkit/notificationhubs/internal/atom"
@@ -61,6 +62,26 @@ func (s *Server) MarkHandle(handle string, state HandleState) {
 		m[key] = state
 	}
 	s.marks = m
+}
+
+// Bounds of the marks the control plane takes.
+const (
+	maxMarkedHandle = 4096  // bytes of a handle (longer than any push service's)
+	maxMarks        = 10000 // marked handles
+)
+
+// markHandleBounded is MarkHandle, unless it would mark more than
+// maxMarks handles.
+func (s *Server) markHandleBounded(handle string, state HandleState) bool {
+	s.pnsMu.Lock()
+	_, has := s.marks[strings.ToLower(strings.TrimSpace(handle))]
+	full := !has && state != HandleOK && len(s.marks) >= maxMarks
+	s.pnsMu.Unlock()
+	if full {
+		return false
+	}
+	s.MarkHandle(handle, state)
+	return true
 }
 
 // HandleMarks returns the marked handles (lower-cased) and their states.
@@ -208,6 +229,13 @@ func (s *Server) handleMark(q *request) {
 		q.fail(http.StatusBadRequest, "The state must be expired, invalid, throttled or empty.")
 		return
 	}
-	s.MarkHandle(body.Handle, body.State)
+	if len(body.Handle) > maxMarkedHandle {
+		q.fail(http.StatusBadRequest, "The handle has "+strconv.Itoa(len(body.Handle))+" bytes: a handle has at most "+strconv.Itoa(maxMarkedHandle)+".")
+		return
+	}
+	if !s.markHandleBounded(body.Handle, body.State) {
+		q.fail(http.StatusConflict, "The emulator keeps at most "+strconv.Itoa(maxMarks)+" marked handles: clear some first (state \"\").")
+		return
+	}
 	q.empty(http.StatusNoContent, "")
 }
