@@ -474,6 +474,9 @@ func (a *api) reset(w http.ResponseWriter, r *http.Request) {
 // proxies and the browser keep it open.
 var heartbeat = 15 * time.Second
 
+// writeGrace is how long one write of the event stream may take.
+const writeGrace = time.Minute
+
 // maxBatch is the number of events written before a flush when deliveries
 // arrive faster than the client reads.
 const maxBatch = 256
@@ -489,6 +492,10 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	flush := func() bool {
+		// A server may bound how long a response takes to write; the
+		// stream never ends, so each write gets its own time. A client
+		// that stops reading ends the stream.
+		_ = rc.SetWriteDeadline(time.Now().Add(writeGrace))
 		return bw.Flush() == nil && rc.Flush() == nil
 	}
 	bw.WriteString("retry: 2000\nevent: ready\ndata: {}\n\n")
