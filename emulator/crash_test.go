@@ -26,6 +26,15 @@ import (
 const crashChildEnv = "NH_EMULATOR_CRASH_CHILD_DATA"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(serveChildEnv) != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := Serve(ctx, ServeOptions{Listen: "127.0.0.1:0", PlainHTTP: true}, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
