@@ -43,16 +43,39 @@
 //
 // # Inspection and control endpoints
 //
-// Without authentication: the inbox web page at /_emulator/ui/ (package
-// inbox; its API answers loopback hosts only), GET /_emulator/deliveries?hub=&notificationId=
-// &handle=&tag=, GET /_emulator/sends?hub=, GET /_emulator/hubs, POST
-// /_emulator/reset; GET, POST (a Fault as JSON, latency as "250ms") and
-// DELETE /_emulator/faults, DELETE /_emulator/faults/{id}; POST
-// /_emulator/throttle {"hub","rate","burst"}; GET and POST
-// /_emulator/handles {"handle","state"}. The blob store at
-// /_emulator/blob/{container}[/{blob}] needs the SAS query of the URLs
-// the emulator hands out (feedback container, PnsErrorDetailsUri,
-// Server.ContainerURL).
+// The control plane: the inbox web page at /_emulator/ui/ (package inbox),
+// GET /_emulator/deliveries?hub=&notificationId=&handle=&tag=, GET
+// /_emulator/sends?hub=, GET /_emulator/hubs, POST /_emulator/reset; GET,
+// POST (a Fault as JSON, latency as "250ms") and DELETE /_emulator/faults,
+// DELETE /_emulator/faults/{id}; POST /_emulator/throttle
+// {"hub","rate","burst"}; GET and POST /_emulator/handles
+// {"handle","state"}. The blob store at /_emulator/blob/{container}[/{blob}]
+// needs the SAS query of the URLs the emulator hands out (feedback
+// container, PnsErrorDetailsUri, Server.ContainerURL).
+//
+// # Who may use what
+//
+// Every request must name a Host the emulator answers (localhost, an IP
+// address, the host of SetPublicEndpoint, Options.AllowedHosts), so that a
+// web page cannot reach it through DNS rebinding. The data plane takes SAS
+// tokens, checked against the very hub and id the request acts on: the
+// router decodes each path segment once and refuses ".", "..", encoded
+// slashes and control characters. The control plane takes no credential
+// unless Options.ControlToken is set, but refuses state-changing requests
+// from another origin, and POSTs must carry Content-Type: application/json,
+// which a page of another origin cannot send without a CORS preflight the
+// emulator never grants. Serve turns the control plane off on a listener
+// beyond loopback unless a control token is given.
+//
+// # Limits
+//
+// Send bodies are capped at 64 KiB as the service's are, other bodies at
+// 1 MiB (JSON control inputs at 64 KiB), blobs by Options.MaxBlobBytes and
+// Options.MaxBlobStoreBytes, delivery and send records by
+// Options.Retention and Options.RetentionBytes. Faults, throttles and
+// marked handles given to the control plane are validated and bounded in
+// number. Serve adds timeouts and a cap on open connections
+// (ServeOptions).
 package emulator
 
 import (

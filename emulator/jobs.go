@@ -446,11 +446,15 @@ func (s *Server) containerURL(base, c string) string {
 
 // ContainerURL returns a SAS URL (read, write, list) of container c in the
 // emulator's blob store, at base (e.g. https://127.0.0.1:8443), creating
-// the container. Use it as a job's OutputContainerUri.
+// the container. Use it as a job's OutputContainerUri. c must follow Azure
+// Storage's rule for container names (3 to 63 lower-case letters, digits
+// and single hyphens); for another name nothing is created and the URL
+// answers 400.
 func (s *Server) ContainerURL(base, c string) string { return s.containerURL(base, c) }
 
 // BlobURL returns a read SAS URL of blob name in container c of the
-// emulator's blob store, at base. Use it as a job's ImportFileUri.
+// emulator's blob store, at base, that reads that blob only. Use it as a
+// job's ImportFileUri.
 func (s *Server) BlobURL(base, c, name string) string {
 	return s.blobURLFor(base, c+"/"+name, "r")
 }

@@ -5,9 +5,9 @@
 //
 // Handler serves a self-contained page (HTML, CSS and JavaScript modules
 // embedded with go:embed; nothing is fetched from the internet) at its root
-// and a JSON API below it. The emulator serves it at /_emulator/ui/ on its
-// own handler, with emulator.Server.Inbox as the Source; to serve it
-// elsewhere, mount it with
+// and a JSON API below it. The emulator mounts the page's endpoints
+// (Routes) at /_emulator/ui/ in its own routing table, with
+// emulator.Server.Inbox as the Source; to serve it elsewhere, mount it with
 //
 //	mux.Handle("/_emulator/ui/", http.StripPrefix("/_emulator/ui", inbox.Handler(src)))
 //
@@ -23,7 +23,8 @@
 //	GET  api/deliveries?hub=&handle=&notification=&offset=&limit=   DeliveryPage
 //	GET  api/events                            server-sent events: "ready", then one "delivery" per Delivery
 //	GET  api/connection-strings                []NamedString
-//	POST api/reset                             204 (needs the header X-Inbox: 1)
+//	POST api/reset                             204 (needs the header X-Inbox: 1; the page also
+//	                                           sends Content-Type: application/json, which the emulator requires)
 //
 // Lists are always paged (limit 1 to 500, default 50), so the page stays
 // fast with hundreds of thousands of devices.
@@ -33,10 +34,12 @@
 // Payloads are untrusted text. The page renders every datum with
 // textContent (never innerHTML), and every response carries a
 // Content-Security-Policy that allows scripts from the page's own origin
-// only. The API answers only requests whose Host is a loopback name or an
-// IP literal (a defence against DNS rebinding, since it hands out
-// connection strings), and state-changing requests need a custom header
-// that a cross-site form cannot send.
+// only. Served by Handler, the API answers only requests whose Host is a
+// loopback name or an IP literal (a defence against DNS rebinding, since
+// it hands out connection strings), and state-changing requests need a
+// custom header that a cross-site form cannot send. Mounted in the
+// emulator, the emulator's own checks of Host, origin and control token
+// apply (see package emulator).
 package inbox
 
 import (
