@@ -69,8 +69,11 @@ func checkControlToken(tok string) error {
 // port, IPv6 brackets or trailing dot, lower case.
 func normHost(hostport string) string {
 	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
+	// A port follows the last colon, unless that colon is inside a bare
+	// IPv6 address (which a Host header brackets).
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && i > strings.LastIndexByte(host, ']') &&
+		(strings.HasPrefix(host, "[") || strings.IndexByte(host, ':') == i) {
+		host = host[:i]
 	}
 	host = strings.TrimPrefix(strings.TrimSuffix(host, "]"), "[")
 	return strings.ToLower(strings.TrimSuffix(host, "."))
@@ -122,7 +125,7 @@ func (s *Server) controlAllowed(q *request) bool {
 		return false
 	}
 	if s.opts.ControlToken != "" {
-		if q.route.plane == planeInbox && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if q.match.rt.plane == planeInbox && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			if tok, ok := q.query["token"]; ok && s.isControlToken(tok) {
 				// Opening the inbox with its token: keep the token in a
 				// cookie only this origin's pages send, and take it out

@@ -470,7 +470,7 @@ type request struct {
 	trackingID string
 	hubName    string
 	hub        *hub
-	route      *route // the routing table's row; its parameters are q.r.PathValue
+	match      routeMatch // the routing table's row and its parameters
 	query      map[string]string
 	rawQuery   string
 	apiVersion string
@@ -519,7 +519,7 @@ func randHex(n int) string {
 
 // param returns the path parameter name of the request's route ({id},
 // {tag}, …), percent-decoded and validated once by the router.
-func (q *request) param(name string) string { return q.r.PathValue(name) }
+func (q *request) param(name string) string { return q.match.param(name) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -134,7 +134,7 @@ func (fs *faultSet) take(op, hub string) (Fault, bool) {
 // applyFaults answers q with an injected fault or the throttle, if any
 // applies; it reports whether it answered.
 func (s *Server) applyFaults(q *request) bool {
-	if f, ok := s.faults.take(q.route.op, q.hubName); ok {
+	if f, ok := s.faults.take(q.match.rt.op, q.hubName); ok {
 		if f.Latency > 0 && bufferBody(q.r) == nil {
 			t := time.NewTimer(f.Latency)
 			select {

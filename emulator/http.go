@@ -165,6 +165,15 @@ func (s *Server) buildRoutes() []route {
 	rs = append(rs, dataRoutes...)
 	for i := range rs {
 		rs[i].segs = parsePattern(rs[i].pattern)
+		n := 0
+		for _, p := range rs[i].segs {
+			if p.param != "" {
+				n++
+			}
+		}
+		if n > maxParams {
+			panic("emulator: route " + rs[i].pattern + " has more than maxParams parameters")
+		}
 	}
 	return rs
 }
@@ -243,65 +252,73 @@ func validHubName(name string) error {
 	return nil
 }
 
-// routeMatch is a matched route and its parameters, in pattern order.
+// maxParams is the most parameters a pattern has.
+const maxParams = 3
+
+// routeMatch is a matched route and its parameters' values, in pattern
+// order. It is a value, so that matching allocates nothing.
 type routeMatch struct {
 	rt     *route
-	names  []string
-	values []string
+	values [maxParams]string
 }
 
+// param returns the value of the parameter name, "" if the route has none.
 func (m *routeMatch) param(name string) string {
-	for i, n := range m.names {
-		if n == name {
+	if m.rt == nil {
+		return ""
+	}
+	i := 0
+	for _, p := range m.rt.segs {
+		if p.param == "" {
+			continue
+		}
+		if p.param == name {
 			return m.values[i]
 		}
+		i++
 	}
 	return ""
 }
 
 // match finds the route for method and the decoded segments. With no
-// route it reports whether another method would have matched the path
-// (405 rather than 404) and, for 405, the methods that would.
+// route it returns the methods that would have matched the path (405
+// rather than 404).
 func (s *Server) match(method string, segs []string) (m routeMatch, allowed []string) {
 	control := len(segs) > 0 && strings.EqualFold(segs[0], "_emulator")
 	for i := range s.routes {
 		rt := &s.routes[i]
-		if (rt.plane == planeData) == control {
-			continue
-		}
-		names, values, ok := rt.matchSegs(segs)
-		if !ok {
+		if (rt.plane == planeData) == control || !rt.matchSegs(segs, &m.values) {
 			continue
 		}
 		if rt.method == "" || rt.method == method || method == http.MethodHead && rt.method == http.MethodGet && rt.plane != planeData {
-			return routeMatch{rt: rt, names: names, values: values}, nil
+			m.rt = rt
+			return m, nil
 		}
 		allowed = append(allowed, rt.method)
 	}
 	return routeMatch{}, allowed
 }
 
-// matchSegs matches the decoded segments against the pattern, returning
-// the parameters.
-func (rt *route) matchSegs(segs []string) (names, values []string, ok bool) {
-	i := 0
+// matchSegs matches the decoded segments against the pattern, storing the
+// parameters' values in values.
+func (rt *route) matchSegs(segs []string, values *[maxParams]string) bool {
+	i, v := 0, 0
 	for _, p := range rt.segs {
 		switch {
 		case p.rest:
-			names = append(names, p.param)
-			values = append(values, strings.Join(segs[i:], "/"))
-			return names, values, true
+			values[v] = strings.Join(segs[i:], "/")
+			return true
 		case i >= len(segs):
-			return nil, nil, false
+			return false
 		case p.param != "":
-			names = append(names, p.param)
-			values = append(values, segs[i])
+			values[v] = segs[i]
+			v++
 		case !strings.EqualFold(p.lit, segs[i]):
-			return nil, nil, false
+			return false
 		}
 		i++
 	}
-	return names, values, i == len(segs)
+	return i == len(segs)
 }
 
 // route dispatches q through the routing table.
@@ -325,10 +342,7 @@ func (s *Server) route(q *request) {
 		}
 		return
 	}
-	q.route = m.rt
-	for i, name := range m.names {
-		q.r.SetPathValue(name, m.values[i])
-	}
+	q.match = m
 	switch m.rt.plane {
 	case planeControl:
 		if s.controlAllowed(q) {
@@ -336,6 +350,14 @@ func (s *Server) route(q *request) {
 		}
 	case planeInbox:
 		if s.controlAllowed(q) {
+			// The page's handlers read their parameters as path values.
+			i := 0
+			for _, p := range m.rt.segs {
+				if p.param != "" {
+					q.r.SetPathValue(p.param, m.values[i])
+					i++
+				}
+			}
 			s.serveInbox(q, segs)
 		}
 	case planeBlob:
@@ -356,7 +378,7 @@ func (s *Server) serveData(q *request, m routeMatch) {
 		q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
 		return
 	}
-	if !s.authorize(q, m.rt.right, resourcePath(m.rt, m.values)) {
+	if !s.authorize(q, m.rt.right, resourcePath(m.rt, m.values[:])) {
 		return
 	}
 	if s.applyFaults(q) {
@@ -375,7 +397,16 @@ func (s *Server) serveData(q *request, m routeMatch) {
 // parameters: the SAS token must cover exactly this.
 func resourcePath(rt *route, values []string) string {
 	var b strings.Builder
-	v := 0
+	n, v := 0, 0
+	for _, p := range rt.segs {
+		n += 1 + len(p.lit)
+		if p.param != "" {
+			n += len(values[v])
+			v++
+		}
+	}
+	b.Grow(n)
+	v = 0
 	for _, p := range rt.segs {
 		b.WriteByte('/')
 		if p.param != "" {

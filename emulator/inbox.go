@@ -53,7 +53,7 @@ func (s *Server) serveInbox(q *request, segs []string) {
 	u.Path, u.RawPath = rest, ""
 	r2.URL = &u
 	sw := &statusWriter{ResponseWriter: q.w, status: http.StatusOK}
-	q.route.inbox.ServeHTTP(sw, r2)
+	q.match.rt.inbox.ServeHTTP(sw, r2)
 	q.status = sw.status
 }
 
