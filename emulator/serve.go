@@ -450,10 +450,3 @@ func (l *connLimiter) connState(c net.Conn, st http.ConnState) {
 		}
 	}
 }
-
-// open returns the number of connections open.
-func (l *connLimiter) open() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.conns)
-}
