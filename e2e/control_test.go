@@ -10,18 +10,25 @@ import (
 	"github.com/nhkit/notificationhubs/emulator/emulatortest"
 )
 
+// openShop creates the shop's installations on srv and returns a client
+// of the hub shop.
+func openShop(t *testing.T, srv *emulatortest.Server) *nh.Client {
+	t.Helper()
+	c := newClient(t, srv, "shop")
+	for _, in := range shopInstallations() {
+		if _, err := c.CreateOrUpdateInstallation(testCtx(t), in, nil); err != nil {
+			t.Fatalf("CreateOrUpdateInstallation %s: %v", in.InstallationID, err)
+		}
+	}
+	return c
+}
+
 // TestInboxResetPassesControlChecks clicks the page's reset button (twice:
 // arm, confirm) and checks that the emulator was reset: the page's request
 // must pass the control plane's checks (same origin, JSON content type).
 func TestInboxResetPassesControlChecks(t *testing.T) {
 	srv := emulatortest.NewServer(t)
-	ctx := testCtx(t)
-	c := newClient(t, srv, "shop")
-	for _, in := range shopInstallations() {
-		if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
-			t.Fatalf("CreateOrUpdateInstallation %s: %v", in.InstallationID, err)
-		}
-	}
+	openShop(t, srv)
 	b := newBrowser(t, srv.URL+"/_emulator/ui/")
 	open(b, "deliveries?hub=shop", "deliveries")
 	b.Run("arm and confirm reset", chromedp.Click(chromedp.CSS(`#reset`)), chromedp.Click(chromedp.CSS(`#reset`)))
@@ -39,12 +46,7 @@ func TestInboxWithControlToken(t *testing.T) {
 	const token = "e2e-control-token-0123456789"
 	srv := emulatortest.NewServerWithOptions(t, emulator.Options{ControlToken: token})
 	ctx := testCtx(t)
-	c := newClient(t, srv, "shop")
-	for _, in := range shopInstallations() {
-		if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
-			t.Fatalf("CreateOrUpdateInstallation %s: %v", in.InstallationID, err)
-		}
-	}
+	c := openShop(t, srv)
 	b := newBrowser(t, srv.URL+"/_emulator/ui/?token="+token)
 	open(b, "deliveries?hub=shop", "deliveries")
 	b.Run("live feed connects", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))

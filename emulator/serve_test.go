@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -167,25 +169,9 @@ const serveChildEnv = "NH_EMULATOR_SERVE_CHILD"
 // the test ends and returns it with the emulator's address.
 func startServeChild(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, string) {
 	t.Helper()
-	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	addr := startChildProcess(t, cmd, serveChildEnv+"=1")
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := bannerPort.FindStringSubmatch(sc.Text()); m != nil {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return cmd, "127.0.0.1:" + m[1]
-		}
-	}
-	t.Fatal("the emulator child printed no address")
-	return nil, ""
+	return cmd, addr
 }
 
 // TestIdleConnectionsUnderFileLimit holds 1,100 idle keep-alive
@@ -251,5 +237,61 @@ func TestIdleConnectionsUnderFileLimit(t *testing.T) {
 	t.Logf("%d of %d idle connections were closed to make room", closed, held)
 	if closed < held-1024 {
 		t.Errorf("only %d idle connections were closed; %d open connections do not fit 1,024 files", closed, held-closed)
+	}
+}
+
+// TestConnectionCapOverTLS checks the connection cap behind TLS, where
+// http.Server reports each connection as the *tls.Conn around the one the
+// cap accepted: with a cap of 2, a third client closes the idle
+// connection, not the older one that has not sent its request yet, and is
+// served.
+func TestConnectionCapOverTLS(t *testing.T) {
+	out := serveBanner(t, ServeOptions{Listen: "127.0.0.1:0", CertDir: t.TempDir(), MaxConnections: 2})
+	addr := "127.0.0.1:" + bannerPort.FindStringSubmatch(out)[1]
+	certFile := regexp.MustCompile(`Certificate: (\S+)`).FindStringSubmatch(out)[1]
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	cfg := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}}
+	dial := func() net.Conn {
+		c, err := tls.Dial("tcp", addr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	get := func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		defer c.SetDeadline(time.Time{})
+		fmt.Fprintf(c, "GET /_emulator/hubs HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	waiting := dial() // handshaken, no request yet: the oldest
+	idle := dial()
+	get(idle)
+	time.Sleep(20 * time.Millisecond) // let the server see it idle
+	get(dial())
+	open := func(c net.Conn) bool {
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		_, err := c.Read(make([]byte, 1))
+		var ne net.Error
+		return errors.As(err, &ne) && ne.Timeout()
+	}
+	if open(idle) {
+		t.Error("the idle connection is still open past the cap")
+	}
+	if !open(waiting) {
+		t.Error("the cap closed the connection that was not idle instead of the idle one")
 	}
 }
