@@ -254,7 +254,7 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 		fmt.Fprintf(out, "Certificate: %s\n", certFile)
 	}
 	if exposed {
-		printExposedWarning(out, ln.Addr(), o.Emulator)
+		printExposedWarning(out, ln.Addr(), o.Emulator, !o.PlainHTTP && o.CertFile == "")
 	}
 	fmt.Fprintf(out, "Connection string (full):   %s\n", srv.ConnectionString(endpoint, false))
 	fmt.Fprintf(out, "Connection string (listen): %s\n", srv.ConnectionString(endpoint, true))
@@ -279,7 +279,7 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 }
 
 // printExposedWarning says what a listener beyond loopback exposes.
-func printExposedWarning(out io.Writer, addr net.Addr, o Options) {
+func printExposedWarning(out io.Writer, addr net.Addr, o Options, generatedCert bool) {
 	fmt.Fprintf(out, "WARNING: listening on %s, beyond this machine's loopback: anyone who can reach it can use the data plane "+
 		"with the connection strings below", addr)
 	if o.FullKey == "" || o.ListenKey == "" {
@@ -292,8 +292,11 @@ func printExposedWarning(out io.Writer, addr net.Addr, o Options) {
 	} else {
 		fmt.Fprintf(out, "WARNING: the control plane (/_emulator/..., the inbox) answers only requests with Authorization: Bearer <control token>.\n")
 	}
-	fmt.Fprintf(out, "WARNING: clients on other machines must use an IP address of this machine, or a name allowed with --allow-host; "+
-		"the generated certificate covers localhost, 127.0.0.1 and ::1 only.\n")
+	fmt.Fprintf(out, "WARNING: clients on other machines must use an IP address of this machine, or a name allowed with --allow-host")
+	if generatedCert {
+		fmt.Fprintf(out, "; the generated certificate covers localhost, 127.0.0.1 and ::1 only")
+	}
+	fmt.Fprintf(out, ".\n")
 }
 
 // isLoopbackAddr reports whether a listener's address is a loopback one.
