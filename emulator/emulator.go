@@ -131,7 +131,10 @@ const (
 // Options configures a Server.
 type Options struct {
 	// Hubs, if non-empty, lists the only hubs that exist; requests to other
-	// hubs get 404. If empty, hubs are created on first use.
+	// hubs get 404. If empty, hubs are created on first use. Hub names follow
+	// the service's rule: 1 to 260 letters, digits, '.', '-' and '_',
+	// starting with a letter; Open refuses others, and requests naming
+	// others get 400.
 	Hubs []string
 	// FullKey and ListenKey are the keys of DefaultFullSharedAccessSignature
 	// and DefaultListenSharedAccessSignature; "" means DefaultFullKey and
