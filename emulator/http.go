@@ -49,8 +49,9 @@ func (r rights) String() string {
 // parameters, {name} for one segment and {name...} for the rest of the
 // path. The path is split and each segment percent-decoded and checked
 // once (validPathSegment); the route's parameters are those decoded
-// segments, set as the request's path values. Authorisation (the SAS
-// token's audience), the handler and the fault and throttle keys all read
+// segments, read with request.param (the inbox page's handlers get them
+// as the request's path values). Authorisation (the SAS token's audience,
+// resourcePath), the handler and the fault and throttle keys all read
 // these same values, so that what a token was checked against is what the
 // request acts on.
 
