@@ -95,12 +95,7 @@ func shopInstallations() []nh.Installation {
 func TestInboxShowsTemplateSends(t *testing.T) {
 	srv := emulatortest.NewServer(t)
 	ctx := testCtx(t)
-	c := newClient(t, srv, "shop")
-	for _, in := range shopInstallations() {
-		if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
-			t.Fatalf("CreateOrUpdateInstallation %s: %v", in.InstallationID, err)
-		}
-	}
+	c := openShop(t, srv)
 
 	b := newBrowser(t, srv.URL+"/_emulator/ui/")
 	open(b, "deliveries?hub=shop", "deliveries")

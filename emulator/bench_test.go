@@ -76,7 +76,7 @@ func BenchmarkTagExpression(b *testing.B) {
 
 func BenchmarkBroadcastFanOut(b *testing.B) {
 	n := benchSize(1_000_000)
-	s := New(Options{})
+	s := newTest(Options{})
 	h := fillHub(b, n)
 	s.hubs["bench"] = h
 	notif := &notification{format: "apple", platform: pApple, body: `{"aps":{"alert":"x"}}`}
@@ -121,7 +121,7 @@ func BenchmarkScheduledFireLateness(b *testing.B) {
 			if durable {
 				s = openAt(b, b.TempDir(), Options{})
 			} else {
-				s = New(Options{})
+				s = newTest(Options{})
 			}
 			defer s.Close()
 			s.hubs[testHub] = fillHub(b, 10_000)
@@ -209,7 +209,7 @@ func fireOnce(b *testing.B, s *Server, n, workers int, lead time.Duration) []tim
 // without a network: SAS verification, parsing, tag evaluation, the FCM
 // message and the delivery record.
 func BenchmarkSendHandler(b *testing.B) {
-	s := New(Options{})
+	s := newTest(Options{})
 	for i := range 1000 {
 		putInstallation(b, s, fmt.Sprintf("bench-fcm-%d", i), fmt.Sprintf(`{"installationId":"bench-fcm-%d","platform":"fcmv1","pushChannel":"bench-fcm-token-%08d","tags":["user_%d"]}`, i, i, i))
 		putInstallation(b, s, fmt.Sprintf("bench-apns-%d", i), fmt.Sprintf(`{"installationId":"bench-apns-%d","platform":"apns","pushChannel":"%064x","tags":["user_%d"]}`, i, i, i))

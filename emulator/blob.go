@@ -41,6 +41,26 @@ type blobStore struct {
 	s          *Server
 	mu         sync.Mutex
 	containers map[string]map[string]*blobObj
+	bytes      int64 // of all blobs' data
+}
+
+// errBlobStoreFull is a write that would take the blob store past
+// Options.MaxBlobStoreBytes.
+var errBlobStoreFull = errors.New("the emulator's blob store is full")
+
+// errBlobTooLarge is a blob larger than Options.MaxBlobBytes.
+var errBlobTooLarge = errors.New("the blob is larger than the emulator takes")
+
+// roomLocked checks that replacing a blob of old bytes by one of n bytes
+// keeps within the caps; the caller holds b.mu.
+func (b *blobStore) roomLocked(old, n int64) error {
+	if n > b.s.opts.MaxBlobBytes {
+		return fmt.Errorf("%w (%d bytes; at most %d, Options.MaxBlobBytes or --max-blob-size)", errBlobTooLarge, n, b.s.opts.MaxBlobBytes)
+	}
+	if b.bytes-old+n > b.s.opts.MaxBlobStoreBytes {
+		return fmt.Errorf("%w (%d of %d bytes used; Options.MaxBlobStoreBytes or --max-blob-store)", errBlobStoreFull, b.bytes, b.s.opts.MaxBlobStoreBytes)
+	}
+	return nil
 }
 
 func newBlobStore(s *Server) *blobStore {
@@ -58,30 +78,57 @@ func (b *blobStore) ensureLocked(c string) []dbOp {
 	return []dbOp{putJSON(bBlobs, blobKey(c, ""), blobObj{})}
 }
 
-// ensure creates container c if it does not exist.
+// ensure creates container c if it does not exist. An invalid name
+// creates nothing: requests for it get 400.
 func (b *blobStore) ensure(c string) *batch {
+	if validContainerName(c) != nil {
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.s.persist(b.ensureLocked(c)...)
 }
 
-// put stores a blob, creating its container.
-func (b *blobStore) put(c, name string, data []byte, contentType string) *batch {
+// put stores a blob, creating its container, unless it would pass the
+// caps (errBlobTooLarge, errBlobStoreFull) or the names are invalid.
+func (b *blobStore) put(c, name string, data []byte, contentType string) (*batch, error) {
+	if err := validBlobPath(c, name); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	var old int64
+	if o := b.containers[c][name]; o != nil {
+		old = int64(len(o.Data))
+	}
+	if err := b.roomLocked(old, int64(len(data))); err != nil {
+		return nil, err
+	}
 	ops := b.ensureLocked(c)
 	o := &blobObj{Data: data, ContentType: contentType, Modified: b.s.now().UTC()}
 	b.containers[c][name] = o
+	b.bytes += int64(len(data)) - old
 	ops = append(ops, putJSON(bBlobs, blobKey(c, name), o))
-	return b.s.persist(ops...)
+	return b.s.persist(ops...), nil
 }
 
-// append adds data at the end of a blob, creating it and its container.
-func (b *blobStore) append(c, name string, data []byte) *batch {
+// append adds data at the end of a blob, creating it and its container,
+// unless that would pass the caps.
+func (b *blobStore) append(c, name string, data []byte) (*batch, error) {
+	if err := validBlobPath(c, name); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ops := b.ensureLocked(c)
 	old := b.containers[c][name]
+	var oldN int64
+	if old != nil {
+		oldN = int64(len(old.Data))
+	}
+	if err := b.roomLocked(oldN, oldN+int64(len(data))); err != nil {
+		return nil, err
+	}
+	ops := b.ensureLocked(c)
 	o := &blobObj{ContentType: "text/plain; charset=utf-8", Modified: b.s.now().UTC()}
 	if old != nil {
 		o.Data = append(slices.Clip(old.Data), data...)
@@ -90,18 +137,73 @@ func (b *blobStore) append(c, name string, data []byte) *batch {
 		o.Data = slices.Clone(data)
 	}
 	b.containers[c][name] = o
+	b.bytes += int64(len(data))
 	ops = append(ops, putJSON(bBlobs, blobKey(c, name), o))
-	return b.s.persist(ops...)
+	return b.s.persist(ops...), nil
 }
 
 func (b *blobStore) del(c, name string) (bool, *batch) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.containers[c][name]; !ok {
+	o, ok := b.containers[c][name]
+	if !ok {
 		return false, nil
 	}
+	b.bytes -= int64(len(o.Data))
 	delete(b.containers[c], name)
 	return true, b.s.persist(delKey(bBlobs, blobKey(c, name)))
+}
+
+// usage returns the bytes all blobs hold.
+func (b *blobStore) usage() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bytes
+}
+
+// validContainerName checks a container name against Azure Storage's
+// rule: 3 to 63 characters, lower-case letters, digits and '-', starting
+// and ending with a letter or digit, no "--". Such a name has no '/', so
+// it is the same after a round trip through the data directory, whose
+// keys are container "/" blob.
+func validContainerName(c string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("the container name %q is invalid: %s", c, why)
+	}
+	if len(c) < 3 || len(c) > 63 {
+		return bad("a container name has 3 to 63 characters")
+	}
+	for i := 0; i < len(c); i++ {
+		ch := c[i]
+		switch {
+		case 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9':
+		case ch == '-' && i > 0 && i < len(c)-1 && c[i-1] != '-':
+		default:
+			return bad("a container name has lower-case letters, digits and single hyphens, and starts and ends with a letter or digit")
+		}
+	}
+	return nil
+}
+
+// validBlobPath checks a container name and a blob name: 1 to 1,024
+// characters, made of path segments that are neither empty, "." nor ".."
+// and have no backslash or control character.
+func validBlobPath(c, name string) error {
+	if err := validContainerName(c); err != nil {
+		return err
+	}
+	if name == "" || len(name) > 1024 {
+		return fmt.Errorf("the blob name %q is invalid: a blob name has 1 to 1,024 characters", name)
+	}
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "" {
+			return fmt.Errorf("the blob name %q is invalid: it has an empty path segment", name)
+		}
+		if err := validPathSegment(seg); err != nil {
+			return fmt.Errorf("the blob name %q is invalid: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // get returns a blob's bytes and content type.
@@ -153,6 +255,7 @@ func (b *blobStore) reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.containers = map[string]map[string]*blobObj{}
+	b.bytes = 0
 }
 
 func (b *blobStore) load(tx *bolt.Tx) error {
@@ -169,16 +272,21 @@ func (b *blobStore) load(tx *bolt.Tx) error {
 			return fmt.Errorf("blob %s: %w", k, err)
 		}
 		b.containers[c][name] = &o
+		b.bytes += int64(len(o.Data))
 		return nil
 	})
 }
 
 // ---- SAS ------------------------------------------------------------------
 
-// blobSig signs container c with permissions sp until se with the full key.
-func (s *Server) blobSig(c, sp, se string) string {
+// blobSig signs a resource with permissions sp until se with the full
+// key. sr is "c" for a container, whose resource is its name and which
+// grants its every blob, or "b" for one blob, whose resource is
+// "container/blob" and which grants that blob only; sr is signed too, so
+// that a blob's SAS cannot be turned into its container's.
+func (s *Server) blobSig(sr, resource, sp, se string) string {
 	m := hmac.New(sha256.New, []byte(s.opts.FullKey))
-	m.Write([]byte("blob\n" + c + "\n" + sp + "\n" + se))
+	m.Write([]byte("blob\n" + sr + "\n" + resource + "\n" + sp + "\n" + se))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -196,21 +304,28 @@ func (s *Server) blobURL(q *request, path, sp string) string {
 	return s.blobURLFor(scheme+"://"+host, path, sp)
 }
 
+// blobURLFor returns a SAS URL at base for path, "container" (a container
+// SAS) or "container/blob" (a SAS for that blob only), unescaped.
 func (s *Server) blobURLFor(base, path, sp string) string {
-	c, _, _ := strings.Cut(path, "/")
-	sr := "c"
-	if strings.Contains(path, "/") {
-		sr = "b"
+	c, name, isBlob := strings.Cut(path, "/")
+	sr, resource, escaped := "c", c, url.PathEscape(c)
+	if isBlob {
+		sr, resource = "b", c+"/"+name
+		for seg := range strings.SplitSeq(name, "/") {
+			escaped += "/" + url.PathEscape(seg)
+		}
 	}
 	se := s.now().Add(7 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05Z")
-	v := url.Values{"sv": {"2019-02-02"}, "sr": {sr}, "se": {se}, "sp": {sp}, "sig": {s.blobSig(c, sp, se)}}
-	return base + blobPrefix + path + "?" + v.Encode()
+	v := url.Values{"sv": {"2019-02-02"}, "sr": {sr}, "se": {se}, "sp": {sp}, "sig": {s.blobSig(sr, resource, sp, se)}}
+	return base + blobPrefix + escaped + "?" + v.Encode()
 }
 
-// blobAuthorized checks a request's SAS for container c and permission
-// perm (one of r, w, l, d, c).
-func (s *Server) blobAuthorized(query map[string]string, c string, perm byte) bool {
-	sig, sp, se := query["sig"], query["sp"], query["se"]
+// blobAuthorized checks a request's SAS for blob name of container c
+// (name "" for the container itself) and permission perm (one of r, w,
+// l, d, c). A container SAS (sr=c) grants every blob of the container; a
+// blob SAS (sr=b) grants only the blob it was signed for.
+func (s *Server) blobAuthorized(query map[string]string, c, name string, perm byte) bool {
+	sig, sp, se, sr := query["sig"], query["sp"], query["se"], query["sr"]
 	if sig == "" || strings.IndexByte(sp, perm) < 0 && !(perm == 'c' && strings.IndexByte(sp, 'w') >= 0) {
 		return false
 	}
@@ -220,7 +335,18 @@ func (s *Server) blobAuthorized(query map[string]string, c string, perm byte) bo
 			return false
 		}
 	}
-	return hmac.Equal([]byte(sig), []byte(s.blobSig(c, sp, se)))
+	resource := c
+	switch sr {
+	case "c":
+	case "b":
+		if name == "" {
+			return false
+		}
+		resource = c + "/" + name
+	default:
+		return false
+	}
+	return hmac.Equal([]byte(sig), []byte(s.blobSig(sr, resource, sp, se)))
 }
 
 // ---- HTTP -----------------------------------------------------------------
@@ -232,18 +358,15 @@ func blobError(q *request, status int, code, msg string) {
 	q.write(status, "application/xml", []byte(body))
 }
 
-// handleBlob serves /_emulator/blob/{container}[/{blob}].
-func (s *Server) handleBlob(q *request, escaped string) {
-	rest := strings.TrimPrefix(escaped, "/")
-	cEsc, nameEsc, _ := strings.Cut(rest, "/")
-	c, err1 := url.PathUnescape(cEsc)
-	name, err2 := url.PathUnescape(nameEsc)
-	if err1 != nil || err2 != nil || c == "" {
-		blobError(q, http.StatusBadRequest, "InvalidUri", "The requested URI does not represent any resource on the server.")
-		return
-	}
+// handleBlob serves /_emulator/blob/{container}[/{blob...}].
+func (s *Server) handleBlob(q *request) {
+	c, name := q.param("container"), q.param("blob")
 	q.w.Header().Set("x-ms-version", "2019-02-02")
 	q.w.Header().Set("x-ms-request-id", q.trackingID)
+	if err := validContainerName(c); err != nil {
+		blobError(q, http.StatusBadRequest, "InvalidResourceName", "The specified resource name contains invalid characters: "+err.Error()+".")
+		return
+	}
 	need := byte('r')
 	switch {
 	case name == "" && q.r.Method == http.MethodGet:
@@ -253,7 +376,7 @@ func (s *Server) handleBlob(q *request, escaped string) {
 	case q.r.Method == http.MethodDelete:
 		need = 'd'
 	}
-	if !s.blobAuthorized(q.query, c, need) {
+	if !s.blobAuthorized(q.query, c, name, need) {
 		blobError(q, http.StatusForbidden, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.")
 		return
 	}
@@ -271,7 +394,7 @@ func (s *Server) handleBlob(q *request, escaped string) {
 			return
 		}
 		q.empty(http.StatusCreated, "")
-	case name == "" && q.r.Method == http.MethodGet:
+	case name == "" && (q.r.Method == http.MethodGet || q.r.Method == http.MethodHead):
 		if !strings.EqualFold(q.query["comp"], "list") {
 			blobError(q, http.StatusBadRequest, "InvalidQueryParameterValue", "Use restype=container&comp=list to list a container.")
 			return
@@ -285,21 +408,7 @@ func (s *Server) handleBlob(q *request, escaped string) {
 	case name == "":
 		blobError(q, http.StatusBadRequest, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.")
 	case q.r.Method == http.MethodPut:
-		if t := q.r.Header.Get("x-ms-blob-type"); t != "" && !strings.EqualFold(t, "BlockBlob") {
-			blobError(q, http.StatusBadRequest, "InvalidBlobType", "Only block blobs are supported.")
-			return
-		}
-		data, err := io.ReadAll(io.LimitReader(q.r.Body, 256<<20))
-		if err != nil {
-			blobError(q, http.StatusBadRequest, "InvalidInput", "The request body could not be read.")
-			return
-		}
-		if err := s.blobs.put(c, name, data, q.r.Header.Get("Content-Type")).wait(); err != nil {
-			q.failDurability(err)
-			return
-		}
-		q.w.Header().Set("ETag", `"0x`+strconv.FormatInt(s.now().UnixNano(), 16)+`"`)
-		q.empty(http.StatusCreated, "")
+		s.putBlob(q, c, name)
 	case q.r.Method == http.MethodGet || q.r.Method == http.MethodHead:
 		o, ok := s.blobs.get(c, name)
 		if !ok {
@@ -327,6 +436,49 @@ func (s *Server) handleBlob(q *request, escaped string) {
 	default:
 		blobError(q, http.StatusMethodNotAllowed, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.")
 	}
+}
+
+// putBlob stores the request's body as blob name of container c. It reads
+// at most Options.MaxBlobBytes and a byte: a larger body, declared or not,
+// gets 413 without being kept.
+func (s *Server) putBlob(q *request, c, name string) {
+	if t := q.r.Header.Get("x-ms-blob-type"); t != "" && !strings.EqualFold(t, "BlockBlob") {
+		blobError(q, http.StatusBadRequest, "InvalidBlobType", "Only block blobs are supported.")
+		return
+	}
+	limit := s.opts.MaxBlobBytes
+	tooLarge := func() {
+		blobError(q, http.StatusRequestEntityTooLarge, "RequestBodyTooLarge",
+			"The request body is too large: the emulator takes blobs of at most "+strconv.FormatInt(limit, 10)+" bytes (--max-blob-size, Options.MaxBlobBytes).")
+	}
+	if q.r.ContentLength > limit {
+		tooLarge()
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(q.r.Body, limit+1))
+	if err != nil {
+		blobError(q, http.StatusBadRequest, "InvalidInput", "The request body could not be read.")
+		return
+	}
+	if int64(len(data)) > limit {
+		tooLarge()
+		return
+	}
+	b, err := s.blobs.put(c, name, data, q.r.Header.Get("Content-Type"))
+	switch {
+	case errors.Is(err, errBlobStoreFull):
+		blobError(q, http.StatusRequestEntityTooLarge, "RequestBodyTooLarge", "The blob does not fit: "+err.Error()+".")
+		return
+	case err != nil:
+		blobError(q, http.StatusBadRequest, "InvalidResourceName", "The specified resource name contains invalid characters: "+err.Error()+".")
+		return
+	}
+	if err := b.wait(); err != nil {
+		q.failDurability(err)
+		return
+	}
+	q.w.Header().Set("ETag", `"0x`+strconv.FormatInt(s.now().UnixNano(), 16)+`"`)
+	q.empty(http.StatusCreated, "")
 }
 
 func listingXML(q *request, c, prefix string, l []blobEntry) []byte {
@@ -385,7 +537,7 @@ func (t blobTarget) local() (c, name string, ok bool) {
 		return "", "", false
 	}
 	c, name, _ = strings.Cut(rest, "/")
-	return c, name, true
+	return c, strings.TrimSuffix(name, "/"), true
 }
 
 // httpClient returns the client for blobs outside the emulator. Unless
@@ -445,7 +597,7 @@ func isLoopbackHost(host string) bool {
 func (s *Server) readBlob(ctx context.Context, t blobTarget) ([]byte, error) {
 	if c, name, ok := t.local(); ok {
 		q, _ := parseQuery(t.u.RawQuery)
-		if !s.blobAuthorized(q, c, 'r') {
+		if !s.blobAuthorized(q, c, name, 'r') {
 			return nil, fmt.Errorf("read blob %s/%s: the SAS does not grant read", c, name)
 		}
 		o, ok := s.blobs.get(c, name)
@@ -467,9 +619,12 @@ func (s *Server) readBlob(ctx context.Context, t blobTarget) ([]byte, error) {
 		return nil, fmt.Errorf("read blob %s: %s", redactURL(t.u), redactErr(err, t.u))
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBlobBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %s", redactURL(t.u), redactErr(err, t.u))
+	}
+	if int64(len(data)) > s.opts.MaxBlobBytes {
+		return nil, fmt.Errorf("read blob %s: %w (more than %d bytes; Options.MaxBlobBytes or --max-blob-size)", redactURL(t.u), errBlobTooLarge, s.opts.MaxBlobBytes)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("read blob %s: status %d", redactURL(t.u), resp.StatusCode)
@@ -481,10 +636,14 @@ func (s *Server) readBlob(ctx context.Context, t blobTarget) ([]byte, error) {
 func (s *Server) writeBlob(ctx context.Context, t blobTarget, data []byte) error {
 	if c, name, ok := t.local(); ok {
 		q, _ := parseQuery(t.u.RawQuery)
-		if !s.blobAuthorized(q, c, 'w') {
+		if !s.blobAuthorized(q, c, name, 'w') {
 			return fmt.Errorf("write blob %s/%s: the SAS does not grant write", c, name)
 		}
-		return s.blobs.put(c, name, data, "text/plain; charset=utf-8").wait()
+		b, err := s.blobs.put(c, name, data, "text/plain; charset=utf-8")
+		if err != nil {
+			return fmt.Errorf("write blob %s/%s: %w", c, name, err)
+		}
+		return b.wait()
 	}
 	if err := s.checkOutbound("blob URL", t); err != nil {
 		return fmt.Errorf("write blob %s: %w", redactURL(t.u), err)

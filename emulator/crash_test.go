@@ -26,7 +26,8 @@ import (
 const crashChildEnv = "NH_EMULATOR_CRASH_CHILD_DATA"
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashChildEnv); dir != "" {
+	if dir := os.Getenv(crashChildEnv); dir != "" || os.Getenv(serveChildEnv) != "" {
+		// A child: an emulator on dir (in memory if ""), until killed.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		err := Serve(ctx, ServeOptions{Listen: "127.0.0.1:0", PlainHTTP: true, Emulator: Options{DataDir: dir}}, os.Stdout)
@@ -39,13 +40,22 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var listenRe = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+var listenRe = regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
 
 // startChild runs an emulator process on dir and returns it with its URL.
 func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	addr := startChildProcess(t, cmd, crashChildEnv+"="+dir)
+	return cmd, "http://" + addr
+}
+
+// startChildProcess starts cmd, the test binary in a child mode of
+// TestMain (env), and returns the address the emulator printed. The
+// caller kills it.
+func startChildProcess(t *testing.T, cmd *exec.Cmd, env string) string {
+	t.Helper()
+	cmd.Env = append(os.Environ(), env)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -54,25 +64,25 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	urlc := make(chan string, 1)
+	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
+				addrc <- m[1]
 				break
 			}
 		}
 		_, _ = io.Copy(io.Discard, out)
 	}()
 	select {
-	case u := <-urlc:
-		return cmd, u
+	case a := <-addrc:
+		return a
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("emulator child did not report its port")
 	}
-	return nil, ""
+	return ""
 }
 
 // tracked is what a client knows about one installation's userId.

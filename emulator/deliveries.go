@@ -143,19 +143,24 @@ func (s *Server) Sends(hub string) []SendRecord {
 	return out
 }
 
-// ring is a bounded FIFO: pushing beyond its capacity drops the oldest.
-// It numbers the values pushed 1, 2, 3, … (never reset), so a value keeps
-// its number, its sequence, while it is retained.
+// ring is a bounded FIFO: pushing beyond its capacity, in values or in
+// bytes (as cost counts them), drops the oldest. It numbers the values
+// pushed 1, 2, 3, … (never reset), so a value keeps its number, its
+// sequence, while it is retained.
 type ring[T any] struct {
-	mu     sync.Mutex
-	buf    []T
-	start  int
-	n      int
-	pushed uint64 // values ever pushed: the newest has this sequence
+	mu       sync.Mutex
+	buf      []T // circular; grows up to n slots
+	head     int // slot of the oldest value
+	count    int
+	n        int
+	bytes    int64 // cost of the retained values
+	maxBytes int64
+	cost     func(*T) int64
+	pushed   uint64 // values ever pushed: the newest has this sequence
 }
 
-func newRing[T any](capacity int) *ring[T] {
-	return &ring[T]{buf: make([]T, 0, min(capacity, 1024)), n: capacity}
+func newRing[T any](capacity int, maxBytes int64, cost func(*T) int64) *ring[T] {
+	return &ring[T]{n: capacity, maxBytes: maxBytes, cost: cost}
 }
 
 // push appends v and returns the sequence of its last value (that of
@@ -168,22 +173,51 @@ func (r *ring[T]) push(v ...T) (last uint64) {
 	if len(v) > r.n {
 		v = v[len(v)-r.n:]
 	}
-	for _, x := range v {
-		if len(r.buf) < r.n {
-			r.buf = append(r.buf, x)
-			continue
+	for i := range v {
+		if r.count == r.n {
+			r.dropOldest()
 		}
-		r.buf[r.start] = x
-		r.start = (r.start + 1) % r.n
+		if r.count == len(r.buf) {
+			r.grow()
+		}
+		r.buf[(r.head+r.count)%len(r.buf)] = v[i]
+		r.count++
+		if r.cost != nil {
+			r.bytes += r.cost(&v[i])
+		}
+	}
+	for r.count > 0 && r.bytes > r.maxBytes && r.maxBytes > 0 {
+		r.dropOldest()
 	}
 	return last
+}
+
+// dropOldest forgets the oldest value, releasing what it refers to.
+func (r *ring[T]) dropOldest() {
+	var zero T
+	old := &r.buf[r.head]
+	if r.cost != nil {
+		r.bytes -= r.cost(old)
+	}
+	*old = zero
+	r.head = (r.head + 1) % len(r.buf)
+	r.count--
+}
+
+// grow makes room for more values, in order from slot 0.
+func (r *ring[T]) grow() {
+	nb := make([]T, min(max(2*len(r.buf), 64), r.n))
+	for i := range r.count {
+		nb[i] = r.buf[(r.head+i)%len(r.buf)]
+	}
+	r.buf, r.head = nb, 0
 }
 
 func (r *ring[T]) each(f func(*T)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := range r.buf {
-		f(&r.buf[(r.start+i)%len(r.buf)])
+	for i := range r.count {
+		f(&r.buf[(r.head+i)%len(r.buf)])
 	}
 }
 
@@ -192,20 +226,59 @@ func (r *ring[T]) each(f func(*T)) {
 func (r *ring[T]) eachNewest(f func(seq uint64, v *T) bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := len(r.buf)
-	for i := n - 1; i >= 0; i-- {
-		if !f(r.pushed-uint64(n-1-i), &r.buf[(r.start+i)%n]) {
+	for i := r.count - 1; i >= 0; i-- {
+		if !f(r.pushed-uint64(r.count-1-i), &r.buf[(r.head+i)%len(r.buf)]) {
 			return
 		}
 	}
+}
+
+// usage returns the number and the cost of the retained values.
+func (r *ring[T]) usage() (int, int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count, r.bytes
 }
 
 // reset forgets the values; sequences continue where they were.
 func (r *ring[T]) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.buf = r.buf[:0]
-	r.start = 0
+	r.buf, r.head, r.count, r.bytes = nil, 0, 0, 0
+}
+
+// recordOverhead is what a record costs beside its strings: the struct,
+// slice and map headers, roughly.
+const recordOverhead = 256
+
+// size is what a delivery record costs in memory, roughly: its strings,
+// each counted as its own copy, and a fixed overhead.
+func (d *Delivery) size() int64 {
+	n := len(d.NotificationID) + len(d.Hub) + len(d.Platform) + len(d.Handle) + len(d.RegistrationID) +
+		len(d.InstallationID) + len(d.Format) + len(d.Audience) + len(d.Payload) + len(d.Outcome)
+	for _, t := range d.Tags {
+		n += len(t) + 16
+	}
+	for k, v := range d.Headers {
+		n += len(k) + len(v) + 32
+	}
+	return int64(n + recordOverhead)
+}
+
+// size is what a send record costs in memory, roughly (see
+// Delivery.size).
+func (r *SendRecord) size() int64 {
+	n := len(r.NotificationID) + len(r.Hub) + len(r.Format) + len(r.Audience) + len(r.Body) + len(r.State) + len(r.ErrorBlob)
+	for _, p := range r.Platforms {
+		n += len(p) + 16
+	}
+	for p, m := range r.Outcomes {
+		n += len(p) + 48
+		for k := range m {
+			n += len(k) + 24
+		}
+	}
+	return int64(n + recordOverhead)
 }
 
 // HubState is the summary GET /_emulator/hubs returns per hub.
@@ -235,46 +308,34 @@ func (s *Server) Hubs() []HubState {
 	return out
 }
 
-// handleInspect serves /_emulator/… (no authentication).
-func (s *Server) handleInspect(q *request, segs []string) {
-	what, id := "", ""
-	if len(segs) >= 1 {
-		what = strings.ToLower(segs[0])
+// handleDeliveries serves GET /_emulator/deliveries?hub=&notificationId=&handle=&tag=.
+func (s *Server) handleDeliveries(q *request) {
+	d := s.Deliveries(DeliveryFilter{
+		Hub:            q.query["hub"],
+		NotificationID: q.query["notificationid"],
+		Handle:         q.query["handle"],
+		Tag:            q.query["tag"],
+	})
+	if d == nil {
+		d = []Delivery{}
 	}
-	if len(segs) == 2 {
-		id = segs[1]
+	q.writeJSON(d)
+}
+
+// handleSends serves GET /_emulator/sends?hub=.
+func (s *Server) handleSends(q *request) {
+	r := s.Sends(q.query["hub"])
+	if r == nil {
+		r = []SendRecord{}
 	}
-	switch {
-	case len(segs) > 2:
-		q.fail(http.StatusNotFound, "No such emulator endpoint.")
-	case what == "deliveries" && id == "" && q.r.Method == http.MethodGet:
-		d := s.Deliveries(DeliveryFilter{
-			Hub:            q.query["hub"],
-			NotificationID: q.query["notificationid"],
-			Handle:         q.query["handle"],
-			Tag:            q.query["tag"],
-		})
-		if d == nil {
-			d = []Delivery{}
-		}
-		q.writeJSON(d)
-	case what == "sends" && id == "" && q.r.Method == http.MethodGet:
-		r := s.Sends(q.query["hub"])
-		if r == nil {
-			r = []SendRecord{}
-		}
-		q.writeJSON(r)
-	case what == "hubs" && id == "" && q.r.Method == http.MethodGet:
-		q.writeJSON(s.Hubs())
-	case what == "reset" && id == "" && q.r.Method == http.MethodPost:
-		s.Reset()
-		q.empty(http.StatusNoContent, "")
-	case what == "faults":
-		s.handleFaults(q, id)
-	case what == "throttle" && id == "":
-		s.handleThrottle(q)
-	case what == "handles" && id == "" && s.handleMarks(q):
-	default:
-		q.fail(http.StatusNotFound, "No such emulator endpoint.")
-	}
+	q.writeJSON(r)
+}
+
+// handleHubs serves GET /_emulator/hubs.
+func (s *Server) handleHubs(q *request) { q.writeJSON(s.Hubs()) }
+
+// handleReset serves POST /_emulator/reset.
+func (s *Server) handleReset(q *request) {
+	s.Reset()
+	q.empty(http.StatusNoContent, "")
 }

@@ -41,7 +41,7 @@ func TestSendLocationOnlyOnStandard(t *testing.T) {
 	}
 	locRe := regexp.MustCompile(`^https://` + regexp.QuoteMeta(testHost) + `/` + testHub + `/messages/[0-9a-f]{32}-\d{14}-\d+-\d+\?api-version=2020-06(&direct)?$`)
 	for _, tier := range []string{"free", "basic", "standard"} {
-		s := New(Options{Tier: tier})
+		s := newTest(Options{Tier: tier})
 		createReg(t, s, gcmNative("t", "h1"))
 		for name, c := range sends {
 			w := c.do(t, s)
@@ -65,7 +65,7 @@ func TestSendLocationOnlyOnStandard(t *testing.T) {
 // template variants for a template send (rest-api.md §8.1), plain names
 // for a native one.
 func TestTemplateSendTargetPlatforms(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	tmpl := func(kind, handleElem, handle, body string) string {
 		return entry(`<` + kind + `TemplateRegistrationDescription ` + nsConnect + `><Tags>t</Tags><` + handleElem + `>` + handle + `</` + handleElem +
 			`><BodyTemplate><![CDATA[` + body + `]]></BodyTemplate></` + kind + `TemplateRegistrationDescription>`)
@@ -96,7 +96,7 @@ func TestTemplateSendTargetPlatforms(t *testing.T) {
 // still sees the installation.
 func TestReadDelayCoversDelete(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s := New(Options{ReadDelay: time.Second, Now: clk.now})
+	s := newTest(Options{ReadDelay: time.Second, Now: clk.now})
 	get := func() (int, string) {
 		w := call{method: "GET", path: regPath("/installations/i?api-version=2020-06")}.do(t, s)
 		if m := regexp.MustCompile(`"userId":"([^"]*)"`).FindStringSubmatch(w.Body.String()); m != nil {
@@ -139,7 +139,7 @@ func TestReadDelayCoversDelete(t *testing.T) {
 		}
 	}
 	// Without ReadDelay a delete is visible at once.
-	s = New(Options{})
+	s = newTest(Options{})
 	putInstallation(t, s, "i", `{"installationId":"i","platform":"gcm","pushChannel":"x"}`)
 	mustStatus(t, call{method: "DELETE", path: regPath("/installations/i?api-version=2020-06")}.do(t, s), 204)
 	mustStatus(t, call{method: "GET", path: regPath("/installations/i?api-version=2020-06")}.do(t, s), 404)
@@ -276,7 +276,7 @@ func TestJobsStayOnThisMachine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rt := &recordingTransport{redirectTo: "https://acct.blob.core.windows.net/c/x?" + sig}
-			s := New(Options{JobStepDelay: time.Millisecond, AllowRemoteStorage: tt.allow, HTTPClient: &http.Client{Transport: rt}})
+			s := newTest(Options{JobStepDelay: time.Millisecond, AllowRemoteStorage: tt.allow, HTTPClient: &http.Client{Transport: rt}})
 			t.Cleanup(func() { s.Close() })
 			createReg(t, s, gcmNative("t", "h1"))
 			out := tt.out
@@ -318,7 +318,7 @@ func TestIsLoopbackHost(t *testing.T) {
 // not wait out the latency; and that the delayed request still reads its
 // body.
 func TestLatencyFaultEndsWithClient(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	entered := make(chan struct{}, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {

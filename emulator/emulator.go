@@ -43,25 +43,50 @@
 //
 // # Inspection and control endpoints
 //
-// Without authentication: the inbox web page at /_emulator/ui/ (package
-// inbox; its API answers loopback hosts only), GET /_emulator/deliveries?hub=&notificationId=
-// &handle=&tag=, GET /_emulator/sends?hub=, GET /_emulator/hubs, POST
-// /_emulator/reset; GET, POST (a Fault as JSON, latency as "250ms") and
-// DELETE /_emulator/faults, DELETE /_emulator/faults/{id}; POST
-// /_emulator/throttle {"hub","rate","burst"}; GET and POST
-// /_emulator/handles {"handle","state"}. The blob store at
-// /_emulator/blob/{container}[/{blob}] needs the SAS query of the URLs
-// the emulator hands out (feedback container, PnsErrorDetailsUri,
-// Server.ContainerURL).
+// The control plane: the inbox web page at /_emulator/ui/ (package inbox),
+// GET /_emulator/deliveries?hub=&notificationId=&handle=&tag=, GET
+// /_emulator/sends?hub=, GET /_emulator/hubs, POST /_emulator/reset; GET,
+// POST (a Fault as JSON, latency as "250ms") and DELETE /_emulator/faults,
+// DELETE /_emulator/faults/{id}; POST /_emulator/throttle
+// {"hub","rate","burst"}; GET and POST /_emulator/handles
+// {"handle","state"}. The blob store at /_emulator/blob/{container}[/{blob}]
+// needs the SAS query of the URLs the emulator hands out (feedback
+// container, PnsErrorDetailsUri, Server.ContainerURL).
+//
+// # Who may use what
+//
+// Every request must name a Host the emulator answers (localhost, an IP
+// address, the host of SetPublicEndpoint, Options.AllowedHosts), so that a
+// web page cannot reach it through DNS rebinding. The data plane takes SAS
+// tokens, checked against the very hub and id the request acts on: the
+// router decodes each path segment once and refuses ".", "..", encoded
+// slashes and control characters. The control plane takes no credential
+// unless Options.ControlToken is set, but refuses state-changing requests
+// from another origin, and POSTs must carry Content-Type: application/json,
+// which a page of another origin cannot send without a CORS preflight the
+// emulator never grants. Serve turns the control plane off on a listener
+// beyond loopback unless a control token is given.
+//
+// # Limits
+//
+// Send bodies are capped at 64 KiB as the service's are, other bodies at
+// 1 MiB (JSON control inputs at 64 KiB), blobs by Options.MaxBlobBytes and
+// Options.MaxBlobStoreBytes, delivery and send records by
+// Options.Retention and Options.RetentionBytes. Faults, throttles and
+// marked handles given to the control plane are validated and bounded in
+// number. Serve adds timeouts and a cap on open connections
+// (ServeOptions).
 package emulator
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,18 +115,49 @@ const (
 // Options.Retention is zero.
 const DefaultRetention = 10000
 
+// Default limits of Options.
+const (
+	// DefaultRetentionBytes bounds the retained delivery records, and
+	// separately the send records, when Options.RetentionBytes is zero.
+	DefaultRetentionBytes = 64 << 20
+	// DefaultMaxBlobBytes is the largest blob the blob store takes when
+	// Options.MaxBlobBytes is zero.
+	DefaultMaxBlobBytes = 32 << 20
+	// DefaultMaxBlobStoreBytes is what all blobs together may hold when
+	// Options.MaxBlobStoreBytes is zero.
+	DefaultMaxBlobStoreBytes = 256 << 20
+)
+
 // Options configures a Server.
 type Options struct {
 	// Hubs, if non-empty, lists the only hubs that exist; requests to other
-	// hubs get 404. If empty, hubs are created on first use.
+	// hubs get 404. If empty, hubs are created on first use. Hub names follow
+	// the service's rule: 1 to 260 letters, digits, '.', '-' and '_',
+	// starting with a letter; Open refuses others, and requests naming
+	// others get 400.
 	Hubs []string
 	// FullKey and ListenKey are the keys of DefaultFullSharedAccessSignature
 	// and DefaultListenSharedAccessSignature; "" means DefaultFullKey and
 	// DefaultListenKey.
 	FullKey, ListenKey string
 	// Retention is the maximum number of delivery records kept (the oldest
-	// are dropped); 0 means DefaultRetention.
+	// are dropped); 0 means DefaultRetention. Send records are kept by the
+	// same number.
 	Retention int
+	// RetentionBytes bounds the size of the retained delivery records
+	// (payload, headers, handle, tags and ids, each counted as its own
+	// copy), and separately that of the send records: beyond it the
+	// oldest are dropped, whatever Retention says. 0 means
+	// DefaultRetentionBytes.
+	RetentionBytes int64
+	// MaxBlobBytes is the largest blob the blob store takes (an upload, a
+	// job's output, or what a job reads); larger uploads get 413. 0 means
+	// DefaultMaxBlobBytes.
+	MaxBlobBytes int64
+	// MaxBlobStoreBytes bounds all the blobs together; an upload that
+	// would pass it gets 413, and feedback or job output that would pass
+	// it is not written. 0 means DefaultMaxBlobStoreBytes.
+	MaxBlobStoreBytes int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one line per request; nil discards. Keys and
@@ -151,6 +207,26 @@ type Options struct {
 	// OutputContainerUri or ImportFileUri (or a redirect) points elsewhere
 	// fails, and its Failure says why and how to allow it.
 	AllowRemoteStorage bool
+
+	// AllowedHosts are the Host names the emulator answers besides
+	// localhost (and names below .localhost), IP addresses and the host of
+	// SetPublicEndpoint: "name" exactly, "*.example.com" any name below
+	// example.com, "*" any name. Requests for other names get 403 on every
+	// route, so that a web page cannot reach the emulator through DNS
+	// rebinding. Names are compared ignoring case.
+	AllowedHosts []string
+	// ControlToken, if set, is the credential of the control plane
+	// (/_emulator/… and the inbox page; not the blob store, which has its
+	// own SAS): requests must carry "Authorization: Bearer <ControlToken>",
+	// or the cookie the inbox page sets when opened at
+	// /_emulator/ui/?token=<ControlToken>. It must have at least 16
+	// characters, letters, digits and -._~+/= only. Without it, the control
+	// plane takes no credential (see DisableControlPlane).
+	ControlToken string
+	// DisableControlPlane turns the control plane off: /_emulator/… (but
+	// the blob store) and the inbox page answer 403. Serve sets it when it
+	// listens beyond loopback without a ControlToken.
+	DisableControlPlane bool
 }
 
 // Server is an emulated Notification Hubs namespace. It implements
@@ -160,6 +236,9 @@ type Server struct {
 	now    func() time.Time
 	log    *slog.Logger
 	hubSet map[string]bool // lower-case names allowed; nil = any
+	routes []route         // the routing table (http.go)
+
+	allowedHosts []string // Options.AllowedHosts, lower case
 
 	mu   sync.RWMutex
 	hubs map[string]*hub // by lower-case name
@@ -183,12 +262,10 @@ type Server struct {
 	closed   bool
 
 	// The inbox page (inbox.go).
-	epoch     string // random prefix of inbox delivery ids
-	watch     watchSet
-	uiOnce    sync.Once
-	uiHandler http.Handler
-	endpoint  atomic.Pointer[string] // SetPublicEndpoint
-	uiHost    atomic.Pointer[string] // Host of the latest inbox request
+	epoch    string // random prefix of inbox delivery ids
+	watch    watchSet
+	endpoint atomic.Pointer[string] // SetPublicEndpoint
+	uiHost   atomic.Pointer[string] // Host of the latest inbox request
 }
 
 // New returns a Server with the given options. It panics if
@@ -205,6 +282,9 @@ func New(opts Options) *Server {
 // Open returns a Server with the given options, restoring the state kept
 // in Options.DataDir if set. Close it to release the database.
 func Open(opts Options) (*Server, error) {
+	if err := checkOptions(opts); err != nil {
+		return nil, err
+	}
 	s := newServer(opts)
 	t, err := parseTier(opts.Tier)
 	if err != nil {
@@ -212,13 +292,16 @@ func Open(opts Options) (*Server, error) {
 	}
 	s.tier = t
 	if opts.DataDir != "" {
-		st, err := openStore(opts.DataDir, s.opts.Retention)
+		st, err := openStore(opts.DataDir, s.opts.Retention, s.opts.RetentionBytes)
 		if err != nil {
 			return nil, err
 		}
 		s.st = st
 		if err := s.load(); err != nil {
 			_ = st.close()
+			if errors.Is(err, errDamaged) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("restore emulator state from %s: %w", opts.DataDir, err)
 		}
 	}
@@ -248,6 +331,24 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// checkOptions refuses options the emulator cannot serve.
+func checkOptions(opts Options) error {
+	for _, h := range opts.Hubs {
+		if err := validHubName(h); err != nil {
+			return fmt.Errorf("emulator: Options.Hubs: %w", err)
+		}
+	}
+	if opts.ControlToken != "" {
+		if err := checkControlToken(opts.ControlToken); err != nil {
+			return fmt.Errorf("emulator: Options.ControlToken: %w", err)
+		}
+	}
+	if opts.RetentionBytes < 0 || opts.MaxBlobBytes < 0 || opts.MaxBlobStoreBytes < 0 {
+		return errors.New("emulator: Options.RetentionBytes, MaxBlobBytes and MaxBlobStoreBytes cannot be negative")
+	}
+	return nil
+}
+
 func newServer(opts Options) *Server {
 	if opts.FullKey == "" {
 		opts.FullKey = DefaultFullKey
@@ -258,19 +359,32 @@ func newServer(opts Options) *Server {
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
 	}
+	if opts.RetentionBytes <= 0 {
+		opts.RetentionBytes = DefaultRetentionBytes
+	}
+	if opts.MaxBlobBytes <= 0 {
+		opts.MaxBlobBytes = DefaultMaxBlobBytes
+	}
+	if opts.MaxBlobStoreBytes <= 0 {
+		opts.MaxBlobStoreBytes = DefaultMaxBlobStoreBytes
+	}
 	s := &Server{
 		opts:       opts,
 		now:        opts.Now,
 		log:        opts.Logger,
 		hubs:       map[string]*hub{},
-		deliveries: newRing[Delivery](opts.Retention),
-		sends:      newRing[SendRecord](opts.Retention),
+		deliveries: newRing(opts.Retention, opts.RetentionBytes, (*Delivery).size),
+		sends:      newRing(opts.Retention, opts.RetentionBytes, (*SendRecord).size),
 		timers:     map[string]*time.Timer{},
 		marks:      map[string]HandleState{},
 		closing:    make(chan struct{}),
 		epoch:      randHex(4),
 	}
 	s.blobs = newBlobStore(s)
+	s.routes = s.buildRoutes()
+	for _, h := range opts.AllowedHosts {
+		s.allowedHosts = append(s.allowedHosts, normHost(h))
+	}
 	s.throttle.init(opts.ThrottleRate, opts.ThrottleBurst)
 	if s.now == nil {
 		s.now = time.Now
@@ -359,8 +473,7 @@ type request struct {
 	trackingID string
 	hubName    string
 	hub        *hub
-	segs       []string // decoded path segments after the hub, original case
-	lsegs      []string // lower-cased segs
+	match      routeMatch // the routing table's row and its parameters
 	query      map[string]string
 	rawQuery   string
 	apiVersion string
@@ -407,12 +520,12 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// param returns the path parameter name of the request's route ({id},
+// {tag}, …), percent-decoded and validated once by the router.
+func (q *request) param(name string) string { return q.match.param(name) }
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isUIPath(r.URL.Path) {
-		s.serveUI(w, r)
-		return
-	}
 	start := time.Now()
 	q := &request{r: r, w: w}
 	q.trackingID = r.Header.Get("TrackingId")
@@ -426,7 +539,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q.query, q.rawQuery = parseQuery(r.URL.RawQuery)
 	q.apiVersion = q.query["api-version"]
-	s.route(q)
+	if s.hostAllowed(q) {
+		s.route(q)
+	}
 	if !s.log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
@@ -457,24 +572,8 @@ func parseQuery(raw string) (map[string]string, string) {
 }
 
 func unescapeQuery(s string) string {
-	if u, err := queryUnescape(s); err == nil {
+	if u, err := url.QueryUnescape(s); err == nil {
 		return u
 	}
 	return s
-}
-
-// splitPath returns the decoded segments of an escaped path, ignoring
-// empty segments (so trailing and doubled slashes do not matter).
-func splitPath(escaped string) []string {
-	var segs []string
-	for seg := range strings.SplitSeq(escaped, "/") {
-		if seg == "" {
-			continue
-		}
-		if u, err := pathUnescape(seg); err == nil {
-			seg = u
-		}
-		segs = append(segs, seg)
-	}
-	return segs
 }

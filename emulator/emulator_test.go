@@ -14,7 +14,7 @@ import (
 )
 
 func TestAuthFailures(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	past := sas.Sign("https://"+testHost+"/", FullRuleName, DefaultFullKey, time.Now().Add(-time.Minute))
 	wrongAud := sas.Sign("https://other.servicebus.windows.net/", FullRuleName, DefaultFullKey, time.Now().Add(time.Hour))
 	otherHub := sas.Sign("https://"+testHost+"/otherhub", FullRuleName, DefaultFullKey, time.Now().Add(time.Hour))
@@ -56,7 +56,7 @@ func TestAuthFailures(t *testing.T) {
 }
 
 func TestListenKeyMayRegister(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	w := call{method: "POST", path: regPath("/registrations?api-version=2020-06"), body: appleNative("a", appleTok),
 		key: DefaultListenKey, keyName: ListenRuleName}.do(t, s)
 	mustStatus(t, w, 200)
@@ -70,7 +70,7 @@ func TestListenKeyMayRegister(t *testing.T) {
 }
 
 func TestTrackingIDEchoed(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	w := call{method: "GET", path: regPath("/registrations/1-2-3?api-version=2020-06"), headers: map[string]string{"TrackingId": "abc-123"}}.do(t, s)
 	body := mustStatus(t, w, 404)
 	if got := w.Header().Get("TrackingId"); got != "abc-123" {
@@ -85,7 +85,7 @@ func TestTrackingIDEchoed(t *testing.T) {
 }
 
 func TestUnknownHub(t *testing.T) {
-	s := New(Options{Hubs: []string{"MyHub"}})
+	s := newTest(Options{Hubs: []string{"MyHub"}})
 	w := call{method: "GET", path: "/otherhub/registrations/1-2-3?api-version=2020-06"}.do(t, s)
 	mustStatus(t, w, 404)
 	// Hub names are case-insensitive, paths too.
@@ -94,7 +94,7 @@ func TestUnknownHub(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	tests := []struct {
 		method, path string
 		want         int
@@ -126,7 +126,7 @@ func TestRouting(t *testing.T) {
 }
 
 func TestRegistrationLifecycle(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	w := call{method: "POST", path: regPath("/registrations?api-version=2017-04"), body: appleNative("tag1, tag2", appleTok)}.do(t, s)
 	body := mustStatus(t, w, 200)
 	if got := w.Header().Get("ETag"); got != `W/"1"` {
@@ -179,7 +179,7 @@ func TestRegistrationLifecycle(t *testing.T) {
 }
 
 func TestRegistrationValidation(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	tests := []struct {
 		name, body, want string
 	}{
@@ -202,7 +202,7 @@ func TestRegistrationValidation(t *testing.T) {
 }
 
 func TestRegistrationIDThenPut(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	w := call{method: "POST", path: regPath("/registrationIDs?api-version=2020-06")}.do(t, s)
 	mustStatus(t, w, 201)
 	loc := w.Header().Get("Location")
@@ -224,7 +224,7 @@ func listIDs(t *testing.T, body string) []string {
 }
 
 func TestListPaging(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	var want []string
 	for i := range 5 {
 		want = append(want, createReg(t, s, gcmNative(fmt.Sprintf("t%d", i), fmt.Sprintf("h%d", i))))
@@ -262,7 +262,7 @@ func TestListPaging(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	apple := createReg(t, s, appleNative("a", appleTok))
 	gcm := createReg(t, s, gcmNative("b", "fcm:tok/1"))
 	wns := createReg(t, s, entry(`<WindowsRegistrationDescription `+nsConnect+`><Tags>a</Tags><ChannelUri>https://db5.notify.windows.com/?token=AwYAAA%2b</ChannelUri></WindowsRegistrationDescription>`))
@@ -307,7 +307,7 @@ const instApple = `{"installationId":"inst-1","platform":"APNS","pushChannel":"`
 "templates":{"Template Name":{"body":"{\"aps\":{\"alert\":\"$(message)\"}}","expiry":"2018-11-07T16:18:32.6641371-08:00","tags":["tt"]}}}`
 
 func TestInstallationLifecycle(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	w := call{method: "PUT", path: regPath("/installations/inst-1?api-version=2020-06"), body: instApple}.do(t, s)
 	mustStatus(t, w, 200)
 	if got, want := w.Header().Get("Content-Location"), "https://"+testHost+"/myhub/installations/inst-1?api-version=2020-06"; got != want {
@@ -376,7 +376,7 @@ func TestInstallationLifecycle(t *testing.T) {
 }
 
 func TestBrowserInstallationPushChannelForms(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	sub := `{"endpoint":"https://fcm.googleapis.com/fcm/send/x","p256dh":"P","auth":"A"}`
 	quoted := `"{\"endpoint\":\"https://fcm.googleapis.com/fcm/send/x\",\"p256dh\":\"P\",\"auth\":\"A\"}"`
 	rest := `,"pushChannelExpired":false,"platform":"browser","expirationTime":"9999-12-31T23:59:59.9999999Z"}`
@@ -392,7 +392,7 @@ func TestBrowserInstallationPushChannelForms(t *testing.T) {
 }
 
 func TestSendTargeting(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	a := createReg(t, s, appleNative("sports,news", appleTok))
 	createReg(t, s, appleNative("news", "AB"))
 	createReg(t, s, gcmNative("sports", "g1"))
@@ -450,7 +450,7 @@ func TestSendTargeting(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	tests := []struct {
 		name   string
 		c      call
@@ -477,7 +477,7 @@ func TestSendErrors(t *testing.T) {
 }
 
 func TestBadExpressionHasPosition(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	body := mustStatus(t, sendReq("apple", "a && && b", "{}", nil).do(t, s), 400)
 	if !regexp.MustCompile(`\d`).MatchString(body[strings.Index(body, "is invalid"):]) {
 		t.Errorf("error does not give a position: %q", body)
@@ -485,7 +485,7 @@ func TestBadExpressionHasPosition(t *testing.T) {
 }
 
 func TestTestSend(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	for i := range 12 {
 		createReg(t, s, gcmNative("t", fmt.Sprintf("h%02d", i)))
 	}
@@ -515,7 +515,7 @@ func TestTestSend(t *testing.T) {
 }
 
 func TestDirectSends(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	w := call{method: "POST", path: regPath("/messages?api-version=2020-06&direct"), body: `{"message":{"data":{"a":"b"}}}`,
 		headers: map[string]string{"ServiceBusNotification-Format": "fcmv1", "ServiceBusNotification-DeviceHandle": "tok1"}}.do(t, s)
 	mustStatus(t, w, 201)
@@ -536,7 +536,7 @@ func TestDirectSends(t *testing.T) {
 }
 
 func TestBatchSend(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	bodies := map[string]struct{ ct, body string }{
 		"dotnet crlf": {`multipart/mixed; boundary="nh-batch-multipart-boundary"`,
 			"--nh-batch-multipart-boundary\r\nContent-Type: application/json\r\nContent-Disposition: inline; name=notification\r\n\r\n{\"aps\":{\"alert\":\"hi\"}}\r\n" +
@@ -564,7 +564,7 @@ func TestBatchSend(t *testing.T) {
 }
 
 func TestScheduledSend(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	createReg(t, s, appleNative("t", appleTok))
 	sched := func(when string) *httptest.ResponseRecorder {
 		c := sendReq("apple", "t", `{"aps":{}}`, map[string]string{"ServiceBusNotification-ScheduleTime": when})
@@ -594,32 +594,27 @@ func TestScheduledSend(t *testing.T) {
 }
 
 func TestInspectionEndpoints(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	createReg(t, s, appleNative("t", appleTok))
 	mustStatus(t, sendReq("apple", "t", `{"aps":{}}`, nil).do(t, s), 201)
-	req := httptest.NewRequest("GET", "/_emulator/deliveries?hub=MYHUB&tag=t", nil)
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, req)
+	w := control(s, "GET", "/_emulator/deliveries?hub=MYHUB&tag=t", "")
 	var ds []Delivery
 	if err := json.Unmarshal([]byte(mustStatus(t, w, 200)), &ds); err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries = %v, %v", ds, err)
 	}
-	w = httptest.NewRecorder()
-	s.ServeHTTP(w, httptest.NewRequest("GET", "/_emulator/hubs", nil))
+	w = control(s, "GET", "/_emulator/hubs", "")
 	var hs []HubState
 	if err := json.Unmarshal([]byte(mustStatus(t, w, 200)), &hs); err != nil || len(hs) != 1 || hs[0].Registrations != 1 {
 		t.Fatalf("hubs = %+v, %v", hs, err)
 	}
-	w = httptest.NewRecorder()
-	s.ServeHTTP(w, httptest.NewRequest("POST", "/_emulator/reset", nil))
-	mustStatus(t, w, 204)
+	mustStatus(t, control(s, "POST", "/_emulator/reset", ""), 204)
 	if len(s.Deliveries(DeliveryFilter{})) != 0 || len(s.Hubs()) != 0 {
 		t.Error("reset left state")
 	}
 }
 
 func TestRetention(t *testing.T) {
-	s := New(Options{Retention: 3})
+	s := newTest(Options{Retention: 3})
 	for i := range 5 {
 		createReg(t, s, gcmNative("t", fmt.Sprintf("h%d", i)))
 	}

@@ -131,35 +131,10 @@ func (fs *faultSet) take(op, hub string) (Fault, bool) {
 	return Fault{}, false
 }
 
-// opOf classifies a data-plane request for faults.
-func opOf(q *request) string {
-	if len(q.lsegs) == 0 {
-		return ""
-	}
-	switch q.lsegs[0] {
-	case "messages":
-		if q.r.Method == http.MethodGet {
-			return OpTelemetry
-		}
-		return OpSend
-	case "schedulednotifications":
-		return OpSchedule
-	case "registrations", "registrationids", "tags":
-		return OpRegistration
-	case "installations":
-		return OpInstallation
-	case "jobs":
-		return OpJob
-	case "feedbackcontainer":
-		return OpFeedback
-	}
-	return ""
-}
-
 // applyFaults answers q with an injected fault or the throttle, if any
 // applies; it reports whether it answered.
 func (s *Server) applyFaults(q *request) bool {
-	if f, ok := s.faults.take(opOf(q), q.hubName); ok {
+	if f, ok := s.faults.take(q.match.rt.op, q.hubName); ok {
 		if f.Latency > 0 && bufferBody(q.r) == nil {
 			t := time.NewTimer(f.Latency)
 			select {
@@ -173,6 +148,11 @@ func (s *Server) applyFaults(q *request) bool {
 			return true
 		}
 		if f.Status != 0 {
+			if f.Status < 200 || f.Status > 599 {
+				// Only Server.InjectFault lets such a status in.
+				q.fail(http.StatusInternalServerError, "The injected fault's status "+strconv.Itoa(f.Status)+" is not a final HTTP status.")
+				return true
+			}
 			ra := f.RetryAfter
 			if ra == 0 && (f.Status == http.StatusTooManyRequests || f.Status == http.StatusForbidden) {
 				ra = 1
@@ -329,59 +309,118 @@ func (s *Server) SetThrottle(hub string, rate float64, burst int) {
 	t.buckets = map[string]*tokenBucket{}
 }
 
-// handleFaults serves /_emulator/faults[/{id}] and /_emulator/throttle.
-func (s *Server) handleFaults(q *request, id string) {
-	switch {
-	case q.r.Method == http.MethodGet && id == "":
-		l := s.Faults()
-		out := make([]faultJSON, len(l))
-		for i, f := range l {
-			out[i] = faultJSON{Fault: f}
-			if f.Latency > 0 {
-				out[i].LatencyText = f.Latency.String()
-			}
-		}
-		q.writeJSON(out)
-	case q.r.Method == http.MethodPost && id == "":
-		raw, err := q.readBody(1 << 16)
-		var fj faultJSON
-		if err == nil {
-			err = json.Unmarshal(raw, &fj)
-		}
-		if err == nil && fj.LatencyText != "" {
-			fj.Latency, err = time.ParseDuration(fj.LatencyText)
-		}
-		if err != nil {
-			q.fail(http.StatusBadRequest, "The body must be a fault: {\"op\",\"hub\",\"count\",\"status\",\"retryAfter\",\"latency\":\"250ms\",\"drop\"}.")
-			return
-		}
-		if fj.Status == 0 && !fj.Drop && fj.Latency == 0 {
-			q.fail(http.StatusBadRequest, "The fault needs a status, a latency or drop.")
-			return
-		}
-		fid := s.InjectFault(fj.Fault)
-		b, _ := json.Marshal(map[string]string{"id": fid})
-		q.write(http.StatusCreated, ctJSON, append(b, '\n'))
-	case q.r.Method == http.MethodDelete && id == "":
-		s.ClearFaults()
-		q.empty(http.StatusNoContent, "")
-	case q.r.Method == http.MethodDelete:
-		if !s.RemoveFault(id) {
-			q.fail(http.StatusNotFound, "No such fault.")
-			return
-		}
-		q.empty(http.StatusNoContent, "")
-	default:
-		q.fail(http.StatusMethodNotAllowed, "Use GET, POST or DELETE on /_emulator/faults.")
+// setThrottleBounded is SetThrottle, unless it would give more than
+// maxThrottleHubs hubs a throttle of their own.
+func (s *Server) setThrottleBounded(hub string, rate float64, burst int) bool {
+	t := &s.throttle
+	t.mu.Lock()
+	_, has := t.rate[strings.ToLower(hub)]
+	full := !has && rate > 0 && len(t.rate) >= maxThrottleHubs
+	t.mu.Unlock()
+	if full {
+		return false
 	}
+	s.SetThrottle(hub, rate, burst)
+	return true
+}
+
+// handleListFaults serves GET /_emulator/faults.
+func (s *Server) handleListFaults(q *request) {
+	l := s.Faults()
+	out := make([]faultJSON, len(l))
+	for i, f := range l {
+		out[i] = faultJSON{Fault: f}
+		if f.Latency > 0 {
+			out[i].LatencyText = f.Latency.String()
+		}
+	}
+	q.writeJSON(out)
+}
+
+// handleAddFault serves POST /_emulator/faults with a fault as JSON.
+func (s *Server) handleAddFault(q *request) {
+	raw, err := q.readBody(1 << 16)
+	var fj faultJSON
+	if err == nil {
+		err = json.Unmarshal(raw, &fj)
+	}
+	if err == nil && fj.LatencyText != "" {
+		fj.Latency, err = time.ParseDuration(fj.LatencyText)
+	}
+	if err != nil {
+		q.fail(http.StatusBadRequest, "The body must be a fault: {\"op\",\"hub\",\"count\",\"status\",\"retryAfter\",\"latency\":\"250ms\",\"drop\"}.")
+		return
+	}
+	if fj.Status == 0 && !fj.Drop && fj.Latency == 0 {
+		q.fail(http.StatusBadRequest, "The fault needs a status, a latency or drop.")
+		return
+	}
+	if msg := checkFault(&fj.Fault); msg != "" {
+		q.fail(http.StatusBadRequest, msg)
+		return
+	}
+	if len(s.Faults()) >= maxFaults {
+		q.fail(http.StatusConflict, "The emulator keeps at most "+strconv.Itoa(maxFaults)+" faults: remove some first (DELETE /_emulator/faults).")
+		return
+	}
+	fid := s.InjectFault(fj.Fault)
+	b, _ := json.Marshal(map[string]string{"id": fid})
+	q.write(http.StatusCreated, ctJSON, append(b, '\n'))
+}
+
+// Bounds of what the control plane takes for faults and throttles.
+const (
+	maxFaults        = 1000             // pending faults
+	maxFaultCount    = 1_000_000        // Fault.Count
+	maxFaultLatency  = 10 * time.Minute // Fault.Latency
+	maxRetryAfter    = 86400            // Fault.RetryAfter, seconds
+	maxThrottleHubs  = 1000             // hubs with a throttle of their own
+	maxThrottleValue = 1_000_000        // rate (per second) and burst
+)
+
+// checkFault validates a fault given to the control plane: it returns
+// what is wrong, or "".
+func checkFault(f *Fault) string {
+	switch strings.ToLower(strings.TrimSpace(f.Op)) {
+	case "", OpAny, OpSend, OpSchedule, OpTelemetry, OpRegistration, OpInstallation, OpJob, OpFeedback:
+	default:
+		return "The fault's op " + strconv.Quote(f.Op) + " is none of any, send, schedule, telemetry, registration, installation, job and feedback."
+	}
+	if f.Hub != "" {
+		if err := validHubName(f.Hub); err != nil {
+			return err.Error()
+		}
+	}
+	switch {
+	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
+		return "The fault's status must be a final HTTP status, 200 to 599, not " + strconv.Itoa(f.Status) + "."
+	case f.Count < -1 || f.Count > maxFaultCount:
+		return "The fault's count must be -1 (every request), 0 (one) or up to " + strconv.Itoa(maxFaultCount) + "."
+	case f.RetryAfter < 0 || f.RetryAfter > maxRetryAfter:
+		return "The fault's retryAfter must be 0 to 86400 seconds."
+	case f.Latency < 0 || f.Latency > maxFaultLatency:
+		return "The fault's latency must be 0 to 10m."
+	}
+	return ""
+}
+
+// handleClearFaults serves DELETE /_emulator/faults.
+func (s *Server) handleClearFaults(q *request) {
+	s.ClearFaults()
+	q.empty(http.StatusNoContent, "")
+}
+
+// handleRemoveFault serves DELETE /_emulator/faults/{id}.
+func (s *Server) handleRemoveFault(q *request) {
+	if !s.RemoveFault(q.param("id")) {
+		q.fail(http.StatusNotFound, "No such fault.")
+		return
+	}
+	q.empty(http.StatusNoContent, "")
 }
 
 // handleThrottle serves POST /_emulator/throttle {"hub","rate","burst"}.
 func (s *Server) handleThrottle(q *request) {
-	if q.r.Method != http.MethodPost {
-		q.fail(http.StatusMethodNotAllowed, "Use POST on /_emulator/throttle.")
-		return
-	}
 	var body struct {
 		Hub   string  `json:"hub"`
 		Rate  float64 `json:"rate"`
@@ -391,10 +430,19 @@ func (s *Server) handleThrottle(q *request) {
 	if err == nil {
 		err = json.Unmarshal(raw, &body)
 	}
-	if err != nil || body.Rate < 0 || body.Burst < 0 {
-		q.fail(http.StatusBadRequest, "The body must be {\"hub\":\"…\",\"rate\":requests per second,\"burst\":n}.")
+	if err != nil || !(body.Rate >= 0 && body.Rate <= maxThrottleValue) || body.Burst < 0 || body.Burst > maxThrottleValue {
+		q.fail(http.StatusBadRequest, "The body must be {\"hub\":\"…\",\"rate\":requests per second,\"burst\":n}, rate and burst 0 to 1000000.")
 		return
 	}
-	s.SetThrottle(body.Hub, body.Rate, body.Burst)
+	if body.Hub != "" {
+		if err := validHubName(body.Hub); err != nil {
+			q.fail(http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	if !s.setThrottleBounded(body.Hub, body.Rate, body.Burst) {
+		q.fail(http.StatusConflict, "The emulator keeps throttles for at most "+strconv.Itoa(maxThrottleHubs)+" hubs: remove some first (rate 0).")
+		return
+	}
 	q.empty(http.StatusNoContent, "")
 }

@@ -114,7 +114,7 @@ func TestScheduledSendsFireCancelAndSurviveRestart(t *testing.T) {
 
 func TestTelemetryDelayAndPerPlatformCounts(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s := New(Options{TelemetryDelay: time.Minute, Now: clk.now})
+	s := newTest(Options{TelemetryDelay: time.Minute, Now: clk.now})
 	tmpl := func(kind, handleElem, handle string) string {
 		return entry(`<` + kind + `TemplateRegistrationDescription ` + nsConnect + `><Tags>t</Tags><` + handleElem + `>` + handle + `</` + handleElem + `><BodyTemplate><![CDATA[{"data":{"m":"$(m)"}}]]></BodyTemplate></` + kind + `TemplateRegistrationDescription>`)
 	}
@@ -168,7 +168,7 @@ func parseFeedback(t *testing.T, blob string) []atom.PnsFeedback {
 }
 
 func TestExpiredInvalidAndThrottledHandles(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	expiredReg := createReg(t, s, gcmNative("t", "expired-device-1"))
 	createReg(t, s, gcmNative("t", "throttled-device-2"))
 	createReg(t, s, gcmNative("t", "ok-device"))
@@ -176,9 +176,7 @@ func TestExpiredInvalidAndThrottledHandles(t *testing.T) {
 	s.MarkHandle("DEV-INST", HandleExpired)
 	appleReg := createReg(t, s, appleNative("t", appleTok))
 	// Through the control endpoint.
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, httptest.NewRequest("POST", "/_emulator/handles", strings.NewReader(`{"handle":"`+appleTok+`","state":"invalid"}`)))
-	mustStatus(t, w, 204)
+	mustStatus(t, control(s, "POST", "/_emulator/handles", `{"handle":"`+appleTok+`","state":"invalid"}`), 204)
 
 	rec := sendReq("gcm", "t", `{"data":{"m":"x"}}`, nil).do(t, s)
 	mustStatus(t, rec, 201)
@@ -208,7 +206,7 @@ func TestExpiredInvalidAndThrottledHandles(t *testing.T) {
 		t.Errorf("installation = %s", b)
 	}
 	// Feedback container: a listing, one MMddyyyy blob, the documents.
-	w = call{method: "GET", path: regPath("/feedbackcontainer?api-version=2020-06")}.do(t, s)
+	w := call{method: "GET", path: regPath("/feedbackcontainer?api-version=2020-06")}.do(t, s)
 	cu := mustStatus(t, w, 200)
 	u, err := url.Parse(cu)
 	if err != nil {
@@ -331,7 +329,7 @@ func descriptions(t *testing.T, s *Server) []string {
 
 func TestExportThenImportReproducesRegistrations(t *testing.T) {
 	const base = "https://" + testHost
-	src := New(Options{JobStepDelay: time.Millisecond})
+	src := newTest(Options{JobStepDelay: time.Millisecond})
 	createReg(t, src, appleNative("a,b", appleTok))
 	createReg(t, src, gcmNative("c", "gcm-1"))
 	createReg(t, src, entry(`<GcmTemplateRegistrationDescription `+nsConnect+`><Tags>t1</Tags><GcmRegistrationId>g1</GcmRegistrationId><BodyTemplate><![CDATA[{"data":{"m":"$(msg)",
@@ -353,7 +351,7 @@ func TestExportThenImportReproducesRegistrations(t *testing.T) {
 		t.Fatalf("export file: %d registrations, %v:\n%s", len(regs), err, out)
 	}
 	// Import into an empty hub through the blob API.
-	dst := New(Options{JobStepDelay: time.Millisecond})
+	dst := newTest(Options{JobStepDelay: time.Millisecond})
 	cu := dst.ContainerURL(base, "imports")
 	u, _ := url.Parse(cu)
 	u.Path += "/file.txt"
@@ -389,7 +387,7 @@ func TestJobToAzuriteContainer(t *testing.T) {
 		w.WriteHeader(201)
 	}))
 	defer azurite.Close()
-	s := New(Options{JobStepDelay: time.Millisecond})
+	s := newTest(Options{JobStepDelay: time.Millisecond})
 	createReg(t, s, gcmNative("c", "gcm-1"))
 	id := submitJob(t, s, "ExportRegistrations", azurite.URL+"/devstoreaccount1/exports?sv=2019-02-02&sr=c&sig=s&sp=rwl", "")
 	waitJob(t, s, id)
@@ -405,7 +403,7 @@ func TestJobToAzuriteContainer(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	send := func() *httptest.ResponseRecorder { return sendReq("gcm", "t", `{"data":{}}`, nil).do(t, s) }
 	s.InjectFault(Fault{Op: OpSend, Hub: "MYHUB", Count: 2, Status: 429})
 	for i := range 2 {
@@ -423,17 +421,13 @@ func TestFaults(t *testing.T) {
 		t.Errorf("403 fault: %s, Retry-After %q", body, w.Header().Get("Retry-After"))
 	}
 	// The endpoint.
-	w = httptest.NewRecorder()
-	s.ServeHTTP(w, httptest.NewRequest("POST", "/_emulator/faults", strings.NewReader(`{"op":"any","status":503,"count":-1,"latency":"1ms"}`)))
-	mustStatus(t, w, 201)
+	mustStatus(t, control(s, "POST", "/_emulator/faults", `{"op":"any","status":503,"count":-1,"latency":"1ms"}`), 201)
 	mustStatus(t, send(), 503)
 	mustStatus(t, call{method: "GET", path: regPath("/installations/x?api-version=2020-06")}.do(t, s), 503)
 	if f := s.Faults(); len(f) != 1 || f[0].Remaining != -1 || f[0].Latency != time.Millisecond {
 		t.Errorf("faults = %+v", f)
 	}
-	w = httptest.NewRecorder()
-	s.ServeHTTP(w, httptest.NewRequest("DELETE", "/_emulator/faults", nil))
-	mustStatus(t, w, 204)
+	mustStatus(t, control(s, "DELETE", "/_emulator/faults", ""), 204)
 	mustStatus(t, send(), 201)
 	// Throttle: a token bucket of 2.
 	s.SetThrottle(testHub, 0.001, 2)
@@ -449,7 +443,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFaultDropsConnection(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	s.InjectFault(Fault{Op: OpInstallation, Drop: true})
@@ -471,7 +465,7 @@ func TestFaultDropsConnection(t *testing.T) {
 }
 
 func TestTiers(t *testing.T) {
-	free := New(Options{Tier: "free"})
+	free := newTest(Options{Tier: "free"})
 	for _, c := range []call{
 		{method: "GET", path: regPath("/messages/x?api-version=2020-06")},
 		{method: "GET", path: regPath("/feedbackcontainer?api-version=2020-06")},
@@ -498,7 +492,7 @@ func TestTiers(t *testing.T) {
 	}
 	// Test sends: 10 per minute.
 	clk := &fakeClock{t: time.Now()}
-	std := New(Options{Now: clk.now})
+	std := newTest(Options{Now: clk.now})
 	testSend := func() *httptest.ResponseRecorder {
 		c := sendReq("gcm", "t", `{"data":{}}`, nil)
 		c.path = regPath("/messages?api-version=2020-06&test")
@@ -519,7 +513,7 @@ func TestTiers(t *testing.T) {
 
 func TestReadAfterWriteDelay(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s := New(Options{ReadDelay: time.Second, Now: clk.now})
+	s := newTest(Options{ReadDelay: time.Second, Now: clk.now})
 	getUser := func() (int, string) {
 		w := call{method: "GET", path: regPath("/installations/i?api-version=2020-06")}.do(t, s)
 		b := w.Body.String()

@@ -15,6 +15,13 @@ const (
 	testHub  = "myhub"
 )
 
+// newTest is New with testHost among the allowed hosts, since the
+// tests speak to the emulator as the service's host name.
+func newTest(opts Options) *Server {
+	opts.AllowedHosts = append(opts.AllowedHosts, testHost)
+	return New(opts)
+}
+
 // call is one request to the handler.
 type call struct {
 	method, path, body string
@@ -46,6 +53,16 @@ func (c call) do(t testing.TB, s *Server) *httptest.ResponseRecorder {
 	for k, v := range c.headers {
 		req.Header.Set(k, v)
 	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	return w
+}
+
+// control sends a control-plane request as a local tool would: to
+// 127.0.0.1, with Content-Type: application/json.
+func control(s *Server, method, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, "http://127.0.0.1:8443"+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, req)
 	return w

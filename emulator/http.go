@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhkit/notificationhubs/emulator/inbox"
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
@@ -19,11 +20,6 @@ const (
 	ctFeed  = "application/atom+xml; type=feed; charset=utf-8"
 	ctXML   = "application/xml; charset=utf-8"
 	ctJSON  = "application/json; charset=utf-8"
-)
-
-var (
-	queryUnescape = url.QueryUnescape
-	pathUnescape  = url.PathUnescape
 )
 
 // rights a rule grants.
@@ -46,104 +42,344 @@ func (r rights) String() string {
 	}
 }
 
+// ---- routing ---------------------------------------------------------------
+//
+// One table routes every request. A pattern is a sequence of segments:
+// literals, matched ignoring case as the service does, and named
+// parameters, {name} for one segment and {name...} for the rest of the
+// path. The path is split and each segment percent-decoded and checked
+// once (validPathSegment); the route's parameters are those decoded
+// segments, read with request.param (the inbox page's handlers get them
+// as the request's path values). Authorisation (the SAS token's audience,
+// resourcePath), the handler and the fault and throttle keys all read
+// these same values, so that what a token was checked against is what the
+// request acts on.
+
+// plane says which part of the emulator a route belongs to and so how it
+// is authorised.
+type plane uint8
+
+const (
+	planeData    plane = iota // /{hub}/…: a SAS token of the hub's rules
+	planeControl              // /_emulator/…: the control plane's checks (control.go)
+	planeBlob                 // /_emulator/blob/…: the blob SAS the emulator signs
+	planeInbox                // /_emulator/ui/…: the inbox page, control plane too
+)
+
 // handlerFunc handles one route. It writes through q.
 type handlerFunc func(s *Server, q *request)
 
-// route is one row of the routing table: method and lower-case segment
-// pattern after the hub, where "*" matches any one segment.
+// route is one row of the routing table.
 type route struct {
-	method  string
-	pattern []string
-	right   rights
+	method  string // "" matches every method (the handler checks)
+	pattern string
+	plane   plane
+	right   rights // planeData: the right the token's rule needs
+	op      string // planeData: what faults call the operation (Op…)
 	handle  handlerFunc
+	inbox   http.Handler // planeInbox: the page's handler
+	segs    []patternSeg
 }
 
-// routes is the whole data plane, matched in order.
-var routes = []route{
-	{"POST", []string{"messages"}, rightSend, (*Server).handleSend},
-	{"POST", []string{"messages", "$batch"}, rightSend, (*Server).handleBatchSend},
-	{"GET", []string{"messages", "*"}, rightSend, (*Server).handleNotificationDetails},
-	{"POST", []string{"schedulednotifications"}, rightSend, (*Server).handleSchedule},
-	{"DELETE", []string{"schedulednotifications", "*"}, rightSend, (*Server).handleCancelScheduled},
-	{"POST", []string{"registrationids"}, rightListen, (*Server).handleCreateRegistrationID},
-	{"POST", []string{"registrations"}, rightListen, (*Server).handleCreateRegistration},
-	{"GET", []string{"registrations"}, rightListen, (*Server).handleListRegistrations},
-	{"GET", []string{"registrations", "*"}, rightListen, (*Server).handleGetRegistration},
-	{"PUT", []string{"registrations", "*"}, rightListen, (*Server).handlePutRegistration},
-	{"DELETE", []string{"registrations", "*"}, rightListen, (*Server).handleDeleteRegistration},
-	{"GET", []string{"tags", "*", "registrations"}, rightManage, (*Server).handleListByTag},
-	{"GET", []string{"installations", "*"}, rightListen, (*Server).handleGetInstallation},
-	{"PUT", []string{"installations", "*"}, rightListen, (*Server).handlePutInstallation},
-	{"PATCH", []string{"installations", "*"}, rightListen, (*Server).handlePatchInstallation},
-	{"DELETE", []string{"installations", "*"}, rightListen, (*Server).handleDeleteInstallation},
-	{"GET", []string{"feedbackcontainer"}, rightManage, (*Server).handleFeedbackContainer},
-	{"POST", []string{"jobs"}, rightManage, (*Server).handleSubmitJob},
-	{"GET", []string{"jobs"}, rightManage, (*Server).handleListJobs},
-	{"GET", []string{"jobs", "*"}, rightManage, (*Server).handleGetJob},
+// patternSeg is one segment of a pattern: a literal (lower case) or a
+// parameter.
+type patternSeg struct {
+	lit   string
+	param string
+	rest  bool // {param...}: zero or more segments
 }
 
-func (rt route) match(lsegs []string) bool {
-	if len(lsegs) != len(rt.pattern) {
-		return false
+func parsePattern(p string) []patternSeg {
+	var out []patternSeg
+	for seg := range strings.SplitSeq(strings.Trim(p, "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			name = strings.TrimSuffix(name, "}")
+			rest := strings.HasSuffix(name, "...")
+			out = append(out, patternSeg{param: strings.TrimSuffix(name, "..."), rest: rest})
+			continue
+		}
+		out = append(out, patternSeg{lit: strings.ToLower(seg)})
 	}
-	for i, p := range rt.pattern {
-		if p != "*" && p != lsegs[i] {
+	return out
+}
+
+// dataRoutes is the data plane: the service's REST API below a hub.
+var dataRoutes = []route{
+	{method: "POST", pattern: "/{hub}/messages", right: rightSend, op: OpSend, handle: (*Server).handleSend},
+	{method: "POST", pattern: "/{hub}/messages/$batch", right: rightSend, op: OpSend, handle: (*Server).handleBatchSend},
+	{method: "GET", pattern: "/{hub}/messages/{id}", right: rightSend, op: OpTelemetry, handle: (*Server).handleNotificationDetails},
+	{method: "POST", pattern: "/{hub}/schedulednotifications", right: rightSend, op: OpSchedule, handle: (*Server).handleSchedule},
+	{method: "DELETE", pattern: "/{hub}/schedulednotifications/{id}", right: rightSend, op: OpSchedule, handle: (*Server).handleCancelScheduled},
+	{method: "POST", pattern: "/{hub}/registrationids", right: rightListen, op: OpRegistration, handle: (*Server).handleCreateRegistrationID},
+	{method: "POST", pattern: "/{hub}/registrations", right: rightListen, op: OpRegistration, handle: (*Server).handleCreateRegistration},
+	{method: "GET", pattern: "/{hub}/registrations", right: rightListen, op: OpRegistration, handle: (*Server).handleListRegistrations},
+	{method: "GET", pattern: "/{hub}/registrations/{id}", right: rightListen, op: OpRegistration, handle: (*Server).handleGetRegistration},
+	{method: "PUT", pattern: "/{hub}/registrations/{id}", right: rightListen, op: OpRegistration, handle: (*Server).handlePutRegistration},
+	{method: "DELETE", pattern: "/{hub}/registrations/{id}", right: rightListen, op: OpRegistration, handle: (*Server).handleDeleteRegistration},
+	{method: "GET", pattern: "/{hub}/tags/{tag}/registrations", right: rightManage, op: OpRegistration, handle: (*Server).handleListByTag},
+	{method: "GET", pattern: "/{hub}/installations/{id}", right: rightListen, op: OpInstallation, handle: (*Server).handleGetInstallation},
+	{method: "PUT", pattern: "/{hub}/installations/{id}", right: rightListen, op: OpInstallation, handle: (*Server).handlePutInstallation},
+	{method: "PATCH", pattern: "/{hub}/installations/{id}", right: rightListen, op: OpInstallation, handle: (*Server).handlePatchInstallation},
+	{method: "DELETE", pattern: "/{hub}/installations/{id}", right: rightListen, op: OpInstallation, handle: (*Server).handleDeleteInstallation},
+	{method: "GET", pattern: "/{hub}/feedbackcontainer", right: rightManage, op: OpFeedback, handle: (*Server).handleFeedbackContainer},
+	{method: "POST", pattern: "/{hub}/jobs", right: rightManage, op: OpJob, handle: (*Server).handleSubmitJob},
+	{method: "GET", pattern: "/{hub}/jobs", right: rightManage, op: OpJob, handle: (*Server).handleListJobs},
+	{method: "GET", pattern: "/{hub}/jobs/{id}", right: rightManage, op: OpJob, handle: (*Server).handleGetJob},
+}
+
+// controlRoutes is the control plane's JSON API and the blob store.
+var controlRoutes = []route{
+	{method: "GET", pattern: "/_emulator/deliveries", handle: (*Server).handleDeliveries},
+	{method: "GET", pattern: "/_emulator/sends", handle: (*Server).handleSends},
+	{method: "GET", pattern: "/_emulator/hubs", handle: (*Server).handleHubs},
+	{method: "POST", pattern: "/_emulator/reset", handle: (*Server).handleReset},
+	{method: "GET", pattern: "/_emulator/faults", handle: (*Server).handleListFaults},
+	{method: "POST", pattern: "/_emulator/faults", handle: (*Server).handleAddFault},
+	{method: "DELETE", pattern: "/_emulator/faults", handle: (*Server).handleClearFaults},
+	{method: "DELETE", pattern: "/_emulator/faults/{id}", handle: (*Server).handleRemoveFault},
+	{method: "POST", pattern: "/_emulator/throttle", handle: (*Server).handleThrottle},
+	{method: "GET", pattern: "/_emulator/handles", handle: (*Server).handleListMarks},
+	{method: "POST", pattern: "/_emulator/handles", handle: (*Server).handleMark},
+	{pattern: "/_emulator/blob/{container}", plane: planeBlob, handle: (*Server).handleBlob},
+	{pattern: "/_emulator/blob/{container}/{blob...}", plane: planeBlob, handle: (*Server).handleBlob},
+}
+
+// uiPath is where the inbox page is mounted.
+const uiPath = "/_emulator/ui"
+
+// buildRoutes returns the server's routing table: the control plane, the
+// inbox page's endpoints below uiPath, then the data plane.
+func (s *Server) buildRoutes() []route {
+	var rs []route
+	for _, rt := range controlRoutes {
+		if rt.plane == planeData {
+			rt.plane = planeControl
+		}
+		rs = append(rs, rt)
+	}
+	for _, ir := range inbox.Routes(s.Inbox()) {
+		rs = append(rs, route{method: ir.Method, pattern: uiPath + ir.Pattern, plane: planeInbox, inbox: ir.Handler})
+	}
+	rs = append(rs, dataRoutes...)
+	for i := range rs {
+		rs[i].segs = parsePattern(rs[i].pattern)
+		n := 0
+		for _, p := range rs[i].segs {
+			if p.param != "" {
+				n++
+			}
+		}
+		if n > maxParams {
+			panic("emulator: route " + rs[i].pattern + " has more than maxParams parameters")
+		}
+	}
+	return rs
+}
+
+// pathError is a path that names nothing the emulator could act on.
+type pathError struct{ msg string }
+
+func (e *pathError) Error() string { return e.msg }
+
+// splitPath returns the percent-decoded segments of an escaped path,
+// ignoring empty segments (so that trailing and doubled slashes do not
+// matter), and refuses a segment that is not a plain name: see
+// validPathSegment.
+func splitPath(escaped string) ([]string, error) {
+	segs := make([]string, 0, 4)
+	for raw := range strings.SplitSeq(escaped, "/") {
+		if raw == "" {
+			continue
+		}
+		seg := raw
+		if strings.IndexByte(raw, '%') >= 0 {
+			u, err := url.PathUnescape(raw)
+			if err != nil {
+				return nil, &pathError{"The path segment " + strconv.Quote(raw) + " is not validly percent-encoded."}
+			}
+			seg = u
+		}
+		if err := validPathSegment(seg); err != nil {
+			return nil, err
+		}
+		segs = append(segs, seg)
+	}
+	return segs, nil
+}
+
+// validPathSegment refuses the decoded segments that would name something
+// else once a path is normalised or stored: "." and "..", a slash or
+// backslash (encoded as %2F or %5C), and control characters (such as
+// %00, which also separates keys in the data directory).
+func validPathSegment(seg string) error {
+	if seg == "." || seg == ".." {
+		return &pathError{"The path segment " + strconv.Quote(seg) + " is not allowed: hub names and ids cannot be . or .."}
+	}
+	for i := 0; i < len(seg); i++ {
+		switch c := seg[i]; {
+		case c == '/' || c == '\\':
+			return &pathError{"The path segment " + strconv.Quote(seg) + " contains a slash or backslash: hub names and ids cannot."}
+		case c < 0x20 || c == 0x7f:
+			return &pathError{"The path segment " + strconv.Quote(seg) + " contains a control character: hub names and ids cannot."}
+		}
+	}
+	return nil
+}
+
+// maxHubName is the longest hub name the service allows.
+const maxHubName = 260
+
+// validHubName checks a hub name against the service's rule for
+// notification hub names: 1 to 260 characters, a letter first, then
+// letters, digits, '.', '-' and '_'. (The service also allows '/', which
+// the emulator cannot route: a hub is one path segment here.)
+func validHubName(name string) error {
+	if name == "" || len(name) > maxHubName {
+		return &pathError{"The hub name " + strconv.Quote(name) + " is invalid: a hub name has 1 to 260 characters."}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if i == 0 && !letter {
+			return &pathError{"The hub name " + strconv.Quote(name) + " is invalid: a hub name starts with a letter."}
+		}
+		if !letter && !('0' <= c && c <= '9') && c != '.' && c != '-' && c != '_' {
+			return &pathError{"The hub name " + strconv.Quote(name) + " is invalid: a hub name has only letters, digits, '.', '-' and '_'."}
+		}
+	}
+	return nil
+}
+
+// maxParams is the most parameters a pattern has.
+const maxParams = 3
+
+// routeMatch is a matched route and its parameters' values, in pattern
+// order. It is a value, so that matching allocates nothing.
+type routeMatch struct {
+	rt     *route
+	values [maxParams]string
+}
+
+// param returns the value of the parameter name, "" if the route has none.
+func (m *routeMatch) param(name string) string {
+	if m.rt == nil {
+		return ""
+	}
+	i := 0
+	for _, p := range m.rt.segs {
+		if p.param == "" {
+			continue
+		}
+		if p.param == name {
+			return m.values[i]
+		}
+		i++
+	}
+	return ""
+}
+
+// match finds the route for method and the decoded segments. With no
+// route it returns the methods that would have matched the path (405
+// rather than 404).
+func (s *Server) match(method string, segs []string) (m routeMatch, allowed []string) {
+	control := len(segs) > 0 && strings.EqualFold(segs[0], "_emulator")
+	for i := range s.routes {
+		rt := &s.routes[i]
+		if (rt.plane == planeData) == control || !rt.matchSegs(segs, &m.values) {
+			continue
+		}
+		if rt.method == "" || rt.method == method || method == http.MethodHead && rt.method == http.MethodGet && rt.plane != planeData {
+			m.rt = rt
+			return m, nil
+		}
+		allowed = append(allowed, rt.method)
+	}
+	return routeMatch{}, allowed
+}
+
+// matchSegs matches the decoded segments against the pattern, storing the
+// parameters' values in values.
+func (rt *route) matchSegs(segs []string, values *[maxParams]string) bool {
+	i, v := 0, 0
+	for _, p := range rt.segs {
+		switch {
+		case p.rest:
+			values[v] = strings.Join(segs[i:], "/")
+			return true
+		case i >= len(segs):
+			return false
+		case p.param != "":
+			values[v] = segs[i]
+			v++
+		case !strings.EqualFold(p.lit, segs[i]):
 			return false
 		}
+		i++
 	}
-	return true
+	return i == len(segs)
 }
 
+// route dispatches q through the routing table.
 func (s *Server) route(q *request) {
-	segs := splitPath(q.r.URL.EscapedPath())
-	if len(segs) > 0 && strings.EqualFold(segs[0], "_emulator") {
-		if len(segs) > 1 && strings.EqualFold(segs[1], "blob") {
-			p := q.r.URL.EscapedPath()
-			i := strings.Index(strings.ToLower(p), "/blob/")
-			if i < 0 {
-				q.fail(http.StatusNotFound, "No such emulator endpoint.")
-				return
-			}
-			s.handleBlob(q, p[i+len("/blob"):])
-			return
-		}
-		s.handleInspect(q, segs[1:])
+	segs, err := splitPath(q.r.URL.EscapedPath())
+	if err != nil {
+		q.fail(http.StatusBadRequest, err.Error())
 		return
 	}
-	if len(segs) == 0 {
-		q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
-		return
-	}
-	q.hubName = segs[0]
-	q.segs = segs[1:]
-	q.lsegs = make([]string, len(q.segs))
-	for i, sg := range q.segs {
-		q.lsegs[i] = strings.ToLower(sg)
-	}
-	var found *route
-	methodMismatch := false
-	for i := range routes {
-		if routes[i].match(q.lsegs) {
-			if routes[i].method == q.r.Method {
-				found = &routes[i]
-				break
-			}
-			methodMismatch = true
-		}
-	}
-	if found == nil {
-		if methodMismatch {
+	m, allowed := s.match(q.r.Method, segs)
+	if m.rt == nil {
+		control := len(segs) > 0 && strings.EqualFold(segs[0], "_emulator")
+		switch {
+		case len(allowed) > 0:
+			q.w.Header().Set("Allow", strings.Join(allowed, ", "))
 			q.fail(http.StatusMethodNotAllowed, "The requested HTTP method is not supported on this resource.")
-			return
+		case control:
+			q.fail(http.StatusNotFound, "No such emulator endpoint.")
+		default:
+			q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
 		}
-		q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
+		return
+	}
+	q.match = m
+	switch m.rt.plane {
+	case planeControl:
+		if s.controlAllowed(q) {
+			m.rt.handle(s, q)
+		}
+	case planeInbox:
+		if s.controlAllowed(q) {
+			// The page's handlers read their parameters as path values.
+			i := 0
+			for _, p := range m.rt.segs {
+				if p.param != "" {
+					q.r.SetPathValue(p.param, m.values[i])
+					i++
+				}
+			}
+			s.serveInbox(q, segs)
+		}
+	case planeBlob:
+		m.rt.handle(s, q)
+	default:
+		s.serveData(q, m)
+	}
+}
+
+// serveData authorises a data-plane request and runs its handler.
+func (s *Server) serveData(q *request, m routeMatch) {
+	q.hubName = m.param("hub")
+	if err := validHubName(q.hubName); err != nil {
+		q.fail(http.StatusBadRequest, err.Error())
 		return
 	}
 	if s.hubSet != nil && !s.hubSet[strings.ToLower(q.hubName)] {
 		q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
 		return
 	}
-	if !s.authorize(q, found.right) {
+	if !s.authorize(q, m.rt.right, resourcePath(m.rt, m.values[:])) {
 		return
 	}
 	if s.applyFaults(q) {
@@ -154,12 +390,39 @@ func (s *Server) route(q *request) {
 		q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
 		return
 	}
-	found.handle(s, q)
+	m.rt.handle(s, q)
+}
+
+// resourcePath returns the path of the entity a data-plane request acts
+// on, made of the route's literals and the decoded, validated
+// parameters: the SAS token must cover exactly this.
+func resourcePath(rt *route, values []string) string {
+	var b strings.Builder
+	n, v := 0, 0
+	for _, p := range rt.segs {
+		n += 1 + len(p.lit)
+		if p.param != "" {
+			n += len(values[v])
+			v++
+		}
+	}
+	b.Grow(n)
+	v = 0
+	for _, p := range rt.segs {
+		b.WriteByte('/')
+		if p.param != "" {
+			b.WriteString(values[v])
+			v++
+			continue
+		}
+		b.WriteString(p.lit)
+	}
+	return b.String()
 }
 
 // authorize checks the SAS token and the rule's rights, writing the
 // failure itself.
-func (s *Server) authorize(q *request, need rights) bool {
+func (s *Server) authorize(q *request, need rights, resource string) bool {
 	h := q.r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {
 		q.fail(http.StatusUnauthorized, "MissingToken: The authorization header was not found.")
@@ -189,7 +452,7 @@ func (s *Server) authorize(q *request, need rights) bool {
 		q.fail(http.StatusUnauthorized, "InvalidSignature: The token has an invalid signature.")
 		return false
 	}
-	if !tok.Covers(q.r.Host, q.r.URL.Path) {
+	if !tok.Covers(q.r.Host, resource) {
 		q.fail(http.StatusUnauthorized, "InvalidAudience: The authorization header contains a token with a wrong audience.")
 		return false
 	}

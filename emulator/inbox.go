@@ -16,34 +16,61 @@ import (
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
-// The inbox page (package inbox) is served at /_emulator/ui/ on the same
-// handler as the data plane, without authentication; its API answers
-// loopback hosts only.
-
-// uiPath is where the inbox page is mounted.
-const uiPath = "/_emulator/ui"
+// The inbox page (package inbox) is served at /_emulator/ui/ through the
+// emulator's routing table: its endpoints (inbox.Routes) are rows of the
+// table, behind the control plane's checks (control.go).
 
 // watchBuffer is the channel capacity of each inbox subscription. A
 // subscriber that falls further behind misses deliveries (the page
 // fetches pages of them anyway).
 const watchBuffer = 512
 
-// isUIPath reports whether p is the inbox's mount point or below it.
-func isUIPath(p string) bool {
-	return strings.HasPrefix(p, uiPath) && (len(p) == len(uiPath) || p[len(uiPath)] == '/')
-}
-
-// serveUI serves the inbox page and its API.
-func (s *Server) serveUI(w http.ResponseWriter, r *http.Request) {
-	s.uiOnce.Do(func() {
-		s.uiHandler = http.StripPrefix(uiPath, inbox.Handler(s.Inbox()))
-	})
+// serveInbox serves one of the inbox page's endpoints. segs are the
+// request's decoded path segments, the first two being _emulator and ui.
+func (s *Server) serveInbox(q *request, segs []string) {
+	r := q.r
 	if s.endpoint.Load() == nil && r.Host != "" {
 		host := r.Host
 		s.uiHost.Store(&host)
 	}
-	s.uiHandler.ServeHTTP(w, r)
+	trailing := strings.HasSuffix(r.URL.EscapedPath(), "/")
+	if len(segs) == 2 && !trailing {
+		// The mount point without its slash: send the browser to the
+		// directory, so that the page's relative URLs resolve below it.
+		q.w.Header().Set("Location", "ui/")
+		q.empty(http.StatusMovedPermanently, "")
+		return
+	}
+	// The page's handlers see the path below the mount point, as
+	// http.StripPrefix would leave it, made of the decoded segments.
+	rest := "/" + strings.Join(segs[2:], "/")
+	if trailing && len(segs) > 2 {
+		rest += "/"
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = rest, ""
+	r2.URL = &u
+	sw := &statusWriter{ResponseWriter: q.w, status: http.StatusOK}
+	q.match.rt.inbox.ServeHTTP(sw, r2)
+	q.status = sw.status
 }
+
+// statusWriter remembers the status a handler wrote, for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the event
+// stream flushes through it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // SetPublicEndpoint tells the server the endpoint clients reach it at, such
 // as "sb://127.0.0.1:8443/", for the connection strings the inbox page

@@ -41,7 +41,7 @@ func deviceKeys(p inbox.DevicePage) []string {
 }
 
 func TestInboxDevices(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	gcmID, tmplID := shopHub(t, s)
 	src := s.Inbox()
 	all := []string{"installation:iphone", "installation:pixel", "registration:" + gcmID, "registration:" + tmplID}
@@ -97,7 +97,7 @@ func TestInboxDevices(t *testing.T) {
 }
 
 func TestInboxMatch(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	gcmID, tmplID := shopHub(t, s)
 	src := s.Inbox()
 	tests := []struct {
@@ -145,7 +145,7 @@ func sendTemplate(t *testing.T, s *Server, tags, props string) {
 }
 
 func TestInboxDeliveries(t *testing.T) {
-	s := New(Options{Retention: 5})
+	s := newTest(Options{Retention: 5})
 	shopHub(t, s)
 	src := s.Inbox()
 	sendTemplate(t, s, "orders", `{"title":"T1","body":"B1"}`)  // iphone, pixel
@@ -218,7 +218,7 @@ func TestInboxDeliveries(t *testing.T) {
 }
 
 func TestInboxSubscribe(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	shopHub(t, s)
 	src := s.Inbox()
 	ch, cancel := src.Subscribe()
@@ -266,7 +266,7 @@ func TestInboxSubscribe(t *testing.T) {
 // TestInboxConcurrent subscribes, reads and cancels while sends run; run
 // it with -race.
 func TestInboxConcurrent(t *testing.T) {
-	s := New(Options{Retention: 100})
+	s := newTest(Options{Retention: 100})
 	shopHub(t, s)
 	src := s.Inbox()
 	var wg sync.WaitGroup
@@ -300,7 +300,7 @@ func TestInboxConcurrent(t *testing.T) {
 }
 
 func TestInboxTelemetryAndScheduled(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	shopHub(t, s)
 	s.MarkHandle("fcm-token-1", HandleExpired)
 	src := s.Inbox()
@@ -336,7 +336,7 @@ func TestInboxTelemetryAndScheduled(t *testing.T) {
 }
 
 func TestInboxConnectionStrings(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	src := s.Inbox()
 	// Without an endpoint the page's own host is used.
 	req := httptest.NewRequest("GET", "http://127.0.0.1:9999/_emulator/ui/api/hubs", nil)
@@ -358,7 +358,7 @@ func TestInboxConnectionStrings(t *testing.T) {
 // TestInboxMounted checks the page and its API on the emulator's own
 // handler, without authentication.
 func TestInboxMounted(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	shopHub(t, s)
 	get := func(host, path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", "http://"+host+path, nil)
@@ -394,7 +394,7 @@ func TestInboxMounted(t *testing.T) {
 // TestInboxEventStream reads the page's server-sent events from a real
 // listener while a send happens.
 func TestInboxEventStream(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	shopHub(t, s)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
@@ -458,7 +458,7 @@ func TestInboxEventStream(t *testing.T) {
 }
 
 func TestFormatFcmAlias(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	createReg(t, s, gcmNative("t", "legacy-1"))
 	mustStatus(t, sendReq("fcm", "t", `{"data":{"m":"x"}}`, nil).do(t, s), 201)
 	mustStatus(t, sendReq("FCM", broadcast, `{"data":{"m":"y"}}`, nil).do(t, s), 201)
@@ -485,7 +485,7 @@ func TestFormatFcmAlias(t *testing.T) {
 // BenchmarkInboxDevices pages and searches a hub of 100,000 registrations
 // as the inbox page does.
 func BenchmarkInboxDevices(b *testing.B) {
-	s := New(Options{})
+	s := newTest(Options{})
 	h := fillHub(b, 100_000)
 	s.hubs["bench"] = h
 	src := s.Inbox()
@@ -515,7 +515,7 @@ func BenchmarkInboxDevices(b *testing.B) {
 }
 
 func ExampleServer_Inbox() {
-	s := New(Options{})
+	s := newTest(Options{})
 	s.SetPublicEndpoint("sb://localhost:8443/")
 	for _, c := range s.Inbox().ConnectionStrings() {
 		fmt.Println(c.Name)

@@ -497,7 +497,7 @@ func (q *request) installationURL(id string) string {
 }
 
 func (s *Server) handlePutInstallation(q *request) {
-	id := q.segs[1]
+	id := q.param("id")
 	body, err := q.readBody(1 << 20)
 	if err != nil {
 		q.failErr(err)
@@ -595,12 +595,12 @@ func (s *Server) delayDelete(h *hub, in *installation) {
 
 func (s *Server) handleGetInstallation(q *request) {
 	s.mu.RLock()
-	in := q.hub.installations[q.segs[1]]
+	in := q.hub.installations[q.param("id")]
 	var body []byte
 	if in != nil {
 		body = in.marshal()
 	}
-	d := q.hub.deleted[q.segs[1]]
+	d := q.hub.deleted[q.param("id")]
 	if in != nil {
 		d = in.delayed
 	}
@@ -619,7 +619,7 @@ func (s *Server) handleGetInstallation(q *request) {
 func (s *Server) handleDeleteInstallation(q *request) {
 	s.mu.Lock()
 	var b *batch
-	if in := q.hub.installations[q.segs[1]]; in != nil {
+	if in := q.hub.installations[q.param("id")]; in != nil {
 		s.delayDelete(q.hub, in)
 		q.hub.unproject(in)
 		b = s.persist(s.opDelInst(q.hub, in.id))
@@ -633,7 +633,7 @@ func (s *Server) handleDeleteInstallation(q *request) {
 }
 
 func (s *Server) handlePatchInstallation(q *request) {
-	id := q.segs[1]
+	id := q.param("id")
 	body, err := q.readBody(1 << 20)
 	if err != nil {
 		q.failErr(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,7 +156,7 @@ func (s *Server) handleGetJob(q *request) {
 	if !s.requireStandard(q) {
 		return
 	}
-	id := q.segs[1]
+	id := q.param("id")
 	s.mu.RLock()
 	j, ok := q.hub.jobs[id]
 	var c jobRec
@@ -445,16 +444,20 @@ func (s *Server) importRegistrations(h *hub, typ string, data []byte, output, fa
 // own blob store for container c with read, write and list rights.
 func (s *Server) containerURL(base, c string) string {
 	s.blobs.ensure(c)
-	return s.blobURLFor(base, url.PathEscape(c), "rwl")
+	return s.blobURLFor(base, c, "rwl")
 }
 
 // ContainerURL returns a SAS URL (read, write, list) of container c in the
 // emulator's blob store, at base (e.g. https://127.0.0.1:8443), creating
-// the container. Use it as a job's OutputContainerUri.
+// the container. Use it as a job's OutputContainerUri. c must follow Azure
+// Storage's rule for container names (3 to 63 lower-case letters, digits
+// and single hyphens); for another name nothing is created and the URL
+// answers 400.
 func (s *Server) ContainerURL(base, c string) string { return s.containerURL(base, c) }
 
 // BlobURL returns a read SAS URL of blob name in container c of the
-// emulator's blob store, at base. Use it as a job's ImportFileUri.
+// emulator's blob store, at base, that reads that blob only. Use it as a
+// job's ImportFileUri.
 func (s *Server) BlobURL(base, c, name string) string {
-	return s.blobURLFor(base, url.PathEscape(c)+"/"+name, "r")
+	return s.blobURLFor(base, c+"/"+name, "r")
 }

@@ -67,9 +67,11 @@ func (b *batch) wait() error {
 
 // store is the bbolt database and its committer.
 type store struct {
-	db        *bolt.DB
-	retention int
-	linger    time.Duration
+	db             *bolt.DB
+	path           string
+	retention      int
+	retentionBytes int64
+	linger         time.Duration
 
 	mu   sync.Mutex
 	cur  *batch
@@ -78,14 +80,43 @@ type store struct {
 	done chan struct{}
 }
 
-func openStore(dir string, retention int) (*store, error) {
+// errDamaged is a data file bbolt cannot read.
+var errDamaged = errors.New("damaged")
+
+// damaged returns the one-line error for a data file that cannot be
+// read: it names the file and says what to do. cause is an error or a
+// recovered panic of bbolt; its text is folded onto the line.
+func damaged(path string, cause any) error {
+	why := strings.Join(strings.Fields(fmt.Sprint(cause)), " ")
+	return fmt.Errorf("the emulator's data file %s is %w (%s): move it away or delete it to start with an empty emulator, "+
+		"or start without --data", path, errDamaged, why)
+}
+
+// isDamage reports whether err from bbolt means the file is damaged
+// rather than, say, unreadable or locked.
+func isDamage(err error) bool {
+	return errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) ||
+		errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrInvalidMapping)
+}
+
+func openStore(dir string, retention int, retentionBytes int64) (st *store, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create emulator data directory %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, dbFile)
+	// bbolt panics on some damaged pages (while it rebuilds the free list
+	// at open, or reads a bucket); the emulator says so in one line.
+	defer func() {
+		if p := recover(); p != nil {
+			st, err = nil, damaged(path, p)
+		}
+	}()
+	if err := checkReadable(path); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		return nil, fmt.Errorf("open emulator database %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
@@ -97,10 +128,13 @@ func openStore(dir string, retention int) (*store, error) {
 	})
 	if err != nil {
 		db.Close()
+		if isDamage(err) || errors.Is(err, berrors.ErrIncompatibleValue) {
+			return nil, damaged(path, err)
+		}
 		return nil, fmt.Errorf("initialise emulator database %s: %w", path, err)
 	}
-	st := &store{
-		db: db, retention: retention, linger: commitLinger,
+	st = &store{
+		db: db, path: path, retention: retention, retentionBytes: retentionBytes, linger: commitLinger,
 		cur:  &batch{done: make(chan struct{})},
 		wake: make(chan struct{}, 1),
 		stop: make(chan struct{}),
@@ -108,6 +142,47 @@ func openStore(dir string, retention int) (*store, error) {
 	}
 	go st.loop()
 	return st, nil
+}
+
+// checkReadable opens an existing data file read-only and reads every
+// page in this goroutine, so that a damaged page fails here, where bbolt's
+// panic can be recovered: opened for writing, bbolt rebuilds its free list
+// at once by walking the pages in a goroutine of its own, and a panic
+// there would end the process with a stack trace.
+func checkReadable(path string) (err error) {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil // a new database; bolt.Open reports what else is wrong
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second, ReadOnly: true})
+	if err != nil {
+		return openError(path, err)
+	}
+	defer db.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			err = damaged(path, p)
+		}
+	}()
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error { return nil })
+		})
+	})
+	if err != nil {
+		return damaged(path, err)
+	}
+	return nil
+}
+
+// openError words an error of bolt.Open.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("open emulator database %s: another process (an emulator?) holds it", path)
+	case isDamage(err):
+		return damaged(path, err)
+	}
+	return fmt.Errorf("open emulator database %s: %w", path, err)
 }
 
 // enqueue adds ops to the next commit and returns its batch.
@@ -145,23 +220,35 @@ func (st *store) loop() {
 		st.mu.Unlock()
 		last = len(b.ops)
 		if len(b.ops) > 0 {
-			b.err = st.db.Update(func(tx *bolt.Tx) error {
-				for _, op := range b.ops {
-					if err := op(tx); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if b.err != nil {
-				b.err = fmt.Errorf("commit emulator database: %w", b.err)
-			}
+			b.err = st.commit(b.ops)
 		}
 		close(b.done)
 		if stopping {
 			return
 		}
 	}
+}
+
+// commit applies ops in one transaction. A panic of bbolt (a damaged
+// page) fails the batch instead of the process.
+func (st *store) commit(ops []dbOp) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = damaged(st.path, p)
+		}
+	}()
+	err = st.db.Update(func(tx *bolt.Tx) error {
+		for _, op := range ops {
+			if err := op(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("commit emulator database: %w", err)
+	}
+	return nil
 }
 
 func (st *store) close() error {
@@ -214,8 +301,9 @@ func seqKey(n uint64) []byte {
 }
 
 // appendBounded stores values under fresh sequence keys in bucket and
-// trims the bucket to the newest keep entries.
-func appendBounded(bucket []byte, keep int, values [][]byte) dbOp {
+// trims the bucket to the newest keep entries and, roughly, keepBytes
+// bytes of leaf pages.
+func appendBounded(bucket []byte, keep int, keepBytes int64, values [][]byte) dbOp {
 	return func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		for _, v := range values {
@@ -224,14 +312,15 @@ func appendBounded(bucket []byte, keep int, values [][]byte) dbOp {
 				return err
 			}
 		}
-		if over := b.Stats().KeyN - keep; over > 0 {
-			c := b.Cursor()
-			for k, _ := c.First(); k != nil && over > 0; k, _ = c.First() {
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				over--
+		stats := b.Stats()
+		overN, overBytes := stats.KeyN-keep, int64(stats.LeafInuse)-keepBytes
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && (overN > 0 || overBytes > 0); k, v = c.First() {
+			overBytes -= int64(len(k) + len(v) + 16) // 16: the leaf element's header
+			if err := c.Delete(); err != nil {
+				return err
 			}
+			overN--
 		}
 		return nil
 	}
@@ -322,7 +411,7 @@ func (s *Server) opAddSend(rec *SendRecord, ds []Delivery) []dbOp {
 	if err != nil {
 		return nil
 	}
-	ops := []dbOp{appendBounded(bSends, s.opts.Retention, [][]byte{r})}
+	ops := []dbOp{appendBounded(bSends, s.opts.Retention, s.opts.RetentionBytes, [][]byte{r})}
 	if len(ds) > 0 {
 		vals := make([][]byte, 0, len(ds))
 		for i := range ds {
@@ -330,7 +419,7 @@ func (s *Server) opAddSend(rec *SendRecord, ds []Delivery) []dbOp {
 				vals = append(vals, v)
 			}
 		}
-		ops = append(ops, appendBounded(bDeliveries, s.opts.Retention, vals))
+		ops = append(ops, appendBounded(bDeliveries, s.opts.Retention, s.opts.RetentionBytes, vals))
 	}
 	return ops
 }
@@ -350,8 +439,14 @@ func opReset(tx *bolt.Tx) error {
 
 // ---- loading ------------------------------------------------------------------
 
-// load rebuilds the in-memory state from the database.
-func (s *Server) load() error {
+// load rebuilds the in-memory state from the database. A panic of bbolt
+// (a damaged page) is returned as the error damaged gives.
+func (s *Server) load() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = damaged(s.st.path, p)
+		}
+	}()
 	return s.st.db.View(func(tx *bolt.Tx) error {
 		get := func(name string) *hub {
 			key := strings.ToLower(name)

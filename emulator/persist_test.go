@@ -17,6 +17,7 @@ import (
 func openAt(t testing.TB, dir string, opts Options) *Server {
 	t.Helper()
 	opts.DataDir = dir
+	opts.AllowedHosts = append(opts.AllowedHosts, testHost)
 	s, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)

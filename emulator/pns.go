@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/nhkit/notificationhubs/internal/atom"
@@ -61,6 +62,26 @@ func (s *Server) MarkHandle(handle string, state HandleState) {
 		m[key] = state
 	}
 	s.marks = m
+}
+
+// Bounds of the marks the control plane takes.
+const (
+	maxMarkedHandle = 4096  // bytes of a handle (longer than any push service's)
+	maxMarks        = 10000 // marked handles
+)
+
+// markHandleBounded is MarkHandle, unless it would mark more than
+// maxMarks handles.
+func (s *Server) markHandleBounded(handle string, state HandleState) bool {
+	s.pnsMu.Lock()
+	_, has := s.marks[strings.ToLower(strings.TrimSpace(handle))]
+	full := !has && state != HandleOK && len(s.marks) >= maxMarks
+	s.pnsMu.Unlock()
+	if full {
+		return false
+	}
+	s.MarkHandle(handle, state)
+	return true
 }
 
 // HandleMarks returns the marked handles (lower-cased) and their states.
@@ -184,35 +205,37 @@ func (s *Server) handleFeedbackContainer(q *request) {
 	q.write(http.StatusOK, "text/plain; charset=utf-8", []byte(s.blobURL(q, c, "rl")))
 }
 
-// handleMarks serves /_emulator/handles: GET lists the marks, POST
-// {"handle":"…","state":"expired|invalid|throttled|"} sets one.
-func (s *Server) handleMarks(q *request) bool {
-	switch q.r.Method {
-	case http.MethodGet:
-		q.writeJSON(s.HandleMarks())
-	case http.MethodPost:
-		var body struct {
-			Handle string      `json:"handle"`
-			State  HandleState `json:"state"`
-		}
-		raw, err := q.readBody(1 << 16)
-		if err == nil {
-			err = json.Unmarshal(raw, &body)
-		}
-		if err != nil || strings.TrimSpace(body.Handle) == "" {
-			q.fail(http.StatusBadRequest, "The body must be {\"handle\":\"…\",\"state\":\"expired|invalid|throttled\"}.")
-			return true
-		}
-		switch body.State {
-		case HandleOK, HandleExpired, HandleInvalid, HandleThrottled:
-		default:
-			q.fail(http.StatusBadRequest, "The state must be expired, invalid, throttled or empty.")
-			return true
-		}
-		s.MarkHandle(body.Handle, body.State)
-		q.empty(http.StatusNoContent, "")
-	default:
-		return false
+// handleListMarks serves GET /_emulator/handles: the marks.
+func (s *Server) handleListMarks(q *request) { q.writeJSON(s.HandleMarks()) }
+
+// handleMark serves POST /_emulator/handles
+// {"handle":"…","state":"expired|invalid|throttled|"}: it sets one mark.
+func (s *Server) handleMark(q *request) {
+	var body struct {
+		Handle string      `json:"handle"`
+		State  HandleState `json:"state"`
 	}
-	return true
+	raw, err := q.readBody(1 << 16)
+	if err == nil {
+		err = json.Unmarshal(raw, &body)
+	}
+	if err != nil || strings.TrimSpace(body.Handle) == "" {
+		q.fail(http.StatusBadRequest, "The body must be {\"handle\":\"…\",\"state\":\"expired|invalid|throttled\"}.")
+		return
+	}
+	switch body.State {
+	case HandleOK, HandleExpired, HandleInvalid, HandleThrottled:
+	default:
+		q.fail(http.StatusBadRequest, "The state must be expired, invalid, throttled or empty.")
+		return
+	}
+	if len(body.Handle) > maxMarkedHandle {
+		q.fail(http.StatusBadRequest, "The handle has "+strconv.Itoa(len(body.Handle))+" bytes: a handle has at most "+strconv.Itoa(maxMarkedHandle)+".")
+		return
+	}
+	if !s.markHandleBounded(body.Handle, body.State) {
+		q.fail(http.StatusConflict, "The emulator keeps at most "+strconv.Itoa(maxMarks)+" marked handles: clear some first (state \"\").")
+		return
+	}
+	q.empty(http.StatusNoContent, "")
 }

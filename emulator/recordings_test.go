@@ -222,7 +222,7 @@ func TestReplayRecordings(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			s := New(Options{})
+			s := newTest(Options{})
 			lastToken := ""
 			for i, c := range rec.HttpCalls {
 				if lastToken != "" {

@@ -387,7 +387,7 @@ func (s *Server) handleCreateRegistration(q *request) {
 func (s *Server) handleGetRegistration(q *request) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t := q.hub.target(q.segs[1])
+	t := q.hub.target(q.param("id"))
 	if t == nil {
 		q.fail(http.StatusNotFound, "")
 		return
@@ -433,7 +433,7 @@ func checkIfMatch(t *target, v string) int {
 }
 
 func (s *Server) handlePutRegistration(q *request) {
-	id := q.segs[1]
+	id := q.param("id")
 	d, p, err := q.readRegistration()
 	if err != nil {
 		q.failErr(err)
@@ -486,7 +486,7 @@ func (s *Server) handlePutRegistration(q *request) {
 
 func (s *Server) handleDeleteRegistration(q *request) {
 	s.mu.Lock()
-	t := q.hub.target(q.segs[1])
+	t := q.hub.target(q.param("id"))
 	if t == nil {
 		s.mu.Unlock()
 		q.fail(http.StatusNotFound, "")
@@ -541,7 +541,7 @@ func (s *Server) handleListRegistrations(q *request) {
 }
 
 func (s *Server) handleListByTag(q *request) {
-	tag := q.segs[1]
+	tag := q.param("tag")
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	h := q.hub

@@ -135,7 +135,7 @@ func (s *Server) handleCancelScheduled(q *request) {
 	if !s.requireStandard(q) {
 		return
 	}
-	id := q.segs[1]
+	id := q.param("id")
 	h := q.hub
 	s.mu.Lock()
 	sc, ok := h.scheduled[id]

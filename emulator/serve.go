@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -37,9 +38,52 @@ type ServeOptions struct {
 	// need TLS. Location and Content-Location headers still say https, as
 	// clients require (rest-api.md §1.4).
 	PlainHTTP bool
-	// Emulator configures the emulator itself.
+	// Emulator configures the emulator itself. On a listener beyond
+	// loopback (Listen not a loopback address), Serve sets
+	// Emulator.DisableControlPlane unless Emulator.ControlToken is set or
+	// GenerateControlToken is, and prints a warning.
 	Emulator Options
+	// GenerateControlToken makes Serve generate a random control token
+	// when Emulator.ControlToken is empty, and print it with the inbox
+	// address that carries it.
+	GenerateControlToken bool
+
+	// MaxConnections caps the client connections open at once; 0 means
+	// the process's open-file limit less 64, at most 10,000. At the cap a
+	// new connection closes the longest idle one (or, if none is idle, the
+	// oldest that has not finished sending its request headers); when every
+	// connection is busy with a request, the new one is closed.
+	MaxConnections int
+	// ReadHeaderTimeout bounds the time to read a request's headers;
+	// 0 means 10 s.
+	ReadHeaderTimeout time.Duration
+	// ReadBodyTimeout bounds the time to read a request's body once its
+	// headers are read; 0 means 1 min.
+	ReadBodyTimeout time.Duration
+	// IdleTimeout is how long a kept-alive connection may wait for its
+	// next request; 0 means 2 min.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds the time to write a response once its request is
+	// read, from the start of the handler (so it includes injected latency,
+	// at most 10 min); 0 means 15 min. The inbox's event stream, which
+	// never ends, moves its own deadline forward at each write.
+	WriteTimeout time.Duration
 }
+
+// Defaults of ServeOptions.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadBodyTimeout   = time.Minute
+	defaultIdleTimeout       = 2 * time.Minute
+	defaultWriteTimeout      = 15 * time.Minute
+	maxDefaultConnections    = 10000
+	// reservedFiles are the file descriptors left to the emulator besides
+	// client connections: the data file, certificates, job storage
+	// connections, standard streams.
+	reservedFiles = 64
+	// maxHeaderBytes bounds a request's line and headers.
+	maxHeaderBytes = 64 << 10
+)
 
 // SelfSignedCertificate makes a self-signed ECDSA P-256 certificate for
 // localhost, 127.0.0.1 and ::1, valid for validFor, with its Leaf set.
@@ -120,24 +164,24 @@ func ensureCert(dir string) (string, string, error) {
 	return certFile, keyFile, nil
 }
 
+// listenTCP is net.Listen; tests replace it to serve on loopback what is
+// configured as a wider address.
+var listenTCP = net.Listen
+
 // Serve runs an emulator until ctx is done, then shuts down gracefully. It
-// prints the endpoint, the certificate path and both connection strings
-// to out.
+// prints the endpoint, the certificate path, both connection strings and,
+// when it listens beyond loopback, a warning to out.
 func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:8443"
 	}
-	srv, err := Open(o.Emulator)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
 	certFile, keyFile := o.CertFile, o.KeyFile
+	var tlsConfig *tls.Config
 	if !o.PlainHTTP {
 		if (certFile == "") != (keyFile == "") {
 			return errors.New("serve emulator: give both a certificate file and a key file, or neither")
 		}
+		var err error
 		if certFile == "" {
 			if certFile, keyFile, err = ensureCert(o.CertDir); err != nil {
 				return err
@@ -147,12 +191,41 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("load emulator certificate %s: %w", certFile, err)
 		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	}
-	ln, err := net.Listen("tcp", o.Listen)
+	ln, err := listenTCP("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("serve emulator on %s: %w", o.Listen, err)
 	}
+	defer ln.Close()
+	exposed := !isLoopbackAddr(ln.Addr())
+	generated := false
+	if o.Emulator.ControlToken == "" && o.GenerateControlToken {
+		o.Emulator.ControlToken, generated = randHex(16), true
+	}
+	if exposed && o.Emulator.ControlToken == "" {
+		o.Emulator.DisableControlPlane = true
+	}
+	srv, err := Open(o.Emulator)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	lim := newConnLimiter(ln, o.maxConnections())
+	hs := &http.Server{
+		Handler:           withDeadlines(srv, or(o.ReadBodyTimeout, defaultReadBodyTimeout), or(o.WriteTimeout, defaultWriteTimeout)),
+		ReadHeaderTimeout: or(o.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		IdleTimeout:       or(o.IdleTimeout, defaultIdleTimeout),
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         lim.connState,
+		TLSConfig:         tlsConfig,
+	}
+	var serveLn net.Listener = lim
+	if tlsConfig != nil {
+		serveLn = tls.NewListener(lim, tlsConfig)
+	}
+
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	// SDKs turn sb:// into https://, so a plain-HTTP emulator must say
 	// http:// in its connection strings to be reachable at all.
@@ -163,23 +236,31 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	srv.SetPublicEndpoint(endpoint)
 	fmt.Fprintf(out, "Notification Hubs emulator listening on %s://%s\n", scheme, ln.Addr())
 	fmt.Fprintf(out, "Endpoint: %s\n", endpoint)
-	fmt.Fprintf(out, "Inbox: %s://localhost:%s/_emulator/ui/\n", scheme, port)
+	inboxURL := scheme + "://localhost:" + port + "/_emulator/ui/"
+	switch {
+	case o.Emulator.DisableControlPlane:
+		fmt.Fprintf(out, "Inbox: off (no control token; see the warning)\n")
+	case generated:
+		fmt.Fprintf(out, "Inbox: %s?token=%s\n", inboxURL, o.Emulator.ControlToken)
+		fmt.Fprintf(out, "Control token: %s (send Authorization: Bearer <token> to /_emulator/)\n", o.Emulator.ControlToken)
+	case o.Emulator.ControlToken != "":
+		fmt.Fprintf(out, "Inbox: %s (open it once as %s?token=<control token>)\n", inboxURL, inboxURL)
+	default:
+		fmt.Fprintf(out, "Inbox: %s\n", inboxURL)
+	}
 	if o.PlainHTTP {
 		fmt.Fprintf(out, "Plain HTTP: the JS SDK and the nhkit Go SDK use the http:// endpoint as given; the .NET and Java SDKs always use https and need TLS mode (without --plain-http).\n")
 	} else {
 		fmt.Fprintf(out, "Certificate: %s\n", certFile)
 	}
+	if exposed {
+		printExposedWarning(out, ln.Addr(), o.Emulator, !o.PlainHTTP && o.CertFile == "")
+	}
 	fmt.Fprintf(out, "Connection string (full):   %s\n", srv.ConnectionString(endpoint, false))
 	fmt.Fprintf(out, "Connection string (listen): %s\n", srv.ConnectionString(endpoint, true))
 
 	errc := make(chan error, 1)
-	go func() {
-		if o.PlainHTTP {
-			errc <- hs.Serve(ln)
-		} else {
-			errc <- hs.ServeTLS(ln, "", "")
-		}
-	}()
+	go func() { errc <- hs.Serve(serveLn) }()
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -195,4 +276,180 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 		return fmt.Errorf("shut down emulator: %w", err)
 	}
 	return nil
+}
+
+// printExposedWarning says what a listener beyond loopback exposes.
+func printExposedWarning(out io.Writer, addr net.Addr, o Options, generatedCert bool) {
+	fmt.Fprintf(out, "WARNING: listening on %s, beyond this machine's loopback: anyone who can reach it can use the data plane "+
+		"with the connection strings below", addr)
+	if o.FullKey == "" || o.ListenKey == "" {
+		fmt.Fprintf(out, ", whose keys are the published development keys unless you set --full-key and --listen-key")
+	}
+	fmt.Fprintf(out, ".\n")
+	if o.DisableControlPlane {
+		fmt.Fprintf(out, "WARNING: the control plane (/_emulator/..., the inbox) is off: give --control-token (or NH_EMULATOR_CONTROL_TOKEN) "+
+			"or --generate-control-token to use it with Authorization: Bearer <token>.\n")
+	} else {
+		fmt.Fprintf(out, "WARNING: the control plane (/_emulator/..., the inbox) answers only requests with Authorization: Bearer <control token>.\n")
+	}
+	fmt.Fprintf(out, "WARNING: clients on other machines must use an IP address of this machine, or a name allowed with --allow-host")
+	if generatedCert {
+		fmt.Fprintf(out, "; the generated certificate covers localhost, 127.0.0.1 and ::1 only")
+	}
+	fmt.Fprintf(out, ".\n")
+}
+
+// isLoopbackAddr reports whether a listener's address is a loopback one.
+// The unspecified address (0.0.0.0, ::) is every address, not loopback.
+func isLoopbackAddr(a net.Addr) bool {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.IsLoopback()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// maxConnections returns the connection cap: MaxConnections, or what the
+// open-file limit leaves.
+func (o ServeOptions) maxConnections() int {
+	if o.MaxConnections > 0 {
+		return o.MaxConnections
+	}
+	n := maxDefaultConnections
+	if lim, ok := openFileLimit(); ok && lim < uint64(n+reservedFiles) {
+		n = max(int(lim)-reservedFiles, 16)
+	}
+	return n
+}
+
+// withDeadlines bounds, per request, the time to read the body (from the
+// handler's start until the body has been read to its end) and the time
+// to write the response. http.Server's ReadTimeout would bound the body
+// too, but it also cancels the request's context when it passes, which
+// would end the inbox's event stream and every long request.
+func withDeadlines(h http.Handler, body, write time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.SetWriteDeadline(time.Now().Add(write))
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+			if rc.SetReadDeadline(time.Now().Add(body)) == nil {
+				r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the read deadline once the body has been read, so
+// that the server's wait for the connection's next bytes is not cut
+// short while the handler works.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// connLimiter is a listener that keeps at most max connections open,
+// closing idle ones to make room. http.Server reports each connection's
+// state to connState.
+type connLimiter struct {
+	net.Listener
+	max int
+
+	mu    sync.Mutex
+	conns map[net.Conn]*connInfo
+}
+
+type connInfo struct {
+	state http.ConnState
+	since time.Time
+}
+
+func newConnLimiter(ln net.Listener, max int) *connLimiter {
+	return &connLimiter{Listener: ln, max: max, conns: map[net.Conn]*connInfo{}}
+}
+
+// Accept returns the next connection, making room for it at the cap.
+func (l *connLimiter) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		l.mu.Lock()
+		if len(l.conns) >= l.max {
+			victim := l.victimLocked()
+			if victim == nil {
+				l.mu.Unlock()
+				c.Close() // every connection is busy with a request
+				continue
+			}
+			delete(l.conns, victim)
+			victim.Close()
+		}
+		l.conns[c] = &connInfo{state: http.StateNew, since: time.Now()}
+		l.mu.Unlock()
+		return c, nil
+	}
+}
+
+// victimLocked returns the connection to close for a new one: the longest
+// idle, else the oldest that has sent no complete request yet, else nil.
+func (l *connLimiter) victimLocked() net.Conn {
+	var best net.Conn
+	var bestInfo *connInfo
+	for c, ci := range l.conns {
+		if ci.state != http.StateIdle && ci.state != http.StateNew {
+			continue
+		}
+		if best == nil || victimRank(ci) < victimRank(bestInfo) || victimRank(ci) == victimRank(bestInfo) && ci.since.Before(bestInfo.since) {
+			best, bestInfo = c, ci
+		}
+	}
+	return best
+}
+
+// victimRank orders the states a victim is chosen from: idle first.
+func victimRank(ci *connInfo) int {
+	if ci.state == http.StateIdle {
+		return 0
+	}
+	return 1
+}
+
+// connState is http.Server's ConnState hook.
+func (l *connLimiter) connState(c net.Conn, st http.ConnState) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(l.conns, c)
+	default:
+		if ci := l.conns[c]; ci != nil {
+			ci.state, ci.since = st, time.Now()
+		}
+	}
 }

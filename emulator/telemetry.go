@@ -43,7 +43,7 @@ func (s *Server) handleNotificationDetails(q *request) {
 	if !s.requireStandard(q) {
 		return
 	}
-	id := q.segs[1]
+	id := q.param("id")
 	loc := "sb://" + q.r.Host + "/" + q.hubName + "/messages/" + id + q.versionQuery()
 	s.mu.RLock()
 	sc := q.hub.scheduled[id]

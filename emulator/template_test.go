@@ -7,7 +7,7 @@ import (
 )
 
 func TestTemplateSendRendersPerPlatform(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	createReg(t, s, entry(`<AppleTemplateRegistrationDescription `+nsConnect+`><Tags>t</Tags><DeviceToken>`+appleTok+`</DeviceToken>`+
 		`<BodyTemplate><![CDATA[{"aps":{"alert":"$(message)","badge":"#(count)"}}]]></BodyTemplate>`+
 		`<TemplateName>apple</TemplateName><ApnsHeaders><ApnsHeader><Header>apns-priority</Header><Value>10</Value></ApnsHeader></ApnsHeaders>`+
@@ -59,7 +59,7 @@ func TestTemplateSendRendersPerPlatform(t *testing.T) {
 }
 
 func TestNativeSendShapes(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	createReg(t, s, gcmNative("t", "legacy-token"))
 	mustStatus(t, sendReq("gcm", "t", `{"data":{"a":"b"}}`, nil).do(t, s), 201)
 	createReg(t, s, entry(`<WindowsRegistrationDescription `+nsConnect+`><Tags>w</Tags><ChannelUri>https://db5.notify.windows.com/?token=x</ChannelUri></WindowsRegistrationDescription>`))

@@ -5,9 +5,9 @@
 //
 // Handler serves a self-contained page (HTML, CSS and JavaScript modules
 // embedded with go:embed; nothing is fetched from the internet) at its root
-// and a JSON API below it. The emulator serves it at /_emulator/ui/ on its
-// own handler, with emulator.Server.Inbox as the Source; to serve it
-// elsewhere, mount it with
+// and a JSON API below it. The emulator mounts the page's endpoints
+// (Routes) at /_emulator/ui/ in its own routing table, with
+// emulator.Server.Inbox as the Source; to serve it elsewhere, mount it with
 //
 //	mux.Handle("/_emulator/ui/", http.StripPrefix("/_emulator/ui", inbox.Handler(src)))
 //
@@ -23,7 +23,8 @@
 //	GET  api/deliveries?hub=&handle=&notification=&offset=&limit=   DeliveryPage
 //	GET  api/events                            server-sent events: "ready", then one "delivery" per Delivery
 //	GET  api/connection-strings                []NamedString
-//	POST api/reset                             204 (needs the header X-Inbox: 1)
+//	POST api/reset                             204 (needs the header X-Inbox: 1; the page also
+//	                                           sends Content-Type: application/json, which the emulator requires)
 //
 // Lists are always paged (limit 1 to 500, default 50), so the page stays
 // fast with hundreds of thousands of devices.
@@ -33,10 +34,12 @@
 // Payloads are untrusted text. The page renders every datum with
 // textContent (never innerHTML), and every response carries a
 // Content-Security-Policy that allows scripts from the page's own origin
-// only. The API answers only requests whose Host is a loopback name or an
-// IP literal (a defence against DNS rebinding, since it hands out
-// connection strings), and state-changing requests need a custom header
-// that a cross-site form cannot send.
+// only. Served by Handler, the API answers only requests whose Host is a
+// loopback name or an IP literal (a defence against DNS rebinding, since
+// it hands out connection strings), and state-changing requests need a
+// custom header that a cross-site form cannot send. Mounted in the
+// emulator, the emulator's own checks of Host, origin and control token
+// apply (see package emulator).
 package inbox
 
 import (
@@ -254,37 +257,76 @@ var uiFS embed.FS
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// Handler returns the page (at its root) and its API (below api/) for src.
-func Handler(src Source) http.Handler {
+// Route is one endpoint of the page: its method, its path below the
+// mount point as an http.ServeMux pattern, and its handler. Handlers read
+// path parameters with http.Request.PathValue and expect the mount point
+// stripped from URL.Path, as http.StripPrefix leaves it.
+type Route struct {
+	Method  string
+	Pattern string
+	Handler http.Handler
+}
+
+// Routes returns the page's endpoints for src, each setting the page's
+// security headers (Content-Security-Policy, nosniff, no referrer). The
+// last, GET /{path...}, serves the page's files. Handler serves them on an
+// http.ServeMux; an emulator with a routing table of its own mounts them
+// there instead, behind its own checks of Host and origin.
+func Routes(src Source) []Route {
 	static, err := fs.Sub(uiFS, "ui")
 	if err != nil {
 		panic("inbox: embedded ui missing: " + err.Error())
 	}
 	a := &api{src: src}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/hubs", a.hubs)
-	mux.HandleFunc("GET /api/hubs/{hub}/devices", a.devices)
-	mux.HandleFunc("GET /api/hubs/{hub}/match", a.match)
-	mux.HandleFunc("GET /api/hubs/{hub}/telemetry", a.telemetry)
-	mux.HandleFunc("GET /api/hubs/{hub}/scheduled", a.scheduled)
-	mux.HandleFunc("GET /api/deliveries", a.deliveries)
-	mux.HandleFunc("GET /api/events", a.events)
-	mux.HandleFunc("GET /api/connection-strings", a.connectionStrings)
-	mux.HandleFunc("POST /api/reset", a.reset)
 	files := http.FileServerFS(static)
-	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			writeError(w, http.StatusNotFound, "no such inbox api endpoint: "+strconv.Quote(r.URL.Path), -1)
-			return
-		}
-		files.ServeHTTP(w, r)
-	})
+	routes := []Route{
+		{"GET", "/api/hubs", http.HandlerFunc(a.hubs)},
+		{"GET", "/api/hubs/{hub}/devices", http.HandlerFunc(a.devices)},
+		{"GET", "/api/hubs/{hub}/match", http.HandlerFunc(a.match)},
+		{"GET", "/api/hubs/{hub}/telemetry", http.HandlerFunc(a.telemetry)},
+		{"GET", "/api/hubs/{hub}/scheduled", http.HandlerFunc(a.scheduled)},
+		{"GET", "/api/deliveries", http.HandlerFunc(a.deliveries)},
+		{"GET", "/api/events", http.HandlerFunc(a.events)},
+		{"GET", "/api/connection-strings", http.HandlerFunc(a.connectionStrings)},
+		{"POST", "/api/reset", http.HandlerFunc(a.reset)},
+		{"GET", "/{path...}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				writeError(w, http.StatusNotFound, "no such inbox api endpoint: "+strconv.Quote(r.URL.Path), -1)
+				return
+			}
+			w.Header().Set("Cache-Control", "no-cache")
+			files.ServeHTTP(w, r)
+		})},
+	}
+	for i := range routes {
+		routes[i].Handler = withSecurityHeaders(routes[i].Handler)
+	}
+	return routes
+}
 
+// withSecurityHeaders sets the headers every answer of the page carries.
+func withSecurityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		setSecurityHeaders(w.Header())
+		h.ServeHTTP(w, r)
+	})
+}
+
+func setSecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+// Handler returns the page (at its root) and its API (below api/) for src.
+// Its API answers loopback hosts only (see Safety).
+func Handler(src Source) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range Routes(src) {
+		mux.Handle(rt.Method+" "+rt.Pattern, rt.Handler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w.Header()) // also on the mux's own 404 and 405
 		if r.URL.Path == "" {
 			// Mounted with StripPrefix and asked for the mount point without
 			// its slash: send the browser to the directory, so that relative
@@ -295,16 +337,13 @@ func Handler(src Source) http.Handler {
 			}
 			// Set Location directly: http.Redirect would resolve the
 			// relative URL against the stripped (empty) path.
-			h.Set("Location", path.Base(p)+"/")
+			w.Header().Set("Location", path.Base(p)+"/")
 			w.WriteHeader(http.StatusMovedPermanently)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/api/") && !loopbackHost(r.Host) {
 			writeError(w, http.StatusForbidden, "inbox api answers loopback hosts only, not "+strconv.Quote(r.Host), -1)
 			return
-		}
-		if !strings.HasPrefix(r.URL.Path, "/api/") {
-			h.Set("Cache-Control", "no-cache")
 		}
 		mux.ServeHTTP(w, r)
 	})
@@ -438,6 +477,9 @@ func (a *api) reset(w http.ResponseWriter, r *http.Request) {
 // proxies and the browser keep it open.
 var heartbeat = 15 * time.Second
 
+// writeGrace is how long one write of the event stream may take.
+const writeGrace = time.Minute
+
 // maxBatch is the number of events written before a flush when deliveries
 // arrive faster than the client reads.
 const maxBatch = 256
@@ -453,6 +495,10 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	flush := func() bool {
+		// A server may bound how long a response takes to write; the
+		// stream never ends, so each write gets its own time. A client
+		// that stops reading ends the stream.
+		_ = rc.SetWriteDeadline(time.Now().Add(writeGrace))
 		return bw.Flush() == nil && rc.Flush() == nil
 	}
 	bw.WriteString("retry: 2000\nevent: ready\ndata: {}\n\n")

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +35,14 @@ type emulatorOptions struct {
 	throttleRate       float64
 	throttleBurst      int
 	allowRemoteStorage bool
+
+	controlToken         string
+	generateControlToken bool
+	allowHosts           []string
+	maxConnections       int
+	maxBlobSize          byteSize
+	maxBlobStore         byteSize
+	retentionBytes       byteSize
 }
 
 func newEmulatorCmd(f *factory, runF func(context.Context, *emulatorOptions) error) *cobra.Command {
@@ -49,12 +60,40 @@ certificate it generates and writes to --cert-dir, or one of your own
 SSL_CERT_FILE for a Go program on Linux and for Python, NH_CA_FILE for nh,
 NODE_EXTRA_CA_CERTS for Node.
 It prints connection strings for the full and the listen-only rule, and stops
-cleanly on Ctrl-C or SIGTERM.`,
+cleanly on Ctrl-C or SIGTERM.
+
+Who may use it:
+  - The data plane (/{hub}/...) takes SAS tokens, as the service does. Its keys
+    are the published development keys unless --full-key and --listen-key say
+    otherwise: anyone who can reach the port and knows them can use it.
+  - Every request must name a Host the emulator answers: localhost (and names
+    below .localhost), an IP address, or a name given with --allow-host.
+    Others get 403, so that a web page cannot reach the emulator by pointing
+    its own name at this machine (DNS rebinding).
+  - The control plane (/_emulator/... and the inbox page; the blob store has
+    its own SAS) takes no credential on a loopback listener. It refuses
+    state-changing requests from another origin (an Origin header of another
+    site, Origin: null), and a POST must carry Content-Type: application/json,
+    which a web page of another origin cannot send without asking first.
+  - On any other listener (--listen 0.0.0.0:8443, a LAN address) the emulator
+    prints a warning and the control plane is off, unless you give a control
+    token: --control-token TOKEN (or NH_EMULATOR_CONTROL_TOKEN; 16 or more
+    letters, digits and -._~+/=) or --generate-control-token, which prints a
+    fresh one. Clients then send "Authorization: Bearer TOKEN"; a browser opens
+    the inbox once at /_emulator/ui/?token=TOKEN, which keeps it in a cookie.
+    A token, once given, is required on a loopback listener too.
+
+Limits: request headers must arrive within 10s, a body within 1m, and an idle
+connection closes after 2m. At most --max-connections connections are open
+(default: the open-file limit less 64, at most 10000); past it the longest idle
+one is closed. Blobs are capped by --max-blob-size and --max-blob-store, and
+delivery records by count (10000) and by --retention-bytes.`,
 		Example: `  nh emulator
   nh emulator --listen 127.0.0.1:9443 --hub demo --hub test
   nh emulator --plain-http --listen 127.0.0.1:8080
   nh emulator --data ~/.nh-emulator --tier basic
-  nh emulator --read-delay 2s --telemetry-delay 5s`,
+  nh emulator --read-delay 2s --telemetry-delay 5s
+  nh emulator --listen 0.0.0.0:8443 --generate-control-token --allow-host devbox.lan`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (opts.certFile == "") != (opts.keyFile == "") {
@@ -67,6 +106,15 @@ cleanly on Ctrl-C or SIGTERM.`,
 			}
 			if opts.plainHTTP && opts.certFile != "" {
 				return usageErrorf("--plain-http and --cert exclude each other")
+			}
+			if opts.controlToken == "" && f.getenv != nil {
+				opts.controlToken = f.getenv(envControlToken)
+			}
+			if opts.controlToken != "" && opts.generateControlToken {
+				return usageErrorf("--control-token (or %s) and --generate-control-token exclude each other", envControlToken)
+			}
+			if opts.maxConnections < 0 {
+				return usageErrorf("--max-connections cannot be negative")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -94,18 +142,32 @@ cleanly on Ctrl-C or SIGTERM.`,
 	fl.IntVar(&opts.throttleBurst, "throttle-burst", 0, "burst size of the throttle's token bucket")
 	fl.BoolVar(&opts.allowRemoteStorage, "allow-remote-storage", false, "let import/export jobs reach blob storage on other machines (default: loopback hosts and the emulator's own blobs only)")
 	fl.StringVar(&opts.tier, "tier", "standard", "tier to emulate: free, basic or standard (Free and Basic refuse telemetry, feedback, scheduling and jobs)")
+	fl.StringVar(&opts.controlToken, "control-token", "", "credential of the control plane (/_emulator/..., the inbox), sent as Authorization: Bearer TOKEN (default: $"+envControlToken+"; needed beyond loopback)")
+	fl.BoolVar(&opts.generateControlToken, "generate-control-token", false, "generate a control token and print it")
+	fl.StringArrayVar(&opts.allowHosts, "allow-host", nil, "a Host name to answer besides localhost and IP addresses (repeatable; *.example.com for every name below it)")
+	fl.IntVar(&opts.maxConnections, "max-connections", 0, "client connections open at once (0: the open-file limit less 64, at most 10000)")
+	fl.Var(&opts.maxBlobSize, "max-blob-size", "largest blob the blob store takes, e.g. 32MiB (default 32MiB)")
+	fl.Var(&opts.maxBlobStore, "max-blob-store", "what all blobs together may hold, e.g. 256MiB (default 256MiB)")
+	fl.Var(&opts.retentionBytes, "retention-bytes", "size of the delivery records kept, and of the send records, e.g. 64MiB (default 64MiB)")
 	return cmd
 }
 
 func runEmulator(ctx context.Context, opts *emulatorOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return emulator.Serve(ctx, emulator.ServeOptions{
-		Listen:    opts.listen,
-		CertFile:  opts.certFile,
-		KeyFile:   opts.keyFile,
-		CertDir:   opts.certDir,
-		PlainHTTP: opts.plainHTTP,
+	return emulator.Serve(ctx, opts.serveOptions(), trustWriter{redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey, opts.controlToken)})
+}
+
+// serveOptions returns what the flags ask of emulator.Serve.
+func (opts *emulatorOptions) serveOptions() emulator.ServeOptions {
+	return emulator.ServeOptions{
+		Listen:               opts.listen,
+		CertFile:             opts.certFile,
+		KeyFile:              opts.keyFile,
+		CertDir:              opts.certDir,
+		PlainHTTP:            opts.plainHTTP,
+		GenerateControlToken: opts.generateControlToken,
+		MaxConnections:       opts.maxConnections,
 		Emulator: emulator.Options{
 			Hubs:      opts.hubs,
 			FullKey:   opts.fullKey,
@@ -120,9 +182,54 @@ func runEmulator(ctx context.Context, opts *emulatorOptions) error {
 			ThrottleRate:       opts.throttleRate,
 			ThrottleBurst:      opts.throttleBurst,
 			AllowRemoteStorage: opts.allowRemoteStorage,
+
+			ControlToken:      opts.controlToken,
+			AllowedHosts:      opts.allowHosts,
+			MaxBlobBytes:      int64(opts.maxBlobSize),
+			MaxBlobStoreBytes: int64(opts.maxBlobStore),
+			RetentionBytes:    int64(opts.retentionBytes),
 		},
-	}, trustWriter{redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey)})
+	}
 }
+
+// byteSize is a flag of a number of bytes: 1048576, 512KiB, 32MiB, 1GiB.
+type byteSize int64
+
+var byteUnits = []struct {
+	suffix string
+	mult   int64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}}
+
+func (b *byteSize) String() string {
+	if *b == 0 {
+		return ""
+	}
+	for _, u := range byteUnits {
+		if int64(*b)%u.mult == 0 {
+			return strconv.FormatInt(int64(*b)/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(*b), 10)
+}
+
+func (b *byteSize) Set(v string) error {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range byteUnits {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("want a positive number of bytes, such as 1048576, 512KiB, 32MiB or 1GiB")
+	}
+	*b = byteSize(n * mult)
+	return nil
+}
+
+func (b *byteSize) Type() string { return "size" }
 
 // redactingWriter replaces the given secrets in everything written to w
 // with REDACTED. The published development keys are not secrets and stay

@@ -128,7 +128,7 @@ resetBtn.addEventListener('click', async () => {
   resetArmed = 0;
   resetBtn.textContent = 'Reset emulator';
   try {
-    await api('api/reset', { method: 'POST', headers: { 'X-Inbox': '1' } });
+    await api('api/reset', { method: 'POST', headers: { 'X-Inbox': '1', 'Content-Type': 'application/json' } });
     announce('Emulator reset.');
     await loadHubs();
     route();
