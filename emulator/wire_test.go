@@ -33,7 +33,7 @@ func TestIfMatchForms(t *testing.T) {
 	}
 	for _, f := range forms {
 		t.Run(f.name, func(t *testing.T) {
-			s := New(Options{})
+			s := newTest(Options{})
 			id := createReg(t, s, appleNative("a", appleTok)) // ETag 1
 			path := regPath("/registrations/" + id + "?api-version=2020-06")
 			put := func(h string) int {
@@ -77,7 +77,7 @@ func TestIfMatchForms(t *testing.T) {
 // official SDK sends If-Match or reads an ETag for them), and If-Match, in
 // any form, changes nothing (see docs/wire.md).
 func TestInstallationsHaveNoETag(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	path := regPath("/installations/i1?api-version=2020-06")
 	body := `{"installationId":"i1","platform":"fcmv1","pushChannel":"tok"}`
 	for _, h := range []string{"", `*`, `"*"`, `W/"999"`, `"999"`, `999`} {
@@ -135,7 +135,7 @@ func TestJobGetContentLocation(t *testing.T) {
 		t.Fatalf("recorded Content-Location %q does not repeat the id", recLoc)
 	}
 
-	s := New(Options{})
+	s := newTest(Options{})
 	id := submitJob(t, s, jobExport, s.ContainerURL("https://"+testHost, "out"), "")
 	w := call{method: "GET", path: regPath("/jobs/" + id + "?api-version=2017-04")}.do(t, s)
 	mustStatus(t, w, 200)
@@ -181,7 +181,7 @@ func TestBrowserPushChannelEchoesItsForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Open(Options{DataDir: dir})
+			s, err := Open(Options{DataDir: dir, AllowedHosts: []string{testHost}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,7 +204,7 @@ func TestBrowserPushChannelEchoesItsForm(t *testing.T) {
 				t.Errorf("after PATCH: pushChannel = %s, want %s", got, tt.wantPatched)
 			}
 			s.Close()
-			s, err = Open(Options{DataDir: dir})
+			s, err = Open(Options{DataDir: dir, AllowedHosts: []string{testHost}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +223,7 @@ func TestBrowserPushChannelEchoesItsForm(t *testing.T) {
 // and the emulator does the same so that a client that does not
 // normalise finds out here. Other handles match exactly as stored.
 func TestChannelFilterPerPlatform(t *testing.T) {
-	s := New(Options{})
+	s := newTest(Options{})
 	apple := createReg(t, s, appleNative("a", appleTok)) // stored upper-case
 	fcm := createReg(t, s, entry(`<FcmV1RegistrationDescription `+nsConnect+`><FcmV1RegistrationId>Fcm:Tok-1</FcmV1RegistrationId></FcmV1RegistrationDescription>`))
 	gcm := createReg(t, s, gcmNative("b", "Gcm:Tok-1"))
