@@ -345,3 +345,23 @@ func DecodeBase64(s string) ([]byte, error) {
 	}
 	return base64.RawStdEncoding.DecodeString(s)
 }
+
+// PKCS12 encodes a parsed certificate and its key as a PKCS#12 file
+// protected by password, with 3DES (the encryption every PKCS#12 reader,
+// Windows' included, opens), for services that take push certificates
+// only as PKCS#12.
+func PKCS12(c Certificate, password string) ([]byte, error) {
+	var chain []*x509.Certificate
+	for _, der := range c.TLS.Certificate[1:] {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, errf("Certificate", "unparseable chain certificate")
+		}
+		chain = append(chain, cert)
+	}
+	p12, err := pkcs12.LegacyDES.Encode(c.TLS.PrivateKey, c.Leaf, chain, password)
+	if err != nil {
+		return nil, errf("Certificate", "cannot be written as PKCS#12")
+	}
+	return p12, nil
+}
