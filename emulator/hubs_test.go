@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -443,4 +445,25 @@ func FuzzHubRequest(f *testing.F) {
 			t.Fatalf("description changed through the database:\n%s\n%s", a, b)
 		}
 	})
+}
+
+// TestServeNamespaceConnectionString: the banner prints the namespace's
+// Manage connection string beside the hub-level ones, and it creates hubs.
+func TestServeNamespaceConnectionString(t *testing.T) {
+	out := serveBanner(t, ServeOptions{Listen: "127.0.0.1:0", PlainHTTP: true})
+	m := regexp.MustCompile(`Connection string \(namespace, for hub management\): Endpoint=([^;]+);SharedAccessKeyName=(` + NamespaceRuleName + `);SharedAccessKey=(\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no namespace connection string in the banner:\n%s", out)
+	}
+	endpoint, name, key := m[1], m[2], m[3]
+	req, _ := http.NewRequest("PUT", endpoint+"bannerhub?api-version=2020-06", strings.NewReader(hubDesc("")))
+	req.Header.Set("Authorization", sas.Sign(endpoint, name, key, time.Now().Add(time.Hour)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Errorf("create with the printed namespace connection string: %d", resp.StatusCode)
+	}
 }
