@@ -57,6 +57,11 @@ type HubProperties struct {
 	DailyMaxActiveDevices       int64
 	DailyMaxActiveRegistrations int64
 	DailyAPICalls               int64
+
+	// servedTTL is the RegistrationTtl a hub was read with when
+	// RegistrationTTL cannot hold it (the default, TimeSpan.MaxValue): an
+	// update writes it back unchanged while RegistrationTTL stays nil.
+	servedTTL string
 }
 
 // CredentialPlatforms lists the push services the hub has a credential
@@ -250,6 +255,8 @@ func (p HubProperties) toWire() (atom.HubDescription, error) {
 			return d, fmt.Errorf("admin: RegistrationTTL %s is shorter than the service's minimum of a day", *p.RegistrationTTL)
 		}
 		d.RegistrationTTL = formatDuration(*p.RegistrationTTL)
+	} else {
+		d.RegistrationTTL = p.servedTTL
 	}
 	if p.AuthorizationRules != nil {
 		d.AuthorizationRules = []atom.AuthorizationRule{}
@@ -318,6 +325,8 @@ func propertiesFromWire(d atom.HubDescription) HubProperties {
 	if d.RegistrationTTL != "" {
 		if ttl, ok := parseDuration(d.RegistrationTTL); ok {
 			p.RegistrationTTL = &ttl
+		} else {
+			p.servedTTL = d.RegistrationTTL
 		}
 	}
 	for _, r := range d.AuthorizationRules {
@@ -417,7 +426,7 @@ func parseDuration(s string) (time.Duration, bool) {
 		return 0, false
 	}
 	total := new(big.Float).SetPrec(128)
-	inTime := false
+	inTime, units := false, 0
 	for rest != "" {
 		if rest[0] == 'T' {
 			if inTime {
@@ -453,6 +462,10 @@ func parseDuration(s string) (time.Duration, bool) {
 		}
 		total.Add(total, new(big.Float).Mul(n, big.NewFloat(float64(unit))))
 		rest = rest[i+1:]
+		units++
+	}
+	if units == 0 {
+		return 0, false
 	}
 	f, _ := total.Float64()
 	if f >= math.MaxInt64 {
