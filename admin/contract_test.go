@@ -155,10 +155,20 @@ func TestContractErrors(t *testing.T) {
 	}
 	// Bad input is refused before any request.
 	for name, err := range map[string]error{
-		"hub name":   func() error { _, err := c.CreateHub(ctx, "9lives", nil); return err }(),
-		"short TTL":  func() error { d := time.Hour; _, err := c.CreateHub(ctx, "h", &admin.CreateHubOptions{Properties: &admin.HubProperties{RegistrationTTL: &d}}); return err }(),
-		"empty cred": func() error { _, err := c.CreateHub(ctx, "h", &admin.CreateHubOptions{Properties: &admin.HubProperties{WnsCredential: &admin.WnsCredential{PackageSID: "x"}}}); return err }(),
-		"bad rule":   func() error { _, err := admin.NewSharedAccessAuthorizationRule("r", admin.AccessRightsManage); return err }(),
+		"hub name": func() error { _, err := c.CreateHub(ctx, "9lives", nil); return err }(),
+		"short TTL": func() error {
+			d := time.Hour
+			_, err := c.CreateHub(ctx, "h", &admin.CreateHubOptions{Properties: &admin.HubProperties{RegistrationTTL: &d}})
+			return err
+		}(),
+		"empty cred": func() error {
+			_, err := c.CreateHub(ctx, "h", &admin.CreateHubOptions{Properties: &admin.HubProperties{WnsCredential: &admin.WnsCredential{PackageSID: "x"}}})
+			return err
+		}(),
+		"bad rule": func() error {
+			_, err := admin.NewSharedAccessAuthorizationRule("r", admin.AccessRightsManage)
+			return err
+		}(),
 	} {
 		var re *notificationhubs.ResponseError
 		if err == nil || errors.As(err, &re) {

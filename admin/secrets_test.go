@@ -63,14 +63,26 @@ func TestCredentialErrorsQuoteNoSecret(t *testing.T) {
 	m := newMaterial(t)
 	badKey := strings.Replace(string(m.p8), "PRIVATE KEY-----\n", "PRIVATE KEY-----\nZZZ", 1)
 	for name, f := range map[string]func() error{
-		"apns key":      func() error { _, err := admin.NewApnsTokenCredential(m.keyID, m.teamID, m.bundleID, []byte(badKey), true); return err },
-		"apns key id":   func() error { _, err := admin.NewApnsTokenCredential("KEY ID", m.teamID, m.bundleID, m.p8, true); return err },
-		"cert password": func() error { _, err := admin.NewApnsCertificateCredential(m.p12, "wrong-"+m.p12Password, true); return err },
-		"fcm key":       func() error { _, err := admin.NewFcmV1Credential("a@b.c", m.saKey[:100], "p"); return err },
-		"fcm json":      func() error { _, err := admin.NewFcmV1CredentialFromJSON(m.serviceJSON[:200]); return err },
-		"wns secret":    func() error { _, err := admin.NewWnsCredential("ms-app://s", m.wnsSecret+"\n"); return err },
-		"vapid":         func() error { _, err := admin.NewBrowserCredential("mailto:a@b.c", m.vapidPublic, m.vapidPrivate[:20]); return err },
-		"xiaomi":        func() error { _, err := admin.NewXiaomiCredential(m.xiaomiSecret, "https://evil.example"); return err },
+		"apns key": func() error {
+			_, err := admin.NewApnsTokenCredential(m.keyID, m.teamID, m.bundleID, []byte(badKey), true)
+			return err
+		},
+		"apns key id": func() error {
+			_, err := admin.NewApnsTokenCredential("KEY ID", m.teamID, m.bundleID, m.p8, true)
+			return err
+		},
+		"cert password": func() error {
+			_, err := admin.NewApnsCertificateCredential(m.p12, "wrong-"+m.p12Password, true)
+			return err
+		},
+		"fcm key":    func() error { _, err := admin.NewFcmV1Credential("a@b.c", m.saKey[:100], "p"); return err },
+		"fcm json":   func() error { _, err := admin.NewFcmV1CredentialFromJSON(m.serviceJSON[:200]); return err },
+		"wns secret": func() error { _, err := admin.NewWnsCredential("ms-app://s", m.wnsSecret+"\n"); return err },
+		"vapid": func() error {
+			_, err := admin.NewBrowserCredential("mailto:a@b.c", m.vapidPublic, m.vapidPrivate[:20])
+			return err
+		},
+		"xiaomi": func() error { _, err := admin.NewXiaomiCredential(m.xiaomiSecret, "https://evil.example"); return err },
 	} {
 		err := f()
 		var ce *admin.CredentialError
