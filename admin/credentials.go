@@ -159,10 +159,10 @@ func (c ApnsTokenCredential) GoString() string { return c.String() }
 // (certificate-based authentication).
 type ApnsCertificateCredential struct {
 	// BundleID is the certificate subject's UID, the app's bundle id
-	// ("" when read from a hub).
+	// ("" when read from a hub whose certificate does not open).
 	BundleID string
 	// NotAfter is when the certificate expires (zero when read from a
-	// hub).
+	// hub whose certificate does not open).
 	NotAfter time.Time
 	// Endpoint is ApnsCertificateProductionEndpoint or
 	// ApnsCertificateSandboxEndpoint.
@@ -596,7 +596,12 @@ func credentialFromWire(c atom.PnsCredential) any {
 		if s.get("Token") != "" || s.get("KeyId") != "" {
 			return &ApnsTokenCredential{KeyID: s.get("KeyId"), TeamID: s.get("AppId"), BundleID: s.get("AppName"), Endpoint: s.get("Endpoint"), served: s}
 		}
-		return &ApnsCertificateCredential{Endpoint: s.get("Endpoint"), served: s}
+		c := &ApnsCertificateCredential{Endpoint: s.get("Endpoint"), served: s}
+		// The bundle id and expiry, when the certificate opens.
+		if cert, err := pnscred.ApnsCertificate([]byte(s.get("ApnsCertificate")), s.get("CertificateKey")); err == nil {
+			c.BundleID, c.NotAfter = cert.BundleID, cert.Leaf.NotAfter
+		}
+		return c
 	case atom.CredentialFcmV1:
 		return &FcmV1Credential{ClientEmail: s.get("ClientEmail"), ProjectID: s.get("ProjectId"), served: s}
 	case atom.CredentialGcm:

@@ -55,6 +55,7 @@ Exit codes: 0 ok, 1 error, 2 usage error, 4 authentication or authorization fail
 		newInstallationCmd(f),
 		newTagsCmd(f),
 		newMigrateCmd(f),
+		newHubCmd(f),
 	)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",
