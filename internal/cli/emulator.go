@@ -25,6 +25,7 @@ type emulatorOptions struct {
 	hubs      []string
 	fullKey   string
 	listenKey string
+	nsKey     string
 	dataDir   string
 	tier      string
 
@@ -61,13 +62,17 @@ GET /_emulator/deliveries.
 By default it listens on 127.0.0.1:8443 with TLS, using a self-signed
 certificate it generates and writes to --cert-dir (trust it with
 NH_CA_FILE=<cert-dir>/cert.pem, or pass your own with --cert and --cert-key).
-It prints connection strings for the full and the listen-only rule, and stops
-cleanly on Ctrl-C or SIGTERM.
+It prints connection strings for the namespace's Manage rule (hub management:
+'nh hub'), the full and the listen-only rule, and stops cleanly on Ctrl-C or
+SIGTERM.
 
 Who may use it:
   - The data plane (/{hub}/...) takes SAS tokens, as the service does. Its keys
     are the published development keys unless --full-key and --listen-key say
-    otherwise: anyone who can reach the port and knows them can use it.
+    otherwise: anyone who can reach the port and knows them can use it. Hub
+    management (PUT/GET/DELETE /{hub}) takes the namespace rule
+    RootManageSharedAccessKey (--namespace-key); a hub created through it has
+    keys of its own.
   - Every request must name a Host the emulator answers: localhost (and names
     below .localhost), an IP address, or a name given with --allow-host.
     Others get 403, so that a web page cannot reach the emulator by pointing
@@ -133,6 +138,7 @@ delivery records by count (10000) and by --retention-bytes.`,
 	fl.StringArrayVar(&opts.hubs, "hub", nil, "a hub that exists (repeatable); default: hubs are created on first use")
 	fl.StringVar(&opts.fullKey, "full-key", "", "key of DefaultFullSharedAccessSignature (default: the published development key)")
 	fl.StringVar(&opts.listenKey, "listen-key", "", "key of DefaultListenSharedAccessSignature (default: the published development key)")
+	fl.StringVar(&opts.nsKey, "namespace-key", "", "key of RootManageSharedAccessKey, the namespace's Manage rule (default: the published development key)")
 	fl.StringVar(&opts.dataDir, "data", "", "keep the emulator's state in this directory across restarts (default: memory only)")
 	fl.StringVar(&opts.dataDir, "data-dir", "", "same as --data")
 	_ = fl.MarkHidden("data-dir")
@@ -157,7 +163,7 @@ delivery records by count (10000) and by --retention-bytes.`,
 func runEmulator(ctx context.Context, opts *emulatorOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return emulator.Serve(ctx, opts.serveOptions(), redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey, opts.controlToken))
+	return emulator.Serve(ctx, opts.serveOptions(), redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey, opts.nsKey, opts.controlToken))
 }
 
 // serveOptions returns what the flags ask of emulator.Serve.
@@ -175,7 +181,9 @@ func (opts *emulatorOptions) serveOptions() emulator.ServeOptions {
 			FullKey:   opts.fullKey,
 			ListenKey: opts.listenKey,
 			DataDir:   opts.dataDir,
-			Tier:      opts.tier,
+
+			NamespaceKey: opts.nsKey,
+			Tier:         opts.tier,
 
 			TelemetryDelay:     opts.telemetryDelay,
 			ReadDelay:          opts.readDelay,
