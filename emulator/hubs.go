@@ -601,7 +601,7 @@ func checkCredential(c atom.PnsCredential) error {
 		prod := !strings.Contains(strings.ToLower(get("Endpoint")), "sandbox") && !strings.Contains(strings.ToLower(get("Endpoint")), "development")
 		switch {
 		case get("Endpoint") == "":
-			err = errors.New("Endpoint: empty")
+			err = errors.New("the Endpoint is empty")
 		case get("Token") != "" && get("ApnsCertificate") != "":
 			err = errors.New("give a Token or an ApnsCertificate, not both")
 		case get("Token") != "":
@@ -615,7 +615,7 @@ func checkCredential(c atom.PnsCredential) error {
 		_, err = push.NewFcmV1Credential(get("ClientEmail"), get("PrivateKey"), get("ProjectId"))
 	case atom.CredentialGcm:
 		if strings.TrimSpace(get("GoogleApiKey")) == "" {
-			err = errors.New("GoogleApiKey: empty")
+			err = errors.New("the GoogleApiKey is empty")
 		}
 	case atom.CredentialWns:
 		_, err = push.NewWnsCredential(get("PackageSid"), get("SecretKey"))
