@@ -467,14 +467,7 @@ func (s *Server) handleDeleteHub(q *request) {
 	clear(h.scheduled)
 	b := s.persist(opDeleteHub(key))
 	s.mu.Unlock()
-	s.schedMu.Lock()
-	for _, id := range ids {
-		if t := s.timers[id]; t != nil {
-			t.Stop()
-			delete(s.timers, id)
-		}
-	}
-	s.schedMu.Unlock()
+	s.stopTimers(ids...)
 	if err := b.wait(); err != nil {
 		q.failDurability(err)
 		return

@@ -449,24 +449,9 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			}
 			renders[i] = rendered{hd, pl}
 		}
-		if h.lacksCredential(t.platform) {
-			outcome[i] = OutcomeInvalidCredentials
-			rec.Failed++
-			cnt.add(t.platform, OutcomeInvalidCredentials)
-			fb := atom.PnsFeedback{FeedbackTime: now.UTC().Format(time.RFC3339Nano), NotificationSystemError: OutcomeInvalidCredentials,
-				Platform: t.platform.String(), PnsHandle: t.handle, NotificationID: rec.NotificationID}
-			if t.inst != nil {
-				fb.InstallationID = t.inst.id
-			} else {
-				fb.RegistrationID = t.regID
-			}
-			// In the send's error details, not in the feedback container:
-			// the device's handle is not at fault.
-			fr.failures = append(fr.failures, fb)
-			continue
-		}
-		if st := handleStateOf(marks, t.handle); st != HandleOK {
-			name := pnsOutcome(t.platform, st)
+		// fail records a push-service failure of target i in the send's
+		// error details.
+		fail := func(name string) atom.PnsFeedback {
 			outcome[i] = name
 			rec.Failed++
 			cnt.add(t.platform, name)
@@ -478,6 +463,16 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 				fb.RegistrationID = t.regID
 			}
 			fr.failures = append(fr.failures, fb)
+			return fb
+		}
+		if h.lacksCredential(t.platform) {
+			// Not in the feedback container: the device's handle is not
+			// at fault.
+			fail(OutcomeInvalidCredentials)
+			continue
+		}
+		if st := handleStateOf(marks, t.handle); st != HandleOK {
+			fb := fail(pnsOutcome(t.platform, st))
 			if st != HandleThrottled {
 				fr.feedback = append(fr.feedback, fb)
 			}

@@ -723,15 +723,10 @@ credential is checked before it is sent, and no key or secret is ever printed.
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: credentialPlatforms,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.platform = strings.ToLower(args[0])
-			if !slices.Contains(credentialPlatforms, opts.platform) {
-				return usageErrorf("unknown platform %q: want one of %s", args[0], strings.Join(credentialPlatforms, ", "))
-			}
-			hub, err := ho.f.hubName()
-			if err != nil {
+			var err error
+			if opts.platform, opts.hub, err = ho.platformAndHub(args[0]); err != nil {
 				return err
 			}
-			opts.hub = hub
 			opts.values = map[string]string{}
 			for name, p := range strs {
 				if cmd.Flags().Changed(name) {
@@ -765,6 +760,17 @@ credential is checked before it is sent, and no key or secret is ever printed.
 	fl.BoolVar(&opts.prod, "production", false, "apns: APNs' production endpoint (default: its sandbox)")
 	fl.BoolVar(&opts.unauth, "unauthenticated", false, "mpns: unauthenticated MPNS, without a certificate")
 	return cmd
+}
+
+// platformAndHub checks a credentials command's platform argument and
+// returns it with the configured hub.
+func (o *hubCmdOptions) platformAndHub(arg string) (platform, hub string, err error) {
+	platform = strings.ToLower(arg)
+	if !slices.Contains(credentialPlatforms, platform) {
+		return "", "", usageErrorf("unknown platform %q: want one of %s", arg, strings.Join(credentialPlatforms, ", "))
+	}
+	hub, err = o.f.hubName()
+	return platform, hub, err
 }
 
 // flagFor reports whether flag name belongs to platform's credential.
@@ -964,15 +970,10 @@ their targets with InvalidCredentials.`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: credentialPlatforms,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.platform = strings.ToLower(args[0])
-			if !slices.Contains(credentialPlatforms, opts.platform) {
-				return usageErrorf("unknown platform %q: want one of %s", args[0], strings.Join(credentialPlatforms, ", "))
-			}
-			hub, err := ho.f.hubName()
-			if err != nil {
+			var err error
+			if opts.platform, opts.hub, err = ho.platformAndHub(args[0]); err != nil {
 				return err
 			}
-			opts.hub = hub
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
