@@ -114,16 +114,7 @@ type ApnsTokenCredential struct {
 // APNs' production endpoint over its sandbox.
 func NewApnsTokenCredential(keyID, teamID, bundleID string, key []byte, production bool) (*ApnsTokenCredential, error) {
 	const name = "ApnsTokenCredential"
-	if err := pnscred.AppleID("KeyID", keyID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.AppleID("TeamID", teamID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Token("BundleID", bundleID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if _, err := pnscred.ApnsKey(key); err != nil {
+	if _, err := pnscred.ApnsToken(keyID, teamID, bundleID, key); err != nil {
 		return nil, wrapErr(name, err)
 	}
 	ep := ApnsTokenSandboxEndpoint
@@ -240,13 +231,7 @@ type FcmV1Credential struct {
 // breaks pasted as \n are accepted).
 func NewFcmV1Credential(clientEmail, privateKey, projectID string) (*FcmV1Credential, error) {
 	const name = "FcmV1Credential"
-	if err := pnscred.ClientEmail("ClientEmail", clientEmail); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Token("ProjectID", projectID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	keyPEM, err := pnscred.RSAKeyPEM("PrivateKey", privateKey)
+	keyPEM, err := pnscred.FcmV1(clientEmail, privateKey, projectID)
 	if err != nil {
 		return nil, wrapErr(name, err)
 	}
@@ -326,10 +311,7 @@ type WnsCredential struct {
 // NewWnsCredential checks both values.
 func NewWnsCredential(packageSID, secretKey string) (*WnsCredential, error) {
 	const name = "WnsCredential"
-	if err := pnscred.Token("PackageSID", packageSID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Secret("SecretKey", secretKey); err != nil {
+	if err := pnscred.IDAndSecret("PackageSID", packageSID, "SecretKey", secretKey); err != nil {
 		return nil, wrapErr(name, err)
 	}
 	return &WnsCredential{PackageSID: packageSID, secretKey: secretKey}, nil
@@ -416,10 +398,7 @@ type AdmCredential struct {
 // NewAdmCredential checks both values.
 func NewAdmCredential(clientID, clientSecret string) (*AdmCredential, error) {
 	const name = "AdmCredential"
-	if err := pnscred.Token("ClientID", clientID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Secret("ClientSecret", clientSecret); err != nil {
+	if err := pnscred.IDAndSecret("ClientID", clientID, "ClientSecret", clientSecret); err != nil {
 		return nil, wrapErr(name, err)
 	}
 	return &AdmCredential{ClientID: clientID, clientSecret: clientSecret}, nil
@@ -455,10 +434,7 @@ type BaiduCredential struct {
 // NewBaiduCredential checks both values.
 func NewBaiduCredential(apiKey, secretKey string) (*BaiduCredential, error) {
 	const name = "BaiduCredential"
-	if err := pnscred.Token("APIKey", apiKey); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Secret("SecretKey", secretKey); err != nil {
+	if err := pnscred.IDAndSecret("APIKey", apiKey, "SecretKey", secretKey); err != nil {
 		return nil, wrapErr(name, err)
 	}
 	return &BaiduCredential{APIKey: apiKey, secretKey: secretKey}, nil
@@ -500,15 +476,12 @@ type BrowserCredential struct {
 // or without padding); the private key must belong to the public one.
 func NewBrowserCredential(subject, vapidPublicKey, vapidPrivateKey string) (*BrowserCredential, error) {
 	const name = "BrowserCredential"
-	if err := pnscred.VapidSubject(subject); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if _, _, err := pnscred.VapidKeys(vapidPublicKey, vapidPrivateKey); err != nil {
+	if _, _, err := pnscred.Browser(subject, vapidPublicKey, vapidPrivateKey); err != nil {
 		var e *pnscred.Error
-		if errors.As(err, &e) {
+		if errors.As(err, &e) && e.Field != "Subject" {
 			return nil, credErr(name, "Vapid"+e.Field, "%s", e.Reason)
 		}
-		return nil, err
+		return nil, wrapErr(name, err)
 	}
 	return &BrowserCredential{Subject: subject, VapidPublicKey: vapidPublicKey, privateKey: vapidPrivateKey}, nil
 }

@@ -365,3 +365,54 @@ func PKCS12(c Certificate, password string) ([]byte, error) {
 	}
 	return p12, nil
 }
+
+// ---- whole credentials ---------------------------------------------------------
+//
+// The checks of each push service's credential, as both the SDK (before it
+// sends one) and the emulator's push clients (before they use one) make
+// them. Errors are on the fields named in each.
+
+// ApnsToken checks an APNs token credential: KeyID and TeamID (Apple ids),
+// BundleID, and Key (ApnsKey), which it returns parsed.
+func ApnsToken(keyID, teamID, bundleID string, key []byte) (*ecdsa.PrivateKey, error) {
+	if err := AppleID("KeyID", keyID); err != nil {
+		return nil, err
+	}
+	if err := AppleID("TeamID", teamID); err != nil {
+		return nil, err
+	}
+	if err := Token("BundleID", bundleID); err != nil {
+		return nil, err
+	}
+	return ApnsKey(key)
+}
+
+// FcmV1 checks an FCM v1 credential: ClientEmail, ProjectID and PrivateKey
+// (RSAKeyPEM), which it returns as PEM.
+func FcmV1(clientEmail, privateKey, projectID string) ([]byte, error) {
+	if err := ClientEmail("ClientEmail", clientEmail); err != nil {
+		return nil, err
+	}
+	if err := Token("ProjectID", projectID); err != nil {
+		return nil, err
+	}
+	return RSAKeyPEM("PrivateKey", privateKey)
+}
+
+// IDAndSecret checks the credentials made of an id (idField, e.g.
+// PackageSID, ClientID, APIKey) and a secret (secretField).
+func IDAndSecret(idField, id, secretField, secret string) error {
+	if err := Token(idField, id); err != nil {
+		return err
+	}
+	return Secret(secretField, secret)
+}
+
+// Browser checks a VAPID credential: Subject and the key pair
+// (VapidKeys), returning the raw public key and the private key.
+func Browser(subject, publicKey, privateKey string) ([]byte, *ecdsa.PrivateKey, error) {
+	if err := VapidSubject(subject); err != nil {
+		return nil, nil, err
+	}
+	return VapidKeys(publicKey, privateKey)
+}

@@ -59,16 +59,7 @@ type ApnsTokenCredential struct {
 // or its base64 body as Notification Hubs stores it.
 func NewApnsTokenCredential(keyID, teamID, bundleID string, key []byte, production bool) (*ApnsTokenCredential, error) {
 	const name = "ApnsTokenCredential"
-	if err := pnscred.AppleID("KeyID", keyID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.AppleID("TeamID", teamID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Token("BundleID", bundleID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	ec, err := pnscred.ApnsKey(key)
+	ec, err := pnscred.ApnsToken(keyID, teamID, bundleID, key)
 	if err != nil {
 		return nil, wrapErr(name, err)
 	}
@@ -159,13 +150,7 @@ type FcmV1Credential struct {
 // the service account's RSA key in PEM (PKCS#8 or PKCS#1).
 func NewFcmV1Credential(clientEmail, privateKey, projectID string) (*FcmV1Credential, error) {
 	const name = "FcmV1Credential"
-	if err := pnscred.ClientEmail("ClientEmail", clientEmail); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Token("ProjectID", projectID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	keyPEM, err := pnscred.RSAKeyPEM("PrivateKey", privateKey)
+	keyPEM, err := pnscred.FcmV1(clientEmail, privateKey, projectID)
 	if err != nil {
 		return nil, wrapErr(name, err)
 	}
@@ -214,10 +199,7 @@ type WnsCredential struct {
 // NewWnsCredential checks both values.
 func NewWnsCredential(packageSID, secretKey string) (*WnsCredential, error) {
 	const name = "WnsCredential"
-	if err := pnscred.Token("PackageSID", packageSID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Secret("SecretKey", secretKey); err != nil {
+	if err := pnscred.IDAndSecret("PackageSID", packageSID, "SecretKey", secretKey); err != nil {
 		return nil, wrapErr(name, err)
 	}
 	return &WnsCredential{PackageSID: packageSID, secret: secretKey}, nil
@@ -243,10 +225,7 @@ type AdmCredential struct {
 // NewAdmCredential checks both values.
 func NewAdmCredential(clientID, clientSecret string) (*AdmCredential, error) {
 	const name = "AdmCredential"
-	if err := pnscred.Token("ClientID", clientID); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Secret("ClientSecret", clientSecret); err != nil {
+	if err := pnscred.IDAndSecret("ClientID", clientID, "ClientSecret", clientSecret); err != nil {
 		return nil, wrapErr(name, err)
 	}
 	return &AdmCredential{ClientID: clientID, secret: clientSecret}, nil
@@ -276,10 +255,7 @@ type BrowserCredential struct {
 // or without padding); the private key must belong to the public one.
 func NewBrowserCredential(subject, publicKey, privateKey string) (*BrowserCredential, error) {
 	const name = "BrowserCredential"
-	if err := pnscred.VapidSubject(subject); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	pub, key, err := pnscred.VapidKeys(publicKey, privateKey)
+	pub, key, err := pnscred.Browser(subject, publicKey, privateKey)
 	if err != nil {
 		return nil, wrapErr(name, err)
 	}
@@ -306,10 +282,7 @@ type BaiduCredential struct {
 // NewBaiduCredential checks both values.
 func NewBaiduCredential(apiKey, secretKey string) (*BaiduCredential, error) {
 	const name = "BaiduCredential"
-	if err := pnscred.Token("APIKey", apiKey); err != nil {
-		return nil, wrapErr(name, err)
-	}
-	if err := pnscred.Secret("SecretKey", secretKey); err != nil {
+	if err := pnscred.IDAndSecret("APIKey", apiKey, "SecretKey", secretKey); err != nil {
 		return nil, wrapErr(name, err)
 	}
 	return &BaiduCredential{APIKey: apiKey, secret: secretKey}, nil
