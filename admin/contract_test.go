@@ -90,6 +90,49 @@ func TestContractHubLifecycleWithEveryCredential(t *testing.T) {
 		t.Errorf("the update changed the rules")
 	}
 
+	// An update that replaces every kind of credential at once.
+	m2 := newMaterial(t)
+	p = upd.HubProperties
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := admin.NewApnsTokenCredential("KEY2222222", "TEAM222222", "com.example.two", m2.p8, true)
+	must(err)
+	p.ApnsCredential = tok
+	p.FcmV1Credential, err = admin.NewFcmV1Credential("two@proj-2.iam.gserviceaccount.com", m2.saKey, "proj-2")
+	must(err)
+	p.GcmCredential, err = admin.NewGcmCredential("gcm-two")
+	must(err)
+	p.WnsCredential, err = admin.NewWnsCredential("ms-app://s-3", "wns-two")
+	must(err)
+	p.MpnsCredential, err = admin.NewMpnsCredential(m2.certPEM, "mpns-password")
+	must(err)
+	p.AdmCredential, err = admin.NewAdmCredential("amzn1.two", "adm-two")
+	must(err)
+	p.BaiduCredential, err = admin.NewBaiduCredential("baidu-two", "baidu-secret-two")
+	must(err)
+	p.BrowserCredential, err = admin.NewBrowserCredential("https://example.com/contact", m2.vapidPublic, m2.vapidPrivate)
+	must(err)
+	p.XiaomiCredential, err = admin.NewXiaomiCredential("xiaomi-two", admin.XiaomiSandboxEndpoint)
+	must(err)
+	if _, err := c.UpdateHub(ctx, "everything", p, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.GetHub(ctx, "everything", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, ok := again.ApnsCredential.(*admin.ApnsTokenCredential)
+	if !ok || a2.KeyID != "KEY2222222" || !a2.IsProduction() || again.FcmV1Credential.ProjectID != "proj-2" || again.GcmCredential == nil ||
+		again.WnsCredential.PackageSID != "ms-app://s-3" || !again.MpnsCredential.Authenticated || again.AdmCredential.ClientID != "amzn1.two" ||
+		again.BaiduCredential.APIKey != "baidu-two" || again.BrowserCredential.VapidPublicKey != m2.vapidPublic ||
+		again.XiaomiCredential.Endpoint != admin.XiaomiSandboxEndpoint {
+		t.Errorf("after replacing every credential: %v", again.HubProperties)
+	}
+
 	// Delete; then the hub is gone and a second delete is a 404.
 	if _, err := c.DeleteHub(ctx, "everything", nil); err != nil {
 		t.Fatal(err)
