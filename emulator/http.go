@@ -164,8 +164,8 @@ var controlRoutes = []route{
 const uiPath = "/_emulator/ui"
 
 // buildRoutes returns the server's routing table: the control plane, the
-// inbox page's endpoints below uiPath, then hub management and the data
-// plane.
+// inbox page's endpoints below uiPath, then the data plane and hub
+// management.
 func (s *Server) buildRoutes() []route {
 	var rs []route
 	for _, rt := range controlRoutes {
@@ -177,8 +177,8 @@ func (s *Server) buildRoutes() []route {
 	for _, ir := range inbox.Routes(s.Inbox()) {
 		rs = append(rs, route{method: ir.Method, pattern: uiPath + ir.Pattern, plane: planeInbox, inbox: ir.Handler})
 	}
-	rs = append(rs, namespaceRoutes...)
 	rs = append(rs, dataRoutes...)
+	rs = append(rs, namespaceRoutes...)
 	for i := range rs {
 		rs[i].segs = parsePattern(rs[i].pattern)
 	}
@@ -300,6 +300,9 @@ func (s *Server) match(method string, segs []string) (m routeMatch, allowed []st
 // matchSegs matches the decoded segments against the pattern, returning
 // the parameters.
 func (rt *route) matchSegs(segs []string) (names, values []string, ok bool) {
+	if n := len(rt.segs); (n == 0 || !rt.segs[n-1].rest) && n != len(segs) {
+		return nil, nil, false // without a {rest...}, only as many segments match
+	}
 	i := 0
 	for _, p := range rt.segs {
 		switch {
