@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -414,10 +413,11 @@ func formatDuration(d time.Duration) string {
 }
 
 // parseDuration reads an xs:duration of days, hours, minutes and seconds
-// (no years or months, which a TimeSpan never has). It reports false for
-// what it cannot read and for durations past time.Duration's range, such
-// as the service's default, TimeSpan.MaxValue (about 29,000 years):
-// either way the caller treats the TTL as "never expires".
+// (no years or months, which a TimeSpan never has), exactly to the
+// nanosecond. It reports false for what it cannot read and for durations
+// past time.Duration's range, such as the service's default,
+// TimeSpan.MaxValue (about 29,000 years): either way the caller treats the
+// TTL as "never expires".
 func parseDuration(s string) (time.Duration, bool) {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -425,7 +425,7 @@ func parseDuration(s string) (time.Duration, bool) {
 	if !ok || rest == "" {
 		return 0, false
 	}
-	total := new(big.Float).SetPrec(128)
+	total := new(big.Int)
 	inTime, units := false, 0
 	for rest != "" {
 		if rest[0] == 'T' {
@@ -440,38 +440,49 @@ func parseDuration(s string) (time.Duration, bool) {
 		if i <= 0 {
 			return 0, false
 		}
-		n, _, err := big.ParseFloat(rest[:i], 10, 128, big.ToNearestEven)
-		if err != nil || n.Sign() < 0 {
-			return 0, false
-		}
-		var unit time.Duration
+		var unit int64
 		switch rest[i] {
 		case 'D':
-			unit = 24 * time.Hour
+			unit = int64(24 * time.Hour)
 		case 'H':
-			unit = time.Hour
+			if !inTime {
+				return 0, false // hours come after T
+			}
+			unit = int64(time.Hour)
 		case 'M':
 			if !inTime {
 				return 0, false // months
 			}
-			unit = time.Minute
+			unit = int64(time.Minute)
 		case 'S':
-			unit = time.Second
+			if !inTime {
+				return 0, false
+			}
+			unit = int64(time.Second)
 		default:
 			return 0, false
 		}
-		total.Add(total, new(big.Float).Mul(n, big.NewFloat(float64(unit))))
+		whole, frac, _ := strings.Cut(rest[:i], ".")
+		if whole == "" && frac == "" || strings.Trim(whole+frac, "0123456789") != "" {
+			return 0, false
+		}
+		if whole == "" {
+			whole = "0"
+		}
+		w, _ := new(big.Int).SetString(whole, 10)
+		total.Add(total, w.Mul(w, big.NewInt(unit)))
+		if frac != "" {
+			f, _ := new(big.Int).SetString(frac, 10)
+			f.Mul(f, big.NewInt(unit))
+			total.Add(total, f.Quo(f, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil)))
+		}
 		rest = rest[i+1:]
 		units++
 	}
-	if units == 0 {
+	if units == 0 || !total.IsInt64() {
 		return 0, false
 	}
-	f, _ := total.Float64()
-	if f >= math.MaxInt64 {
-		return 0, false
-	}
-	d := time.Duration(f)
+	d := time.Duration(total.Int64())
 	if neg {
 		d = -d
 	}

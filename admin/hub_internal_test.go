@@ -28,7 +28,7 @@ func TestDurations(t *testing.T) {
 			t.Errorf("parseDuration(%q) = %v, %v", tc.wire, got, ok)
 		}
 	}
-	for _, s := range []string{"P10675199DT2H48M5.4775807S", "P1M", "P1Y", "", "P", "PT", "1D", "PxD", "PT1HT2M"} {
+	for _, s := range []string{"P10675199DT2H48M5.4775807S", "P1M", "P1Y", "", "P", "PT", "1D", "PxD", "PT1HT2M", "P1H", "P5S", "PT.S"} {
 		if d, ok := parseDuration(s); ok {
 			t.Errorf("parseDuration(%q) = %v, true; want false", s, d)
 		}
