@@ -255,9 +255,11 @@ type Server struct {
 	closing  chan struct{}
 	closed   bool
 
-	// Hub listings (hubs.go): the feeds' uuid and entry numbers.
-	epochUUID string
-	feedSeq   atomic.Int64
+	// Hub management (hubs.go): the development rules, and the listing
+	// feeds' uuid and entry numbers.
+	devRuleSet []authRule
+	epochUUID  string
+	feedSeq    atomic.Int64
 
 	// The inbox page (inbox.go).
 	epoch    string // random prefix of inbox delivery ids
@@ -381,6 +383,7 @@ func newServer(opts Options) *Server {
 		closing:    make(chan struct{}),
 		epoch:      randHex(4),
 		epochUUID:  newGUID(),
+		devRuleSet: devRules(opts),
 	}
 	s.blobs = newBlobStore(s)
 	s.routes = s.buildRoutes()

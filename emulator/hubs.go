@@ -89,18 +89,20 @@ func (c *hubCalls) today(now time.Time) int64 {
 	return c.count.Load()
 }
 
-// devRules are the development rules of hubs without rules of their own.
-func (s *Server) devRules() []authRule {
+// devRules are the development rules of hubs without rules of their own,
+// with the keys of Options.
+func devRules(opts Options) []authRule {
 	return []authRule{
-		{name: ListenRuleName, primary: s.opts.ListenKey, secondary: s.opts.ListenKey, rights: rightListen},
-		{name: FullRuleName, primary: s.opts.FullKey, secondary: s.opts.FullKey, rights: rightListen | rightManage | rightSend},
+		{name: ListenRuleName, primary: opts.ListenKey, secondary: opts.ListenKey, rights: rightListen},
+		{name: FullRuleName, primary: opts.FullKey, secondary: opts.FullKey, rights: rightListen | rightManage | rightSend},
 	}
 }
 
-// rulesOf returns h's rules. The caller holds s.mu.
+// rulesOf returns h's rules (nil h: a hub yet to be created on first use),
+// read-only. The caller holds s.mu.
 func (s *Server) rulesOf(h *hub) []authRule {
 	if h == nil || !h.meta.ownRules {
-		return s.devRules()
+		return s.devRuleSet
 	}
 	return h.meta.rules
 }
@@ -396,7 +398,8 @@ func (s *Server) handlePutHub(q *request) {
 		meta.managed = h.meta.managed
 		meta.created = h.meta.created
 		if !meta.ownRules {
-			meta.ownRules, meta.rules = h.meta.ownRules, h.meta.rules
+			// A copy: requests read a hub's rules after unlocking.
+			meta.ownRules, meta.rules = h.meta.ownRules, slices.Clone(h.meta.rules)
 		}
 		meta.updated = now
 		stampRules(meta.rules, h.meta.rules, now)
