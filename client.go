@@ -153,14 +153,21 @@ func NewClientFromConnectionString(connectionString, hubName string, options *Cl
 // An http:// endpoint is accepted only for loopback hosts unless
 // options.InsecureAllowCredentialWithHTTP is set.
 func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, options *ClientOptions) (*Client, error) {
-	if credential == nil {
-		return nil, errors.New("new client: credential is nil")
-	}
 	if strings.TrimSpace(hubName) == "" {
 		return nil, errors.New("new client: hub name is empty")
 	}
 	if strings.ContainsAny(hubName, "/?#") {
 		return nil, fmt.Errorf("new client: hub name %q contains '/', '?' or '#'", clip(hubName, 64))
+	}
+	return newClient(endpoint, hubName, credential, options)
+}
+
+// newClient builds a client for hubName, or with hubName "" one for the
+// namespace itself (the admin package's): its paths are relative to the
+// endpoint and its tokens' audience is the namespace.
+func newClient(endpoint, hubName string, credential *SharedAccessKeyCredential, options *ClientOptions) (*Client, error) {
+	if credential == nil {
+		return nil, errors.New("new client: credential is nil")
 	}
 	ep, err := normalizeEndpoint(endpoint)
 	if err != nil {
@@ -182,10 +189,13 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 	c := &Client{
 		endpoint:       ep,
 		hubName:        hubName,
-		base:           ep.String() + url.PathEscape(hubName) + "/",
+		base:           ep.String(),
 		apiVersion:     o.APIVersion,
 		versionHdr:     []string{o.APIVersion},
 		enableTestSend: o.EnableTestSend,
+	}
+	if hubName != "" {
+		c.base += url.PathEscape(hubName) + "/"
 	}
 	for i, q := range []string{"", "?test", "?direct"} {
 		r, err := http.NewRequest(http.MethodPost, c.base+"messages"+q, nil)
@@ -229,7 +239,7 @@ func NewClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 	o.Retry = c.retryUnsafe
 	c.pl = runtime.NewPipeline(moduleName, moduleVersion, runtime.PipelineOptions{
 		AllowedHeaders:         loggedHeaders,
-		AllowedQueryParameters: []string{"api-version", "test", "direct", "$top"},
+		AllowedQueryParameters: []string{"api-version", "test", "direct", "$top", "$skip"},
 		PerRetry:               perRetry,
 		Tracing:                runtime.TracingOptions{Namespace: "Microsoft.NotificationHubs"},
 	}, &o.ClientOptions)

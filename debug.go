@@ -111,6 +111,7 @@ func writeBody(b *bytes.Buffer, data []byte) {
 	if len(data) == 0 {
 		return
 	}
+	data = redactBodySecrets(data)
 	b.Write(data)
 	if data[len(data)-1] != '\n' {
 		b.WriteByte('\n')

@@ -62,4 +62,11 @@
 // only where the service cannot have acted (connection refused, 429, 503 or
 // 403 with Retry-After) unless SendNotificationOptions.RetryUnsafe is set.
 // No error, log line or dump contains a key or a signature.
+//
+// # Hub management
+//
+// Package github.com/nhkit/notificationhubs/admin creates, reads, updates,
+// lists and deletes the hubs of a namespace, gives them push-service
+// credentials and rotates their keys, on this package's pipeline and
+// credential.
 package notificationhubs

@@ -208,6 +208,11 @@ func TestInboxShowsTemplateSends(t *testing.T) {
 	if d := cmp.Diff([]string{iosHandle, fcmHandle}, handles); d != "" {
 		t.Errorf("matched handles (-want +got):\n%s", d)
 	}
+	// The hubs table says which credentials each hub has: a first-use hub
+	// needs none.
+	if got := b.Text(`table.hubs tbody tr td.creds`); got != "none needed (first-use hub)" {
+		t.Errorf("credentials column %q", got)
+	}
 	b.Screenshot("hub-1280")
 	b.Run("phone width", chromedp.EmulateViewport(390, 844))
 	b.NoHorizontalScroll("hub view at 390 px")
@@ -217,7 +222,7 @@ func TestInboxShowsTemplateSends(t *testing.T) {
 	b.Run("desktop width", chromedp.EmulateViewport(1280, 900))
 	open(b, "connect", "connect")
 	got := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll('main input[readonly]')).map(i => i.value)`)
-	if d := cmp.Diff([]string{srv.ConnectionString, srv.ListenConnectionString}, got); d != "" {
+	if d := cmp.Diff([]string{srv.ConnectionString, srv.ListenConnectionString, srv.NamespaceConnectionString}, got); d != "" {
 		t.Errorf("connection strings (-want +got):\n%s", d)
 	}
 }

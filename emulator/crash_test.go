@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhkit/notificationhubs/internal/atom"
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
@@ -91,11 +92,21 @@ type tracked struct {
 	inFlight string // value of a request that got no answer
 }
 
+// hubTracked is what a client knows about one hub it creates and updates.
+type hubTracked struct {
+	tracked
+	created bool   // the hub exists (its create may have gone unanswered)
+	fullKey string // the hub's own DefaultFullSharedAccessSignature key, once seen
+}
+
 // TestCrashRecovery kills an emulator process (SIGKILL) at a random moment
-// while clients create and patch installations, restarts it on the same
-// data directory and checks that every acknowledged write is there with
-// its latest acknowledged value (or the value of the one unanswered
-// request, which may have committed). 20 rounds.
+// while clients create and patch installations and create and update hub
+// descriptions, restarts it on the same data directory and checks that
+// every acknowledged write is there with its latest acknowledged value (or
+// the value of the one unanswered request, which may have committed). A
+// hub's description must hold its UserMetadata and credential of one
+// write, and the keys of its own rules must survive every crash and still
+// open the hub. 20 rounds.
 func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulator processes")
@@ -104,20 +115,25 @@ func TestCrashRecovery(t *testing.T) {
 		rounds    = 20
 		clients   = 16
 		perClient = 4
+		hubs      = 4
 	)
+	hubState := make([]hubTracked, hubs)
 	dir := t.TempDir()
 	state := make([][]tracked, clients)
 	for i := range state {
 		state[i] = make([]tracked, perClient)
 	}
 	httpc := &http.Client{Timeout: 10 * time.Second}
-	do := func(base, method, path, body string) (int, []byte, error) {
+	doAs := func(base, method, path, body, keyName, key string, header map[string]string) (int, []byte, error) {
 		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 		if err != nil {
 			return 0, nil, err
 		}
-		req.Header.Set("Authorization", sas.Sign(base+"/crash", FullRuleName, DefaultFullKey, time.Now().Add(time.Hour)))
+		req.Header.Set("Authorization", sas.Sign(base+"/", keyName, key, time.Now().Add(time.Hour)))
 		req.Header.Set("Content-Type", "application/json")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
 		resp, err := httpc.Do(req)
 		if err != nil {
 			return 0, nil, err
@@ -125,6 +141,37 @@ func TestCrashRecovery(t *testing.T) {
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
 		return resp.StatusCode, b, err
+	}
+	do := func(base, method, path, body string) (int, []byte, error) {
+		return doAs(base, method, path, body, FullRuleName, DefaultFullKey, nil)
+	}
+	hubPath := func(i int) string { return fmt.Sprintf("/crash-hub-%d?api-version=2020-06", i) }
+	hubBody := func(v string) string {
+		return entry(`<NotificationHubDescription ` + nsConnect + `><UserMetadata>` + v + `</UserMetadata>` +
+			`<GcmCredential><Properties><Property><Name>GoogleApiKey</Name><Value>` + v + `</Value></Property></Properties></GcmCredential>` +
+			`</NotificationHubDescription>`)
+	}
+	// readHub returns a hub's UserMetadata, its GCM key and its own full
+	// rule's key ("" for all when it does not exist).
+	readHub := func(base string, i int) (meta, gcm, fullKey string, err error) {
+		st, body, err := doAs(base, "GET", hubPath(i), "", NamespaceRuleName, DefaultNamespaceKey, nil)
+		if err != nil || st != 200 {
+			return "", "", "", fmt.Errorf("GET hub %d: status %d, %v", i, st, err)
+		}
+		_, d, found, err := atom.ParseHubEntry(body)
+		if err != nil || !found {
+			return "", "", "", err
+		}
+		for _, r := range d.AuthorizationRules {
+			if r.KeyName == FullRuleName {
+				fullKey = r.PrimaryKey
+			}
+		}
+		if len(d.Credentials) != 1 {
+			return "", "", "", fmt.Errorf("hub %d has %d credentials", i, len(d.Credentials))
+		}
+		gcm, _ = d.Credentials[0].Get("GoogleApiKey")
+		return d.UserMetadata, gcm, fullKey, nil
 	}
 	instPath := func(c, k int) string {
 		return fmt.Sprintf("/crash/installations/c%d-i%d?api-version=2020-06", c, k)
@@ -156,6 +203,37 @@ func TestCrashRecovery(t *testing.T) {
 				}
 				tr.acked, tr.inFlight = got, ""
 			}
+		}
+		for i := range hubState {
+			hs := &hubState[i]
+			meta, gcm, key, err := readHub(base, i)
+			if err != nil {
+				_ = cmd.Process.Kill()
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if meta != gcm {
+				t.Errorf("round %d: hub %d has UserMetadata %q but the GCM key of %q", round, i, meta, gcm)
+			}
+			if meta != hs.acked && (hs.inFlight == "" || meta != hs.inFlight) {
+				t.Errorf("round %d: hub %d has UserMetadata %q; acknowledged %q, in flight %q", round, i, meta, hs.acked, hs.inFlight)
+			}
+			if hs.fullKey != "" && key != hs.fullKey {
+				t.Errorf("round %d: hub %d's own key changed across the crash", round, i)
+			}
+			hs.created = key != ""
+			if key != "" {
+				hs.fullKey = key
+				// The hub's own key opens it; the development key does not.
+				st, _, err := doAs(base, "GET", fmt.Sprintf("/crash-hub-%d/registrations?api-version=2020-06", i), "", FullRuleName, key, nil)
+				if err != nil || st != 200 {
+					t.Errorf("round %d: hub %d's own key: status %d, %v", round, i, st, err)
+				}
+				st, _, _ = doAs(base, "GET", fmt.Sprintf("/crash-hub-%d/registrations?api-version=2020-06", i), "", FullRuleName, DefaultFullKey, nil)
+				if st != 401 {
+					t.Errorf("round %d: hub %d opened with the development key: status %d", round, i, st)
+				}
+			}
+			hs.acked, hs.inFlight = meta, ""
 		}
 		if round == rounds {
 			_ = cmd.Process.Kill()
@@ -189,6 +267,41 @@ func TestCrashRecovery(t *testing.T) {
 						return
 					}
 					tr.acked = v
+					mu.Lock()
+					writes++
+					mu.Unlock()
+				}
+			}()
+		}
+		for i := range hubState {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hs := &hubState[i]
+				for n := 0; ; n++ {
+					v := fmt.Sprintf("r%d-h%d-n%d", round, i, n)
+					var hdr map[string]string
+					want := 200
+					if !hs.created {
+						want = 201
+					} else {
+						hdr = map[string]string{"If-Match": "*"}
+					}
+					st, _, err := doAs(base, "PUT", hubPath(i), hubBody(v), NamespaceRuleName, DefaultNamespaceKey, hdr)
+					if err != nil {
+						hs.inFlight = v
+						return
+					}
+					if st == 409 && want == 201 {
+						hs.created = true // by an unanswered request: update it
+						continue
+					}
+					if st != want {
+						t.Errorf("hub write %s: status %d, want %d", v, st, want)
+						return
+					}
+					hs.created = true
+					hs.acked = v
 					mu.Lock()
 					writes++
 					mu.Unlock()

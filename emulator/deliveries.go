@@ -288,6 +288,15 @@ type HubState struct {
 	Installations    int    `json:"installations"`
 	Tags             int    `json:"tags"`
 	ScheduledPending int    `json:"scheduledPending"`
+	// CreatedBy is "api" for a hub created through hub management (its own
+	// rules; sends need credentials) and "first use" otherwise.
+	CreatedBy string `json:"createdBy"`
+	// Credentials are the push services the hub has credentials for
+	// (apns (token), apns (certificate), fcmv1, gcm, wns, mpns, adm, baidu,
+	// browser, xiaomi); never their secrets.
+	Credentials []string `json:"credentials"`
+	// Disabled is set when the hub refuses registrations and sends.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Hubs returns the state of every hub, sorted by name.
@@ -302,6 +311,9 @@ func (s *Server) Hubs() []HubState {
 			Installations:    len(h.installations),
 			Tags:             len(h.postings),
 			ScheduledPending: len(h.scheduled),
+			CreatedBy:        h.createdBy(),
+			Credentials:      h.credentialNames(),
+			Disabled:         h.meta.disabled,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

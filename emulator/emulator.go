@@ -13,11 +13,26 @@
 //
 // # Authentication
 //
-// Every hub has the two default rules DefaultFullSharedAccessSignature
-// (Listen, Manage, Send) and DefaultListenSharedAccessSignature (Listen),
-// with the keys of Options or the documented development keys
-// DefaultFullKey and DefaultListenKey. Tokens are verified as the service
-// does (rest-api.md §2.2).
+// The namespace has the rule RootManageSharedAccessKey (Listen, Manage,
+// Send) with Options.NamespaceKey or the documented DefaultNamespaceKey: it
+// opens every hub and the hub-management routes. Hubs created on first use
+// (and those of Options.Hubs) have the two default rules
+// DefaultFullSharedAccessSignature (Listen, Manage, Send) and
+// DefaultListenSharedAccessSignature (Listen), with the keys of Options or
+// the documented development keys DefaultFullKey and DefaultListenKey.
+// Hubs created through the API (PUT /{hub}) have the rules they were
+// created with, or two such rules with fresh random keys: a token of one
+// hub's key does not open another. Tokens are verified as the service does
+// (rest-api.md §2.2), with a rule's primary or secondary key.
+//
+// # Hub management
+//
+// PUT, GET and DELETE /{hub}, GET / and GET /$Resources/NotificationHubs
+// create, read, update, delete and list hubs with their descriptions
+// (rules, registration TTL, push-service credentials), as the service
+// answers them (docs/hub-management.md). A hub created through the API
+// delivers only to the push services it has a credential for: other sends
+// are accepted and their targets fail with the outcome InvalidCredentials.
 //
 // # Deliveries
 //
@@ -130,12 +145,16 @@ const (
 
 // Options configures a Server.
 type Options struct {
-	// Hubs, if non-empty, lists the only hubs that exist; requests to other
-	// hubs get 404. If empty, hubs are created on first use. Hub names follow
-	// the service's rule: 1 to 260 letters, digits, '.', '-' and '_',
-	// starting with a letter; Open refuses others, and requests naming
-	// others get 400.
+	// Hubs, if non-empty, lists the hubs that exist from the start, and
+	// hubs are then not created on first use: requests to other hubs get
+	// 404 until they are created through the API (PUT /{hub}). If empty,
+	// hubs are created on first use. Hub names follow the service's rule:
+	// 1 to 260 letters, digits, '.', '-' and '_', starting with a letter;
+	// Open refuses others, and requests naming others get 400.
 	Hubs []string
+	// NamespaceKey is the key of RootManageSharedAccessKey, the
+	// namespace's Manage rule; "" means DefaultNamespaceKey.
+	NamespaceKey string
 	// FullKey and ListenKey are the keys of DefaultFullSharedAccessSignature
 	// and DefaultListenSharedAccessSignature; "" means DefaultFullKey and
 	// DefaultListenKey.
@@ -235,7 +254,7 @@ type Server struct {
 	opts   Options
 	now    func() time.Time
 	log    *slog.Logger
-	hubSet map[string]bool // lower-case names allowed; nil = any
+	hubSet map[string]bool // Options.Hubs, lower case; nil = hubs are created on first use
 	routes []route         // the routing table (http.go)
 
 	allowedHosts []string // Options.AllowedHosts, lower case
@@ -260,6 +279,12 @@ type Server struct {
 	jobsWG   sync.WaitGroup
 	closing  chan struct{}
 	closed   bool
+
+	// Hub management (hubs.go): the development rules, and the listing
+	// feeds' uuid and entry numbers.
+	devRuleSet []authRule
+	epochUUID  string
+	feedSeq    atomic.Int64
 
 	// The inbox page (inbox.go).
 	epoch    string // random prefix of inbox delivery ids
@@ -356,6 +381,9 @@ func newServer(opts Options) *Server {
 	if opts.ListenKey == "" {
 		opts.ListenKey = DefaultListenKey
 	}
+	if opts.NamespaceKey == "" {
+		opts.NamespaceKey = DefaultNamespaceKey
+	}
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
 	}
@@ -379,6 +407,8 @@ func newServer(opts Options) *Server {
 		marks:      map[string]HandleState{},
 		closing:    make(chan struct{}),
 		epoch:      randHex(4),
+		epochUUID:  newGUID(),
+		devRuleSet: devRules(opts),
 	}
 	s.blobs = newBlobStore(s)
 	s.routes = s.buildRoutes()
@@ -402,9 +432,10 @@ func newServer(opts Options) *Server {
 	return s
 }
 
-// Reset forgets every registration, installation, scheduled notification,
-// delivery record, blob, job, fault and handle mark (in DataDir too). Hubs
-// listed in Options.Hubs stay.
+// Reset forgets every hub, registration, installation, scheduled
+// notification, delivery record, blob, job, fault and handle mark (in
+// DataDir too). Hubs listed in Options.Hubs stay, as they were at the
+// start; hubs created through the API go.
 func (s *Server) Reset() {
 	s.schedMu.Lock()
 	for id, t := range s.timers {
@@ -445,6 +476,16 @@ func (s *Server) ConnectionString(endpoint string, listenOnly bool) string {
 	return "Endpoint=" + endpoint + ";SharedAccessKeyName=" + name + ";SharedAccessKey=" + key
 }
 
+// NamespaceConnectionString returns the connection string of
+// RootManageSharedAccessKey at endpoint: the namespace's Manage rule, for
+// hub management (and any hub's data plane).
+func (s *Server) NamespaceConnectionString(endpoint string) string {
+	if !strings.HasSuffix(endpoint, "/") {
+		endpoint += "/"
+	}
+	return "Endpoint=" + endpoint + ";SharedAccessKeyName=" + NamespaceRuleName + ";SharedAccessKey=" + s.opts.NamespaceKey
+}
+
 // lookupHub returns the hub named name (case-insensitively), creating it
 // when create is set and hubs are created on first use; nil if it does not
 // exist.
@@ -454,7 +495,7 @@ func (s *Server) lookupHub(name string, create bool) *hub {
 	h := s.hubs[key]
 	s.mu.RUnlock()
 	if h != nil || !create || s.hubSet != nil {
-		return h
+		return h // hubs of Options.Hubs exist from the start
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

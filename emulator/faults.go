@@ -22,6 +22,7 @@ const (
 	OpInstallation = "installation" // installations
 	OpJob          = "job"          // jobs
 	OpFeedback     = "feedback"     // feedbackcontainer
+	OpHub          = "hub"          // hub management: PUT, GET, DELETE /{hub} and the listings
 )
 
 // Fault is an injected failure: the next Count requests matching Op and
@@ -382,7 +383,7 @@ const (
 // what is wrong, or "".
 func checkFault(f *Fault) string {
 	switch strings.ToLower(strings.TrimSpace(f.Op)) {
-	case "", OpAny, OpSend, OpSchedule, OpTelemetry, OpRegistration, OpInstallation, OpJob, OpFeedback:
+	case "", OpAny, OpSend, OpSchedule, OpTelemetry, OpRegistration, OpInstallation, OpJob, OpFeedback, OpHub:
 	default:
 		return "The fault's op " + strconv.Quote(f.Op) + " is none of any, send, schedule, telemetry, registration, installation, job and feedback."
 	}

@@ -60,11 +60,16 @@ func (r rights) String() string {
 type plane uint8
 
 const (
-	planeData    plane = iota // /{hub}/…: a SAS token of the hub's rules
-	planeControl              // /_emulator/…: the control plane's checks (control.go)
-	planeBlob                 // /_emulator/blob/…: the blob SAS the emulator signs
-	planeInbox                // /_emulator/ui/…: the inbox page, control plane too
+	planeData      plane = iota // /{hub}/…: a SAS token of the hub's rules
+	planeControl                // /_emulator/…: the control plane's checks (control.go)
+	planeBlob                   // /_emulator/blob/…: the blob SAS the emulator signs
+	planeInbox                  // /_emulator/ui/…: the inbox page, control plane too
+	planeNamespace              // /, /{hub}, /$Resources/…: hub management (hubs.go)
 )
+
+// service reports whether routes of p are the service's (data plane and
+// hub management) rather than the emulator's own.
+func (p plane) service() bool { return p == planeData || p == planeNamespace }
 
 // handlerFunc handles one route. It writes through q.
 type handlerFunc func(s *Server, q *request)
@@ -130,6 +135,15 @@ var dataRoutes = []route{
 	{method: "GET", pattern: "/{hub}/jobs/{id}", right: rightManage, op: OpJob, handle: (*Server).handleGetJob},
 }
 
+// namespaceRoutes is hub management, below the namespace.
+var namespaceRoutes = []route{
+	{method: "GET", pattern: "/", plane: planeNamespace, right: rightManage, op: OpHub, handle: (*Server).handleListHubNames},
+	{method: "GET", pattern: "/$Resources/NotificationHubs", plane: planeNamespace, right: rightManage, op: OpHub, handle: (*Server).handleListHubs},
+	{method: "GET", pattern: "/{hub}", plane: planeNamespace, right: rightManage, op: OpHub, handle: (*Server).handleGetHub},
+	{method: "PUT", pattern: "/{hub}", plane: planeNamespace, right: rightManage, op: OpHub, handle: (*Server).handlePutHub},
+	{method: "DELETE", pattern: "/{hub}", plane: planeNamespace, right: rightManage, op: OpHub, handle: (*Server).handleDeleteHub},
+}
+
 // controlRoutes is the control plane's JSON API and the blob store.
 var controlRoutes = []route{
 	{method: "GET", pattern: "/_emulator/deliveries", handle: (*Server).handleDeliveries},
@@ -151,7 +165,8 @@ var controlRoutes = []route{
 const uiPath = "/_emulator/ui"
 
 // buildRoutes returns the server's routing table: the control plane, the
-// inbox page's endpoints below uiPath, then the data plane.
+// inbox page's endpoints below uiPath, then the data plane and hub
+// management.
 func (s *Server) buildRoutes() []route {
 	var rs []route
 	for _, rt := range controlRoutes {
@@ -164,6 +179,7 @@ func (s *Server) buildRoutes() []route {
 		rs = append(rs, route{method: ir.Method, pattern: uiPath + ir.Pattern, plane: planeInbox, inbox: ir.Handler})
 	}
 	rs = append(rs, dataRoutes...)
+	rs = append(rs, namespaceRoutes...)
 	for i := range rs {
 		rs[i].segs = parsePattern(rs[i].pattern)
 		n := 0
@@ -288,10 +304,10 @@ func (s *Server) match(method string, segs []string) (m routeMatch, allowed []st
 	control := len(segs) > 0 && strings.EqualFold(segs[0], "_emulator")
 	for i := range s.routes {
 		rt := &s.routes[i]
-		if (rt.plane == planeData) == control || !rt.matchSegs(segs, &m.values) {
+		if rt.plane.service() == control || !rt.matchSegs(segs, &m.values) {
 			continue
 		}
-		if rt.method == "" || rt.method == method || method == http.MethodHead && rt.method == http.MethodGet && rt.plane != planeData {
+		if rt.method == "" || rt.method == method || method == http.MethodHead && rt.method == http.MethodGet && !rt.plane.service() {
 			m.rt = rt
 			return m, nil
 		}
@@ -339,7 +355,7 @@ func (s *Server) route(q *request) {
 		case control:
 			q.fail(http.StatusNotFound, "No such emulator endpoint.")
 		default:
-			q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
+			q.fail(http.StatusNotFound, msgNoService)
 		}
 		return
 	}
@@ -363,6 +379,8 @@ func (s *Server) route(q *request) {
 		}
 	case planeBlob:
 		m.rt.handle(s, q)
+	case planeNamespace:
+		s.serveNamespace(q, m)
 	default:
 		s.serveData(q, m)
 	}
@@ -375,21 +393,36 @@ func (s *Server) serveData(q *request, m routeMatch) {
 		q.fail(http.StatusBadRequest, err.Error())
 		return
 	}
-	if s.hubSet != nil && !s.hubSet[strings.ToLower(q.hubName)] {
-		q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
+	// The hub's own rules, or the development rules of a hub created on
+	// first use; its existence is checked before its rules are.
+	h := s.lookupHub(q.hubName, false)
+	if h == nil && s.hubSet != nil {
+		q.fail(http.StatusNotFound, msgNoService)
 		return
 	}
-	if !s.authorize(q, m.rt.right, resourcePath(m.rt, m.values[:])) {
+	s.mu.RLock()
+	rules := s.rulesOf(h)
+	disabled := h != nil && h.meta.disabled
+	s.mu.RUnlock()
+	if !s.authorizeWith(q, m.rt.right, resourcePath(m.rt, m.values[:]), rules, false) {
+		return
+	}
+	if disabled {
+		q.fail(http.StatusForbidden, msgHubDisabled)
 		return
 	}
 	if s.applyFaults(q) {
 		return
 	}
-	q.hub = s.lookupHub(q.hubName, true)
-	if q.hub == nil {
-		q.fail(http.StatusNotFound, "No service is hosted at the specified address.")
+	if h == nil {
+		h = s.lookupHub(q.hubName, true)
+	}
+	if h == nil {
+		q.fail(http.StatusNotFound, msgNoService)
 		return
 	}
+	h.calls.add(s.now())
+	q.hub = h
 	m.rt.handle(s, q)
 }
 
@@ -420,9 +453,12 @@ func resourcePath(rt *route, values []string) string {
 	return b.String()
 }
 
-// authorize checks the SAS token and the rule's rights, writing the
-// failure itself.
-func (s *Server) authorize(q *request, need rights, resource string) bool {
+// authorizeWith checks the SAS token against the namespace rule and rules,
+// and the rule's rights, writing the failure itself. On hub management
+// (mgmt) a rule without the right is always 401 "Manage claim is
+// required", and so is a GET whose token's signature does not verify: the
+// service answers that, where PUT and DELETE get InvalidSignature.
+func (s *Server) authorizeWith(q *request, need rights, resource string, rules []authRule, mgmt bool) bool {
 	h := q.r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {
 		q.fail(http.StatusUnauthorized, "MissingToken: The authorization header was not found.")
@@ -433,32 +469,44 @@ func (s *Server) authorize(q *request, need rights, resource string) bool {
 		q.fail(http.StatusUnauthorized, "MalformedToken: The credentials contained in the authorization header are not in the WRAP format.")
 		return false
 	}
-	var key string
-	var have rights
-	switch tok.KeyName {
-	case FullRuleName:
-		key, have = s.opts.FullKey, rightListen|rightSend|rightManage
-	case ListenRuleName:
-		key, have = s.opts.ListenKey, rightListen
-	default:
-		q.fail(http.StatusUnauthorized, "InvalidSignature: The token has an invalid signature.")
+	badSignature := func() bool {
+		if mgmt && q.r.Method == http.MethodGet {
+			q.fail(http.StatusUnauthorized, need.String()+" claim is required for this operation..")
+		} else {
+			q.fail(http.StatusUnauthorized, msgInvalidSignature)
+		}
 		return false
+	}
+	var keys [2]string
+	var have rights
+	found := false
+	if tok.KeyName == NamespaceRuleName {
+		keys, have, found = [2]string{s.opts.NamespaceKey, s.opts.NamespaceKey}, rightListen|rightSend|rightManage, true
+	} else {
+		for _, r := range rules {
+			if r.name == tok.KeyName {
+				keys, have, found = [2]string{r.primary, r.secondary}, r.rights, true
+				break
+			}
+		}
+	}
+	if !found {
+		return badSignature()
 	}
 	if tok.Expired(s.now()) {
 		q.fail(http.StatusUnauthorized, "ExpiredToken: The token is expired.")
 		return false
 	}
-	if !tok.ValidSignature(key) {
-		q.fail(http.StatusUnauthorized, "InvalidSignature: The token has an invalid signature.")
-		return false
+	if !tok.ValidSignature(keys[0]) && (keys[1] == keys[0] || !tok.ValidSignature(keys[1])) {
+		return badSignature()
 	}
 	if !tok.Covers(q.r.Host, resource) {
 		q.fail(http.StatusUnauthorized, "InvalidAudience: The authorization header contains a token with a wrong audience.")
 		return false
 	}
 	if have&need == 0 {
-		if q.oldAPI() {
-			q.fail(http.StatusUnauthorized, need.String()+" claim is required for this operation.")
+		if mgmt || q.oldAPI() {
+			q.fail(http.StatusUnauthorized, need.String()+" claim is required for this operation..")
 		} else {
 			q.empty(http.StatusForbidden, "")
 		}

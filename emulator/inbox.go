@@ -108,7 +108,8 @@ func (a inboxSource) Hubs() []inbox.Hub {
 	s.mu.RLock()
 	out := make([]inbox.Hub, 0, len(s.hubs))
 	for _, h := range s.hubs {
-		out = append(out, inbox.Hub{Name: h.name, Registrations: h.regCount, Installations: len(h.installations)})
+		out = append(out, inbox.Hub{Name: h.name, Registrations: h.regCount, Installations: len(h.installations),
+			CreatedBy: h.createdBy(), Credentials: h.credentialNames()})
 	}
 	s.mu.RUnlock()
 	counts := map[string]int{}
@@ -530,5 +531,6 @@ func (a inboxSource) ConnectionStrings() []inbox.NamedString {
 	return []inbox.NamedString{
 		{Name: "Full access (" + FullRuleName + ")", Value: a.s.ConnectionString(e, false)},
 		{Name: "Listen only (" + ListenRuleName + ")", Value: a.s.ConnectionString(e, true)},
+		{Name: "Namespace, hub management (" + NamespaceRuleName + ")", Value: a.s.NamespaceConnectionString(e)},
 	}
 }

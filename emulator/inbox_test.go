@@ -195,7 +195,8 @@ func TestInboxDeliveries(t *testing.T) {
 	}
 
 	hubs := src.Hubs()
-	wantHubs := []inbox.Hub{{Name: "myhub", Registrations: 2, Installations: 2, Deliveries: 4}, {Name: "OtherHub", Deliveries: 1}}
+	wantHubs := []inbox.Hub{{Name: "myhub", Registrations: 2, Installations: 2, Deliveries: 4, CreatedBy: "first use", Credentials: []string{}},
+		{Name: "OtherHub", Deliveries: 1, CreatedBy: "first use", Credentials: []string{}}}
 	if d := cmp.Diff(wantHubs, hubs); d != "" {
 		t.Errorf("hubs (-want +got):\n%s", d)
 	}
@@ -349,6 +350,7 @@ func TestInboxConnectionStrings(t *testing.T) {
 	want := []inbox.NamedString{
 		{Name: "Full access (DefaultFullSharedAccessSignature)", Value: s.ConnectionString("sb://localhost:8443/", false)},
 		{Name: "Listen only (DefaultListenSharedAccessSignature)", Value: s.ConnectionString("sb://localhost:8443/", true)},
+		{Name: "Namespace, hub management (RootManageSharedAccessKey)", Value: s.NamespaceConnectionString("sb://localhost:8443/")},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
@@ -523,4 +525,5 @@ func ExampleServer_Inbox() {
 	// Output:
 	// Full access (DefaultFullSharedAccessSignature)
 	// Listen only (DefaultListenSharedAccessSignature)
+	// Namespace, hub management (RootManageSharedAccessKey)
 }

@@ -328,8 +328,19 @@ func appendBounded(bucket []byte, keep int, keepBytes int64, values [][]byte) db
 
 // ---- records ---------------------------------------------------------------
 
+// hubRec is a hub and its description. Hubs created on first use have
+// only a name.
 type hubRec struct {
-	Name string `json:"name"`
+	Name         string               `json:"name"`
+	Managed      bool                 `json:"managed,omitempty"`
+	OwnRules     bool                 `json:"ownRules,omitempty"`
+	Rules        []ruleRec            `json:"rules,omitempty"`
+	TTL          string               `json:"ttl,omitempty"`
+	Disabled     bool                 `json:"disabled,omitempty"`
+	UserMetadata string               `json:"userMetadata,omitempty"`
+	Credentials  []atom.PnsCredential `json:"credentials,omitempty"`
+	Created      time.Time            `json:"created,omitzero"`
+	Updated      time.Time            `json:"updated,omitzero"`
 }
 
 type regRec struct {
@@ -368,7 +379,7 @@ type sendRec struct {
 // ---- operations the handlers queue ------------------------------------------
 
 func (s *Server) opPutHub(h *hub) dbOp {
-	return putJSON(bHubs, []byte(strings.ToLower(h.name)), hubRec{Name: h.name})
+	return putJSON(bHubs, []byte(strings.ToLower(h.name)), hubRecOf(h))
 }
 
 func (s *Server) opPutReg(h *hub, t *target) dbOp {
@@ -448,22 +459,23 @@ func (s *Server) load() (err error) {
 		}
 	}()
 	return s.st.db.View(func(tx *bolt.Tx) error {
-		get := func(name string) *hub {
-			key := strings.ToLower(name)
-			h := s.hubs[key]
-			if h == nil {
-				if s.hubSet != nil && !s.hubSet[key] {
-					return nil
-				}
-				h = newHub(name)
-				s.hubs[key] = h
-			}
-			return h
-		}
+		// Every hub has its record, written when it was created; the
+		// records of a hub that has none (deleted while a write to it was
+		// in flight) are dropped.
+		get := func(name string) *hub { return s.hubs[strings.ToLower(name)] }
 		err := tx.Bucket(bHubs).ForEach(func(_, v []byte) error {
 			var r hubRec
 			if json.Unmarshal(v, &r) == nil && r.Name != "" {
-				get(r.Name)
+				key := strings.ToLower(r.Name)
+				if !r.Managed && s.hubSet != nil && !s.hubSet[key] {
+					return nil // a first-use hub of a run without Options.Hubs
+				}
+				h := s.hubs[key]
+				if h == nil {
+					h = newHub(r.Name)
+					s.hubs[key] = h
+				}
+				h.meta = r.meta()
 			}
 			return nil
 		})

@@ -107,6 +107,18 @@ func (s *Server) arm(h *hub, sc *scheduledSend) {
 	s.timers[id] = time.AfterFunc(max(0, sc.due.Sub(s.now())), func() { s.fireScheduled(h, id) })
 }
 
+// stopTimers stops the timers of the scheduled notifications ids.
+func (s *Server) stopTimers(ids ...string) {
+	s.schedMu.Lock()
+	defer s.schedMu.Unlock()
+	for _, id := range ids {
+		if t := s.timers[id]; t != nil {
+			t.Stop()
+			delete(s.timers, id)
+		}
+	}
+}
+
 // fireScheduled sends a scheduled notification if it is still pending.
 // Its removal from the pending set is committed with its send record, so
 // a crash leaves it either pending or sent.
@@ -151,12 +163,7 @@ func (s *Server) handleCancelScheduled(q *request) {
 	s.sends.push(rec)
 	b := s.persist(append([]dbOp{s.opDelSched(h, id)}, s.opAddSend(&rec, nil)...)...)
 	s.mu.Unlock()
-	s.schedMu.Lock()
-	if t := s.timers[id]; t != nil {
-		t.Stop()
-		delete(s.timers, id)
-	}
-	s.schedMu.Unlock()
+	s.stopTimers(id)
 	if err := b.wait(); err != nil {
 		q.failDurability(err)
 		return

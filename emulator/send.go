@@ -36,6 +36,9 @@ const (
 	OutcomeSuccess       = "Success"
 	OutcomeSkipped       = "Skipped"
 	OutcomeInvalidFormat = "InvalidNotificationFormat"
+	// OutcomeInvalidCredentials is a target of a push service the hub has
+	// no credential for (hubs created through the API only).
+	OutcomeInvalidCredentials = "InvalidCredentials"
 )
 
 const outcomeSentText = "The Notification was successfully sent to the Push Notification System"
@@ -446,8 +449,9 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			}
 			renders[i] = rendered{hd, pl}
 		}
-		if st := handleStateOf(marks, t.handle); st != HandleOK {
-			name := pnsOutcome(t.platform, st)
+		// fail records a push-service failure of target i in the send's
+		// error details.
+		fail := func(name string) atom.PnsFeedback {
 			outcome[i] = name
 			rec.Failed++
 			cnt.add(t.platform, name)
@@ -459,6 +463,16 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 				fb.RegistrationID = t.regID
 			}
 			fr.failures = append(fr.failures, fb)
+			return fb
+		}
+		if h.lacksCredential(t.platform) {
+			// Not in the feedback container: the device's handle is not
+			// at fault.
+			fail(OutcomeInvalidCredentials)
+			continue
+		}
+		if st := handleStateOf(marks, t.handle); st != HandleOK {
+			fb := fail(pnsOutcome(t.platform, st))
 			if st != HandleThrottled {
 				fr.feedback = append(fr.feedback, fb)
 			}
@@ -542,6 +556,8 @@ func outcomeText(outcome string) string {
 		return outcomeSentText
 	case OutcomeInvalidFormat:
 		return "The Notification payload is invalid"
+	case OutcomeInvalidCredentials:
+		return "The notification hub has no credential for this push service"
 	case OutcomeSkipped:
 		return "Skipped: a notification was already sent to this device"
 	}
@@ -643,6 +659,9 @@ func (s *Server) direct(h *hub, hubName string, n *notification, handles []strin
 	rec := &SendRecord{NotificationID: nid, Hub: hubName, Format: n.format, Direct: true, Test: test, Body: n.body, EnqueueTime: now, SentTime: now}
 	rec.Platforms = []string{n.platform.String()}
 	marks := s.markSnapshot()
+	s.mu.RLock()
+	noCredential := h.lacksCredential(n.platform)
+	s.mu.RUnlock()
 	seen := map[string]bool{}
 	fr := &fanResult{}
 	var cnt counter
@@ -663,7 +682,12 @@ func (s *Server) direct(h *hub, hubName string, n *notification, handles []strin
 		if browser != nil {
 			d.Headers["P256DH"], d.Headers["Auth"] = browser.p256dh, browser.auth
 		}
-		if st := handleStateOf(marks, hd); st != HandleOK {
+		if noCredential {
+			d.Outcome = OutcomeInvalidCredentials
+			rec.Failed++
+			fr.failures = append(fr.failures, atom.PnsFeedback{FeedbackTime: now.UTC().Format(time.RFC3339Nano),
+				NotificationSystemError: d.Outcome, Platform: n.platform.String(), PnsHandle: hd, NotificationID: nid})
+		} else if st := handleStateOf(marks, hd); st != HandleOK {
 			d.Outcome = pnsOutcome(n.platform, st)
 			rec.Failed++
 			fb := atom.PnsFeedback{FeedbackTime: now.UTC().Format(time.RFC3339Nano), NotificationSystemError: d.Outcome,

@@ -256,6 +256,7 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	if exposed {
 		printExposedWarning(out, ln.Addr(), o.Emulator, !o.PlainHTTP && o.CertFile == "")
 	}
+	fmt.Fprintf(out, "Connection string (namespace, for hub management): %s\n", srv.NamespaceConnectionString(endpoint))
 	fmt.Fprintf(out, "Connection string (full):   %s\n", srv.ConnectionString(endpoint, false))
 	fmt.Fprintf(out, "Connection string (listen): %s\n", srv.ConnectionString(endpoint, true))
 

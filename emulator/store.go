@@ -183,6 +183,10 @@ type hub struct {
 	// deleted holds, under Options.ReadDelay, what GET still answers for
 	// installations deleted within the delay; nil until the first one.
 	deleted map[string]*delayedRead
+	// meta is the hub's description: rules, credentials (hubs.go).
+	meta hubMeta
+	// calls counts the day's API calls, for the description's usage.
+	calls hubCalls
 }
 
 func newHub(name string) *hub {

@@ -26,6 +26,9 @@ type Server struct {
 	ConnectionString string
 	// ListenConnectionString uses DefaultListenSharedAccessSignature.
 	ListenConnectionString string
+	// NamespaceConnectionString uses RootManageSharedAccessKey, the
+	// namespace's Manage rule, for hub management (package admin).
+	NamespaceConnectionString string
 	// CertFile is the PEM certificate clients must trust.
 	CertFile string
 	// Client trusts the certificate.
@@ -80,11 +83,12 @@ func NewServerWithOptions(tb testing.TB, opts emulator.Options) *Server {
 	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	tb.Cleanup(transport.CloseIdleConnections)
 	return &Server{
-		Server:                 emu,
-		URL:                    "https://127.0.0.1:" + port,
-		ConnectionString:       emu.ConnectionString(endpoint, false),
-		ListenConnectionString: emu.ConnectionString(endpoint, true),
-		CertFile:               certFile,
-		Client:                 &http.Client{Transport: transport},
+		Server:                    emu,
+		URL:                       "https://127.0.0.1:" + port,
+		ConnectionString:          emu.ConnectionString(endpoint, false),
+		ListenConnectionString:    emu.ConnectionString(endpoint, true),
+		NamespaceConnectionString: emu.NamespaceConnectionString(endpoint),
+		CertFile:                  certFile,
+		Client:                    &http.Client{Transport: transport},
 	}
 }

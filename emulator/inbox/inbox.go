@@ -99,6 +99,11 @@ type Hub struct {
 	Registrations int    `json:"registrations"`
 	Installations int    `json:"installations"`
 	Deliveries    int    `json:"deliveries"`
+	// CreatedBy is "api" (hub management) or "first use".
+	CreatedBy string `json:"createdBy"`
+	// Credentials names the push services the hub has credentials for,
+	// never their secrets.
+	Credentials []string `json:"credentials"`
 }
 
 // Device is one registration or installation.

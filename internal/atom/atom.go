@@ -90,16 +90,24 @@ type Entry struct {
 	SelfLink  string
 	ETag      string // the a:etag attribute value without W/"…", e.g. "1"
 	Content   []byte
+	// Author is the <author><name> (hub entries carry the namespace's
+	// name there).
+	Author string
+	// AlternateLink is a rel="alternate" link; an entry with one and no
+	// Content is written without <content> (the namespace root listing).
+	AlternateLink string
 }
 
 // Feed is an Atom feed.
 type Feed struct {
-	Title    string
-	ID       string
-	Updated  string
-	SelfLink string
-	NextLink string
-	Entries  []Entry
+	Title     string
+	Subtitle  string
+	ID        string
+	Generator string
+	Updated   string
+	SelfLink  string
+	NextLink  string
+	Entries   []Entry
 }
 
 // Outcome is the NotificationOutcome of a test send (rest-api.md §3.2).

@@ -38,7 +38,18 @@ func writeEntry(b *bytes.Buffer, e Entry, root bool) {
 	}
 	optElem(b, "published", e.Published)
 	optElem(b, "updated", e.Updated)
+	if e.Author != "" {
+		b.WriteString("<author>")
+		textElem(b, "name", e.Author)
+		b.WriteString("</author>")
+	}
 	writeLink(b, "self", e.SelfLink)
+	writeLink(b, "alternate", e.AlternateLink)
+	if e.Content == nil && e.AlternateLink != "" {
+		// A listing entry that only names its resource.
+		b.WriteString("</entry>")
+		return
+	}
 	b.WriteString(`<content type="application/xml">`)
 	b.Write(e.Content)
 	b.WriteString("</content></entry>")
@@ -94,9 +105,15 @@ func entryFromNode(n *node, data []byte) Entry {
 			e.Published = k.value()
 		case "updated":
 			e.Updated = k.value()
+		case "author":
+			e.Author = k.childValue("name")
 		case "link":
-			if rel, _ := k.attrValue("rel"); rel == "self" {
-				e.SelfLink, _ = k.attrValue("href")
+			href, _ := k.attrValue("href")
+			switch rel, _ := k.attrValue("rel"); rel {
+			case "self":
+				e.SelfLink = href
+			case "alternate":
+				e.AlternateLink = href
 			}
 		case "content":
 			if len(k.kids) > 0 {
@@ -126,8 +143,14 @@ func MarshalFeed(f Feed) []byte {
 		escapeText(&b, f.Title)
 		b.WriteString("</title>")
 	}
+	if f.Subtitle != "" {
+		b.WriteString(`<subtitle type="text">`)
+		escapeText(&b, f.Subtitle)
+		b.WriteString("</subtitle>")
+	}
 	optElem(&b, "id", f.ID)
 	optElem(&b, "updated", f.Updated)
+	optElem(&b, "generator", f.Generator)
 	writeLink(&b, "self", f.SelfLink)
 	writeLink(&b, "next", f.NextLink)
 	for _, e := range f.Entries {
@@ -146,15 +169,23 @@ func ParseFeed(data []byte) (Feed, error) {
 	if root.name.Local != "feed" || root.name.Space != NSAtom {
 		return Feed{}, errRoot("parse feed", root.name, "<feed> in namespace "+NSAtom)
 	}
+	return feedFromNode(root, data), nil
+}
+
+func feedFromNode(root *node, data []byte) Feed {
 	var f Feed
 	for _, k := range root.kids {
 		switch k.name.Local {
 		case "title":
 			f.Title = k.value()
+		case "subtitle":
+			f.Subtitle = k.value()
 		case "id":
 			f.ID = k.value()
 		case "updated":
 			f.Updated = k.value()
+		case "generator":
+			f.Generator = k.value()
 		case "link":
 			href, _ := k.attrValue("href")
 			switch rel, _ := k.attrValue("rel"); rel {
@@ -167,5 +198,5 @@ func ParseFeed(data []byte) (Feed, error) {
 			f.Entries = append(f.Entries, entryFromNode(k, data))
 		}
 	}
-	return f, nil
+	return f
 }

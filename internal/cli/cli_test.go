@@ -369,8 +369,8 @@ func TestCAFile(t *testing.T) {
 	}
 }
 
-// TestEmulatorRedactsChosenKeys checks that keys given with --full-key and
-// --listen-key never appear in nh emulator's output.
+// TestEmulatorRedactsChosenKeys checks that keys given with --full-key,
+// --listen-key and --namespace-key never appear in nh emulator's output.
 func TestEmulatorRedactsChosenKeys(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -379,7 +379,7 @@ func TestEmulatorRedactsChosenKeys(t *testing.T) {
 	go func() {
 		stdio := IO{In: strings.NewReader(""), Out: pw, Err: pw}
 		done <- Main(ctx, []string{"emulator", "--listen", "127.0.0.1:0", "--plain-http",
-			"--full-key", "Zm9vLWZ1bGwtc2VjcmV0", "--listen-key", "Zm9vLWxpc3Rlbi1zZWNyZXQ"}, stdio, envMap(nil))
+			"--full-key", "Zm9vLWZ1bGwtc2VjcmV0", "--listen-key", "Zm9vLWxpc3Rlbi1zZWNyZXQ", "--namespace-key", "Zm9vLW5zLXNlY3JldA"}, stdio, envMap(nil))
 		pw.Close()
 	}()
 	var out strings.Builder

@@ -25,6 +25,7 @@ type emulatorOptions struct {
 	hubs      []string
 	fullKey   string
 	listenKey string
+	nsKey     string
 	dataDir   string
 	tier      string
 
@@ -59,13 +60,17 @@ certificate it generates and writes to --cert-dir, or one of your own
 (--cert and --cert-key). It prints how each client trusts the certificate:
 SSL_CERT_FILE for a Go program on Linux and for Python, NH_CA_FILE for nh,
 NODE_EXTRA_CA_CERTS for Node.
-It prints connection strings for the full and the listen-only rule, and stops
-cleanly on Ctrl-C or SIGTERM.
+It prints connection strings for the namespace's Manage rule (hub management:
+'nh hub'), the full and the listen-only rule, and stops cleanly on Ctrl-C or
+SIGTERM.
 
 Who may use it:
   - The data plane (/{hub}/...) takes SAS tokens, as the service does. Its keys
     are the published development keys unless --full-key and --listen-key say
-    otherwise: anyone who can reach the port and knows them can use it.
+    otherwise: anyone who can reach the port and knows them can use it. Hub
+    management (PUT/GET/DELETE /{hub}) takes the namespace rule
+    RootManageSharedAccessKey (--namespace-key); a hub created through it has
+    keys of its own.
   - Every request must name a Host the emulator answers: localhost (and names
     below .localhost), an IP address, or a name given with --allow-host.
     Others get 403, so that a web page cannot reach the emulator by pointing
@@ -131,6 +136,7 @@ delivery records by count (10000) and by --retention-bytes.`,
 	fl.StringArrayVar(&opts.hubs, "hub", nil, "a hub that exists (repeatable); default: hubs are created on first use")
 	fl.StringVar(&opts.fullKey, "full-key", "", "key of DefaultFullSharedAccessSignature (default: the published development key)")
 	fl.StringVar(&opts.listenKey, "listen-key", "", "key of DefaultListenSharedAccessSignature (default: the published development key)")
+	fl.StringVar(&opts.nsKey, "namespace-key", "", "key of RootManageSharedAccessKey, the namespace's Manage rule (default: the published development key)")
 	fl.StringVar(&opts.dataDir, "data", "", "keep the emulator's state in this directory across restarts (default: memory only)")
 	fl.StringVar(&opts.dataDir, "data-dir", "", "same as --data")
 	_ = fl.MarkHidden("data-dir")
@@ -155,7 +161,7 @@ delivery records by count (10000) and by --retention-bytes.`,
 func runEmulator(ctx context.Context, opts *emulatorOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return emulator.Serve(ctx, opts.serveOptions(), trustWriter{redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey, opts.controlToken)})
+	return emulator.Serve(ctx, opts.serveOptions(), trustWriter{redactingWriter(opts.f.io.Out, opts.fullKey, opts.listenKey, opts.nsKey, opts.controlToken)})
 }
 
 // serveOptions returns what the flags ask of emulator.Serve.
@@ -173,7 +179,9 @@ func (opts *emulatorOptions) serveOptions() emulator.ServeOptions {
 			FullKey:   opts.fullKey,
 			ListenKey: opts.listenKey,
 			DataDir:   opts.dataDir,
-			Tier:      opts.tier,
+
+			NamespaceKey: opts.nsKey,
+			Tier:         opts.tier,
 
 			TelemetryDelay:     opts.telemetryDelay,
 			ReadDelay:          opts.readDelay,

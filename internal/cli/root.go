@@ -58,6 +58,7 @@ for instance the certificate 'nh emulator' writes.
 		newMigrateCmd(f),
 		newDeliveriesCmd(f, nil),
 		newSASCmd(f),
+		newHubCmd(f),
 	)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",

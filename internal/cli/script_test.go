@@ -74,6 +74,7 @@ func TestScripts(t *testing.T) {
 			hub := "hub-" + strings.TrimPrefix(filepath.Base(e.WorkDir), "script-")
 			e.Setenv("NH_CONNECTION_STRING", env.emu.ConnectionString(env.endpoint(), false))
 			e.Setenv("NH_LISTEN_CONNECTION_STRING", env.emu.ConnectionString(env.endpoint(), true))
+			e.Setenv("NH_NAMESPACE_CONNECTION_STRING", env.emu.NamespaceConnectionString(env.endpoint()))
 			e.Setenv("NH_WRONG_KEY_CONNECTION_STRING", "Endpoint="+env.endpoint()+";SharedAccessKeyName="+emulator.FullRuleName+";SharedAccessKey=d3Jvbmcta2V5")
 			e.Setenv("NH_FULL_KEY", emulator.DefaultFullKey)
 			e.Setenv("NH_HUB", hub)
@@ -88,6 +89,7 @@ func TestScripts(t *testing.T) {
 			"deliveries": cmdDeliveries,
 			"capture":    cmdCapture,
 			"jsonfield":  cmdJSONField,
+			"hubkeys":    cmdHubKeys,
 		},
 	})
 }

@@ -199,6 +199,15 @@ function tagList(tags) {
 
 const views = {};
 
+// credentialsText says which push services a hub can reach (never any
+// secret): a hub created through hub management needs a credential per
+// service; one created on first use delivers everywhere.
+function credentialsText(x) {
+  const names = (x.credentials || []).join(', ');
+  if (x.createdBy !== 'api') return names ? names + ' (first-use hub: every platform delivers)' : 'none needed (first-use hub)';
+  return names || 'none: sends fail with InvalidCredentials';
+}
+
 views.hubs = async function (params) {
   const hub = state.hub;
   const root = h('div', { class: 'view view-hubs' }, viewHeading('Hubs & devices'));
@@ -207,13 +216,14 @@ views.hubs = async function (params) {
   try { hubs = await api('api/hubs'); } catch (e) { root.append(errorBox(e)); return {}; }
   root.append(h('div', { class: 'table-wrap', role: 'region', 'aria-label': 'Hubs', tabindex: '0' }, h('table', { class: 'hubs' },
     h('caption', { class: 'sr-only' }, 'Hubs'),
-    h('thead', null, h('tr', null, ['Hub', 'Registrations', 'Installations', 'Deliveries'].map(c => h('th', { scope: 'col' }, c)))),
+    h('thead', null, h('tr', null, ['Hub', 'Registrations', 'Installations', 'Deliveries', 'Credentials'].map(c => h('th', { scope: 'col' }, c)))),
     h('tbody', null, hubs.length ? hubs.map(x => h('tr', { 'aria-current': x.name === hub ? 'true' : null },
       h('th', { scope: 'row' }, h('a', { href: '#/hubs' + qs({ hub: x.name }) }, x.name)),
       h('td', { class: 'num' }, fmtNum(x.registrations)),
       h('td', { class: 'num' }, fmtNum(x.installations)),
-      h('td', { class: 'num' }, fmtNum(x.deliveries)))) :
-      h('tr', null, h('td', { colspan: '4', class: 'muted' }, 'No hubs yet: register a device or send a notification.'))))));
+      h('td', { class: 'num' }, fmtNum(x.deliveries)),
+      h('td', { class: 'creds' }, credentialsText(x)))) :
+      h('tr', null, h('td', { colspan: '5', class: 'muted' }, 'No hubs yet: register a device or send a notification.'))))));
   if (!hub) {
     root.append(h('p', { class: 'hint' }, 'Choose a hub (above or in the table) to see its devices.'));
     return {};

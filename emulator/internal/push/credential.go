@@ -1,22 +1,14 @@
 package push
 
 import (
-	"crypto/ecdh"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/asn1"
 	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
+	"github.com/nhkit/notificationhubs/internal/pnscred"
 )
 
 // CredentialError says which field of which credential is wrong and why. It
@@ -33,6 +25,15 @@ func (e *CredentialError) Error() string {
 
 func credErr(cred, field, format string, args ...any) error {
 	return &CredentialError{Credential: cred, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// wrapErr turns an error of package pnscred into a CredentialError of cred.
+func wrapErr(cred string, err error) error {
+	var e *pnscred.Error
+	if errors.As(err, &e) {
+		return &CredentialError{Credential: cred, Field: e.Field, Reason: e.Reason}
+	}
+	return err
 }
 
 const redacted = "[redacted]"
@@ -58,26 +59,9 @@ type ApnsTokenCredential struct {
 // or its base64 body as Notification Hubs stores it.
 func NewApnsTokenCredential(keyID, teamID, bundleID string, key []byte, production bool) (*ApnsTokenCredential, error) {
 	const name = "ApnsTokenCredential"
-	if err := checkAppleID(name, "KeyID", keyID); err != nil {
-		return nil, err
-	}
-	if err := checkAppleID(name, "TeamID", teamID); err != nil {
-		return nil, err
-	}
-	if err := checkToken(name, "BundleID", bundleID); err != nil {
-		return nil, err
-	}
-	der, err := pemOrBase64(key, "PRIVATE KEY")
+	ec, err := pnscred.ApnsToken(keyID, teamID, bundleID, key)
 	if err != nil {
-		return nil, credErr(name, "Key", "%s", err)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, credErr(name, "Key", "not a PKCS#8 private key")
-	}
-	ec, ok := k.(*ecdsa.PrivateKey)
-	if !ok || ec.Curve.Params().Name != "P-256" {
-		return nil, credErr(name, "Key", "not a P-256 EC key (APNs .p8 keys are)")
+		return nil, wrapErr(name, err)
 	}
 	return &ApnsTokenCredential{KeyID: keyID, TeamID: teamID, BundleID: bundleID, Production: production, key: ec}, nil
 }
@@ -120,58 +104,16 @@ type ApnsCertificateCredential struct {
 	cert tls.Certificate
 }
 
-var oidUID = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
-
 // NewApnsCertificateCredential parses data, a PKCS#12 file (raw or base64,
 // as Notification Hubs stores it) opened with password, or PEM holding the
 // certificate and its private key.
 func NewApnsCertificateCredential(data []byte, password string, production bool) (*ApnsCertificateCredential, error) {
 	const name = "ApnsCertificateCredential"
-	var cert tls.Certificate
-	if pemStart(data) {
-		c, err := tls.X509KeyPair(data, data)
-		if err != nil {
-			return nil, credErr(name, "Certificate", "PEM without a matching certificate and private key")
-		}
-		cert = c
-	} else {
-		der := data
-		if d, err := decodeBase64(string(data)); err == nil {
-			der = d
-		}
-		key, leaf, chain, err := pkcs12.DecodeChain(der, password)
-		if err != nil {
-			if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-				return nil, credErr(name, "Password", "does not open the PKCS#12 file")
-			}
-			return nil, credErr(name, "Certificate", "neither PKCS#12 nor PEM")
-		}
-		cert.Certificate = [][]byte{leaf.Raw}
-		for _, c := range chain {
-			cert.Certificate = append(cert.Certificate, c.Raw)
-		}
-		cert.PrivateKey = key
-		cert.Leaf = leaf
+	c, err := pnscred.ApnsCertificate(data, password)
+	if err != nil {
+		return nil, wrapErr(name, err)
 	}
-	leaf := cert.Leaf
-	if leaf == nil {
-		l, err := x509.ParseCertificate(cert.Certificate[0])
-		if err != nil {
-			return nil, credErr(name, "Certificate", "unparseable certificate")
-		}
-		leaf, cert.Leaf = l, l
-	}
-	switch cert.PrivateKey.(type) {
-	case *rsa.PrivateKey, *ecdsa.PrivateKey:
-	default:
-		return nil, credErr(name, "Certificate", "private key is neither RSA nor EC")
-	}
-	var bundle string
-	for _, n := range leaf.Subject.Names {
-		if n.Type.Equal(oidUID) {
-			bundle, _ = n.Value.(string)
-		}
-	}
+	cert, leaf, bundle := c.TLS, c.Leaf, c.BundleID
 	if bundle == "" {
 		return nil, credErr(name, "Certificate", "subject has no UID (the bundle id Apple puts in push certificates)")
 	}
@@ -208,50 +150,20 @@ type FcmV1Credential struct {
 // the service account's RSA key in PEM (PKCS#8 or PKCS#1).
 func NewFcmV1Credential(clientEmail, privateKey, projectID string) (*FcmV1Credential, error) {
 	const name = "FcmV1Credential"
-	if !strings.Contains(clientEmail, "@") || strings.ContainsAny(clientEmail, " \t\r\n") {
-		return nil, credErr(name, "ClientEmail", "not an e-mail address")
-	}
-	if err := checkToken(name, "ProjectID", projectID); err != nil {
-		return nil, err
-	}
-	// Keys pasted into JSON or environment variables often carry literal \n.
-	pk := strings.ReplaceAll(privateKey, `\n`, "\n")
-	block, _ := pem.Decode([]byte(pk))
-	if block == nil {
-		return nil, credErr(name, "PrivateKey", "not PEM")
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		if _, ok := k.(*rsa.PrivateKey); !ok {
-			return nil, credErr(name, "PrivateKey", "not an RSA key")
-		}
-	} else if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
-		return nil, credErr(name, "PrivateKey", "not a PKCS#8 or PKCS#1 RSA key")
+	keyPEM, err := pnscred.FcmV1(clientEmail, privateKey, projectID)
+	if err != nil {
+		return nil, wrapErr(name, err)
 	}
 	return &FcmV1Credential{ClientEmail: clientEmail, ProjectID: projectID, TokenURL: DefaultGoogleTokenURL,
-		keyPEM: pem.EncodeToMemory(block)}, nil
+		keyPEM: keyPEM}, nil
 }
 
 // NewFcmV1CredentialFromJSON reads a service-account JSON key file.
 func NewFcmV1CredentialFromJSON(serviceAccount []byte) (*FcmV1Credential, error) {
 	const name = "FcmV1Credential"
-	var sa struct {
-		Type         string `json:"type"`
-		ProjectID    string `json:"project_id"`
-		PrivateKeyID string `json:"private_key_id"`
-		PrivateKey   string `json:"private_key"`
-		ClientEmail  string `json:"client_email"`
-		TokenURI     string `json:"token_uri"`
-	}
-	if err := json.Unmarshal(serviceAccount, &sa); err != nil {
-		// The decoder's message can quote the input; say only where.
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, credErr(name, "JSON", "not valid JSON (at byte %d)", se.Offset)
-		}
-		return nil, credErr(name, "JSON", "not a service-account object")
-	}
-	if sa.Type != "" && sa.Type != "service_account" {
-		return nil, credErr(name, "JSON", "type is %q, want service_account", sa.Type)
+	sa, err := pnscred.ParseServiceAccount(serviceAccount)
+	if err != nil {
+		return nil, wrapErr(name, err)
 	}
 	c, err := NewFcmV1Credential(sa.ClientEmail, sa.PrivateKey, sa.ProjectID)
 	if err != nil {
@@ -259,10 +171,6 @@ func NewFcmV1CredentialFromJSON(serviceAccount []byte) (*FcmV1Credential, error)
 	}
 	c.PrivateKeyID = sa.PrivateKeyID
 	if sa.TokenURI != "" {
-		u, err := url.Parse(sa.TokenURI)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return nil, credErr(name, "token_uri", "not an https URL")
-		}
 		c.TokenURL = sa.TokenURI
 	}
 	return c, nil
@@ -291,11 +199,8 @@ type WnsCredential struct {
 // NewWnsCredential checks both values.
 func NewWnsCredential(packageSID, secretKey string) (*WnsCredential, error) {
 	const name = "WnsCredential"
-	if err := checkToken(name, "PackageSID", packageSID); err != nil {
-		return nil, err
-	}
-	if err := checkSecret(name, "SecretKey", secretKey); err != nil {
-		return nil, err
+	if err := pnscred.IDAndSecret("PackageSID", packageSID, "SecretKey", secretKey); err != nil {
+		return nil, wrapErr(name, err)
 	}
 	return &WnsCredential{PackageSID: packageSID, secret: secretKey}, nil
 }
@@ -320,11 +225,8 @@ type AdmCredential struct {
 // NewAdmCredential checks both values.
 func NewAdmCredential(clientID, clientSecret string) (*AdmCredential, error) {
 	const name = "AdmCredential"
-	if err := checkToken(name, "ClientID", clientID); err != nil {
-		return nil, err
-	}
-	if err := checkSecret(name, "ClientSecret", clientSecret); err != nil {
-		return nil, err
+	if err := pnscred.IDAndSecret("ClientID", clientID, "ClientSecret", clientSecret); err != nil {
+		return nil, wrapErr(name, err)
 	}
 	return &AdmCredential{ClientID: clientID, secret: clientSecret}, nil
 }
@@ -353,28 +255,9 @@ type BrowserCredential struct {
 // or without padding); the private key must belong to the public one.
 func NewBrowserCredential(subject, publicKey, privateKey string) (*BrowserCredential, error) {
 	const name = "BrowserCredential"
-	u, err := url.Parse(subject)
-	if err != nil || (u.Scheme != "mailto" && u.Scheme != "https") || (u.Opaque == "" && u.Host == "") {
-		return nil, credErr(name, "Subject", "must be a mailto: or https: URL")
-	}
-	pub, err := decodeBase64(publicKey)
+	pub, key, err := pnscred.Browser(subject, publicKey, privateKey)
 	if err != nil {
-		return nil, credErr(name, "PublicKey", "not base64url")
-	}
-	if _, err := ecdh.P256().NewPublicKey(pub); err != nil {
-		return nil, credErr(name, "PublicKey", "not an uncompressed P-256 point (65 bytes)")
-	}
-	priv, err := decodeBase64(privateKey)
-	if err != nil {
-		return nil, credErr(name, "PrivateKey", "not base64url")
-	}
-	key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), priv)
-	if err != nil {
-		return nil, credErr(name, "PrivateKey", "not a P-256 private key (32 bytes)")
-	}
-	mine, err := key.PublicKey.Bytes()
-	if err != nil || string(mine) != string(pub) {
-		return nil, credErr(name, "PrivateKey", "does not belong to PublicKey")
+		return nil, wrapErr(name, err)
 	}
 	return &BrowserCredential{Subject: subject, PublicKey: base64.RawURLEncoding.EncodeToString(pub), key: key}, nil
 }
@@ -399,11 +282,8 @@ type BaiduCredential struct {
 // NewBaiduCredential checks both values.
 func NewBaiduCredential(apiKey, secretKey string) (*BaiduCredential, error) {
 	const name = "BaiduCredential"
-	if err := checkToken(name, "APIKey", apiKey); err != nil {
-		return nil, err
-	}
-	if err := checkSecret(name, "SecretKey", secretKey); err != nil {
-		return nil, err
+	if err := pnscred.IDAndSecret("APIKey", apiKey, "SecretKey", secretKey); err != nil {
+		return nil, wrapErr(name, err)
 	}
 	return &BaiduCredential{APIKey: apiKey, secret: secretKey}, nil
 }
@@ -426,11 +306,11 @@ type XiaomiCredential struct {
 // NewXiaomiCredential checks both values.
 func NewXiaomiCredential(appSecret, endpoint string) (*XiaomiCredential, error) {
 	const name = "XiaomiCredential"
-	if err := checkSecret(name, "AppSecret", appSecret); err != nil {
-		return nil, err
+	if err := pnscred.Secret("AppSecret", appSecret); err != nil {
+		return nil, wrapErr(name, err)
 	}
-	if u, err := url.Parse(endpoint); err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, credErr(name, "Endpoint", "not an https URL")
+	if err := pnscred.HTTPSURL("Endpoint", endpoint); err != nil {
+		return nil, wrapErr(name, err)
 	}
 	return &XiaomiCredential{Endpoint: endpoint, secret: appSecret}, nil
 }
@@ -444,85 +324,6 @@ func (c XiaomiCredential) GoString() string { return c.String() }
 
 // ---- helpers ------------------------------------------------------------------
 
-func checkAppleID(cred, field, v string) error {
-	if v == "" {
-		return credErr(cred, field, "empty")
-	}
-	if len(v) > 64 {
-		return credErr(cred, field, "longer than 64 characters")
-	}
-	for _, r := range v {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-			return credErr(cred, field, "%q has characters other than letters and digits", v)
-		}
-	}
-	return nil
-}
-
-func checkToken(cred, field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return credErr(cred, field, "empty")
-	}
-	if strings.ContainsAny(v, " \t\r\n") {
-		return credErr(cred, field, "%q contains white space", v)
-	}
-	return nil
-}
-
-// checkSecret is checkToken that never quotes the value.
-func checkSecret(cred, field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return credErr(cred, field, "empty")
-	}
-	if strings.ContainsAny(v, "\r\n") {
-		return credErr(cred, field, "contains a line break")
-	}
-	return nil
-}
-
-func pemStart(b []byte) bool {
-	return strings.HasPrefix(strings.TrimSpace(string(b)), "-----BEGIN")
-}
-
-// pemOrBase64 returns the DER of b: the first PEM block of type typ, or b as
-// base64 (the PEM body without its armour).
-func pemOrBase64(b []byte, typ string) ([]byte, error) {
-	if pemStart(b) {
-		for rest := b; ; {
-			var block *pem.Block
-			block, rest = pem.Decode(rest)
-			if block == nil {
-				return nil, fmt.Errorf("no %s PEM block", typ)
-			}
-			if block.Type == typ {
-				return block.Bytes, nil
-			}
-		}
-	}
-	der, err := decodeBase64(string(b))
-	if err != nil {
-		return nil, errors.New("neither PEM nor base64")
-	}
-	return der, nil
-}
-
 // decodeBase64 accepts standard and URL alphabets, padded or not, with
 // white space anywhere.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		case '-':
-			return '+'
-		case '_':
-			return '/'
-		}
-		return r
-	}, s)
-	s = strings.TrimRight(s, "=")
-	if s == "" {
-		return nil, errors.New("empty")
-	}
-	return base64.RawStdEncoding.DecodeString(s)
-}
+func decodeBase64(s string) ([]byte, error) { return pnscred.DecodeBase64(s) }
