@@ -158,7 +158,7 @@ func platformCases() []platformCase {
 		tmplBody: `{"aps":{"alert":"$(msg)"}}`,
 		payload:  jsonPayload(`{"aps":{"alert":"%s"}}`),
 		send:     (*nh.Client).SendAppleNotification,
-		inst:     nh.InstallationPlatformAPNS,
+		inst:     nh.InstallationPlatformApns,
 	}, {
 		name: "fcmv1", format: nh.FormatFcmV1, platform: "fcmv1", handle: "fcmv1-token-1", instHandle: "fcmv1-token-2",
 		native: func(tags ...string) nh.Registration { return nh.NewFcmV1Registration("fcmv1-token-1", tags...) },
@@ -168,7 +168,7 @@ func platformCases() []platformCase {
 		tmplBody: `{"message":{"notification":{"title":"$(msg)"}}}`,
 		payload:  jsonPayload(`{"message":{"notification":{"title":"%s"},"data":{"k":"v"}}}`),
 		send:     (*nh.Client).SendFcmV1Notification,
-		inst:     nh.InstallationPlatformFCMV1,
+		inst:     nh.InstallationPlatformFcmV1,
 	}, {
 		name: "gcm", format: nh.FormatGcm, platform: "gcm", handle: "gcm-token-1", instHandle: "gcm-token-2",
 		native: func(tags ...string) nh.Registration { return nh.NewGcmRegistration("gcm-token-1", tags...) },
@@ -178,7 +178,7 @@ func platformCases() []platformCase {
 		tmplBody: `{"data":{"msg":"$(msg)"}}`,
 		payload:  jsonPayload(`{"data":{"msg":"%s"}}`),
 		send:     (*nh.Client).SendGcmNotification,
-		inst:     nh.InstallationPlatformGCM,
+		inst:     nh.InstallationPlatformGcm,
 	}, {
 		name: "windows", format: nh.FormatWindows, platform: "windows", handle: wnsChannel, instHandle: wnsChannel + "-2",
 		native: func(tags ...string) nh.Registration { return nh.NewWindowsRegistration(wnsChannel, tags...) },
@@ -189,9 +189,9 @@ func platformCases() []platformCase {
 		tmplHdr:  map[string]string{"X-WNS-Type": "wns/toast"},
 		payload:  jsonPayload(`<toast><visual><binding template="ToastText01"><text id="1">%s</text></binding></visual></toast>`),
 		send:     (*nh.Client).SendWindowsNotification,
-		inst:     nh.InstallationPlatformWNS,
+		inst:     nh.InstallationPlatformWns,
 	}, {
-		name: "mpns", format: nh.FormatWindowsPhone, platform: "windowsphone", handle: mpnsChannel, instHandle: mpnsChannel + "-2",
+		name: "mpns", format: nh.FormatMpns, platform: "windowsphone", handle: mpnsChannel, instHandle: mpnsChannel + "-2",
 		native: func(tags ...string) nh.Registration { return nh.NewMpnsRegistration(mpnsChannel, tags...) },
 		template: func(b string, tags ...string) nh.Registration {
 			return nh.NewMpnsTemplateRegistration(mpnsChannel, b, tags...)
@@ -200,7 +200,7 @@ func platformCases() []platformCase {
 		tmplHdr:  map[string]string{"X-WindowsPhone-Target": "toast", "X-NotificationClass": "2"},
 		payload:  jsonPayload(`<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>%s</wp:Text1></wp:Toast></wp:Notification>`),
 		send:     (*nh.Client).SendMpnsNotification,
-		inst:     nh.InstallationPlatformMPNS,
+		inst:     nh.InstallationPlatformMpns,
 	}, {
 		name: "adm", format: nh.FormatAdm, platform: "adm", handle: "adm-id-1", instHandle: "adm-id-2",
 		native: func(tags ...string) nh.Registration { return nh.NewAdmRegistration("adm-id-1", tags...) },
@@ -210,7 +210,7 @@ func platformCases() []platformCase {
 		tmplBody: `{"data":{"msg":"$(msg)"}}`,
 		payload:  jsonPayload(`{"data":{"msg":"%s"}}`),
 		send:     (*nh.Client).SendAdmNotification,
-		inst:     nh.InstallationPlatformADM,
+		inst:     nh.InstallationPlatformAdm,
 	}, {
 		name: "baidu", format: nh.FormatBaidu, platform: "baidu", handle: baiduUser + "-" + baiduChannel, instHandle: "baidu-user-2-baidu-channel-2",
 		native: func(tags ...string) nh.Registration { return nh.NewBaiduRegistration(baiduUser, baiduChannel, tags...) },
@@ -297,8 +297,8 @@ func TestContractSendEveryFormat(t *testing.T) {
 			if err != nil {
 				t.Fatalf("send: %v", err)
 			}
-			if resp.State != nh.StateEnqueued {
-				t.Errorf("State = %q, want %q", resp.State, nh.StateEnqueued)
+			if resp.State != nh.NotificationOutcomeStateEnqueued {
+				t.Errorf("State = %q, want %q", resp.State, nh.NotificationOutcomeStateEnqueued)
 			}
 			if resp.TrackingID == "" || resp.CorrelationID == "" {
 				t.Errorf("TrackingID %q, CorrelationID %q: want both", resp.TrackingID, resp.CorrelationID)
@@ -443,11 +443,11 @@ func TestContractAudience(t *testing.T) {
 	mustCreate(t, ctx, c, nh.NewAppleRegistration(tok(4), "music", "lang:de"))
 	mustCreate(t, ctx, c, nh.NewFcmV1Registration("fcm-sports", "sports")) // another format: never reached
 	mustPutInstallation(t, ctx, c, nh.Installation{
-		InstallationID: "inst-1", UserID: "alice@example.com", Platform: nh.InstallationPlatformAPNS,
+		InstallationID: "inst-1", UserID: "alice@example.com", Platform: nh.InstallationPlatformApns,
 		PushChannel: tok(5), Tags: []string{"sports"},
 	})
 	mustPutInstallation(t, ctx, c, nh.Installation{
-		InstallationID: "inst-2", UserID: "bob", Platform: nh.InstallationPlatformAPNS,
+		InstallationID: "inst-2", UserID: "bob", Platform: nh.InstallationPlatformApns,
 		PushChannel: tok(6),
 	})
 
@@ -512,7 +512,7 @@ func TestContractDirect(t *testing.T) {
 				n = nh.NewAppleNotification(pc.payload("direct"), nil)
 			case nh.FormatWindows:
 				n = nh.NewWindowsNotification(pc.payload("direct"), nil)
-			case nh.FormatWindowsPhone:
+			case nh.FormatMpns:
 				n = nh.NewMpnsNotification(pc.payload("direct"), nil)
 			default:
 				n = nh.Notification{Format: pc.format, Body: pc.payload("direct"), ContentType: "application/json;charset=utf-8"}
@@ -661,7 +661,7 @@ func TestContractTestSend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.State != nh.StateDetailedStateAvailable || resp.Success != 3 || resp.Failure != 0 || len(resp.Results) != 3 {
+		if resp.State != nh.NotificationOutcomeStateDetailedStateAvailable || resp.Success != 3 || resp.Failure != 0 || len(resp.Results) != 3 {
 			t.Fatalf("outcome = %+v; want DetailedStateAvailable, 3 successes, 3 results", resp.NotificationOutcome)
 		}
 		for _, r := range resp.Results {
@@ -681,7 +681,7 @@ func TestContractTestSend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := nh.NotificationOutcome{State: nh.StateDetailedStateAvailable}
+		want := nh.NotificationOutcome{State: nh.NotificationOutcomeStateDetailedStateAvailable}
 		if d := cmp.Diff(want, resp.NotificationOutcome); d != "" {
 			t.Errorf("no-target outcome (-want +got):\n%s", d)
 		}
@@ -693,7 +693,7 @@ func TestContractTestSend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.State != nh.StateEnqueued || resp.Results != nil {
+		if resp.State != nh.NotificationOutcomeStateEnqueued || resp.Results != nil {
 			t.Errorf("outcome = %+v, want Enqueued without results", resp.NotificationOutcome)
 		}
 		for _, d := range srv.Deliveries(emulator.DeliveryFilter{Hub: contractHub, NotificationID: resp.NotificationID}) {
@@ -1103,7 +1103,7 @@ func TestContractPatchInstallation(t *testing.T) {
 	ctx := contractCtx(t)
 	base := nh.Installation{
 		InstallationID: "patch-me",
-		Platform:       nh.InstallationPlatformFCMV1,
+		Platform:       nh.InstallationPlatformFcmV1,
 		PushChannel:    "patch-token-1",
 		Tags:           []string{"t1"},
 	}
@@ -1268,12 +1268,12 @@ func TestContractJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	container := srv.ContainerURL(srv.URL, "export")
-	job, err := c.SubmitNotificationHubJob(ctx, nh.NotificationHubJob{Type: nh.JobTypeExportRegistrations, OutputContainerURL: container}, nil)
+	job, err := c.SubmitNotificationHubJob(ctx, nh.Job{Type: nh.JobTypeExportRegistrations, OutputContainerURL: container}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if job.JobID == "" || job.Type != nh.JobTypeExportRegistrations {
-		t.Fatalf("submitted job = %+v", job.NotificationHubJob)
+		t.Fatalf("submitted job = %+v", job.Job)
 	}
 	done, err := c.WaitForNotificationHubJob(ctx, job.JobID, &nh.WaitForNotificationHubJobOptions{PollInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -1290,7 +1290,7 @@ func TestContractJobs(t *testing.T) {
 	}
 
 	// Import what was exported: a second registration of the same device.
-	imp, err := c.SubmitNotificationHubJob(ctx, nh.NotificationHubJob{
+	imp, err := c.SubmitNotificationHubJob(ctx, nh.Job{
 		Type:               nh.JobTypeImportCreateRegistrations,
 		OutputContainerURL: container,
 		ImportFileURL:      srv.BlobURL(srv.URL, outContainer, name),
@@ -1344,7 +1344,7 @@ func TestContractMigrateGcmToFcmV1(t *testing.T) {
 	tm := mustCreate(t, ctx, c, tr)
 	dup := mustCreate(t, ctx, c, nh.NewGcmRegistration("mig-4", "sports"))
 	mustCreate(t, ctx, c, nh.NewFcmV1Registration("mig-4", "sports"))
-	mustPutInstallation(t, ctx, c, nh.Installation{InstallationID: "mig-inst", Platform: nh.InstallationPlatformGCM, PushChannel: "mig-5", Tags: []string{"sports"}})
+	mustPutInstallation(t, ctx, c, nh.Installation{InstallationID: "mig-inst", Platform: nh.InstallationPlatformGcm, PushChannel: "mig-5", Tags: []string{"sports"}})
 
 	actions := func(r nh.MigrationReport) map[string]nh.MigrationAction {
 		m := map[string]nh.MigrationAction{}
@@ -1354,7 +1354,7 @@ func TestContractMigrateGcmToFcmV1(t *testing.T) {
 		return m
 	}
 
-	dry, err := c.MigrateGcmToFcmV1(ctx, &nh.MigrateOptions{DryRun: true, PageSize: 2})
+	dry, err := c.MigrateGcmToFcmV1(ctx, &nh.MigrateGcmToFcmV1Options{DryRun: true, PageSize: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1383,7 +1383,7 @@ func TestContractMigrateGcmToFcmV1(t *testing.T) {
 		t.Fatalf("after the dry run: %+v, %v; want the GCM registration unchanged", g.Registration, err)
 	}
 
-	real, err := c.MigrateGcmToFcmV1(ctx, &nh.MigrateOptions{PageSize: 2})
+	real, err := c.MigrateGcmToFcmV1(ctx, &nh.MigrateGcmToFcmV1Options{PageSize: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1619,7 +1619,7 @@ func TestContractWaitUntilVisible(t *testing.T) {
 	})
 	ctx := contractCtx(t)
 	wait := 10 * time.Millisecond
-	in := nh.Installation{InstallationID: "lagging", Platform: nh.InstallationPlatformFCMV1, PushChannel: "lag-token", Tags: []string{"a"}}
+	in := nh.Installation{InstallationID: "lagging", Platform: nh.InstallationPlatformFcmV1, PushChannel: "lag-token", Tags: []string{"a"}}
 
 	// Without waiting, the first read does not see the write yet.
 	if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
@@ -1849,7 +1849,7 @@ func TestContractInstallationIDs(t *testing.T) {
 	ctx := contractCtx(t)
 	for _, id := range []string{"device_42@home.local", "with space", "a:b=c#d", "ünï"} {
 		t.Run(id, func(t *testing.T) {
-			mustPutInstallation(t, ctx, c, nh.Installation{InstallationID: id, Platform: nh.InstallationPlatformADM, PushChannel: "adm-" + id})
+			mustPutInstallation(t, ctx, c, nh.Installation{InstallationID: id, Platform: nh.InstallationPlatformAdm, PushChannel: "adm-" + id})
 			got, err := c.GetInstallation(ctx, id, nil)
 			if err != nil || got.InstallationID != id {
 				t.Fatalf("GetInstallation(%q) = %q, %v", id, got.InstallationID, err)
@@ -1881,7 +1881,7 @@ func TestContractPnsFailures(t *testing.T) {
 	expired := mustCreate(t, ctx, c, nh.NewFcmV1Registration("expired-device-1", "pf"))
 	mustCreate(t, ctx, c, nh.NewFcmV1Registration("invalid-device-2", "pf"))
 	mustCreate(t, ctx, c, nh.NewFcmV1Registration("ok-device-3", "pf"))
-	mustPutInstallation(t, ctx, c, nh.Installation{InstallationID: "pf-inst", Platform: nh.InstallationPlatformFCMV1, PushChannel: "expired-inst-4", Tags: []string{"pf"}})
+	mustPutInstallation(t, ctx, c, nh.Installation{InstallationID: "pf-inst", Platform: nh.InstallationPlatformFcmV1, PushChannel: "expired-inst-4", Tags: []string{"pf"}})
 	payload := []byte(`{"message":{"data":{"k":"pf"}}}`)
 
 	t.Run("test send outcome", func(t *testing.T) {
@@ -2102,7 +2102,7 @@ func TestContractConcurrent(t *testing.T) {
 			if _, err := c.SendDirectNotification(ctx, nh.NewFcmV1Notification([]byte(`{"message":{"data":{"k":"conc"}}}`)), h, nil); err != nil {
 				errs <- err
 			}
-			if _, err := c.CreateOrUpdateInstallation(ctx, nh.Installation{InstallationID: h, Platform: nh.InstallationPlatformFCMV1, PushChannel: h + "-inst"}, nil); err != nil {
+			if _, err := c.CreateOrUpdateInstallation(ctx, nh.Installation{InstallationID: h, Platform: nh.InstallationPlatformFcmV1, PushChannel: h + "-inst"}, nil); err != nil {
 				errs <- err
 			}
 		}()
@@ -2164,7 +2164,7 @@ func TestContractRoundTrips(t *testing.T) {
 	}
 
 	in := nh.Installation{
-		InstallationID: "rt-apns", Platform: nh.InstallationPlatformAPNS, PushChannel: appleToken2,
+		InstallationID: "rt-apns", Platform: nh.InstallationPlatformApns, PushChannel: appleToken2,
 		PushVariables: map[string]string{"name": "Zoë"},
 		Templates: map[string]nh.InstallationTemplate{"Template Name": {
 			Body:    `{"aps":{"alert":"$(name)"}}`,
@@ -2191,8 +2191,8 @@ func TestContractRoundTrips(t *testing.T) {
 	}
 
 	wns := nh.Installation{
-		InstallationID: "rt-wns", Platform: nh.InstallationPlatformWNS, PushChannel: wnsChannel + "-rt",
-		SecondaryTiles: map[string]nh.WNSSecondaryTile{"tile1": {
+		InstallationID: "rt-wns", Platform: nh.InstallationPlatformWns, PushChannel: wnsChannel + "-rt",
+		SecondaryTiles: map[string]nh.WnsSecondaryTile{"tile1": {
 			PushChannel: wnsChannel + "-tile1",
 			Tags:        []string{"tile"},
 			Templates:   map[string]nh.InstallationTemplate{"t": {Body: `<tile/>`, Headers: map[string]string{"X-WNS-Type": "wns/tile"}}},
@@ -2215,7 +2215,7 @@ func TestContractMigrateRecreate(t *testing.T) {
 	ctx := contractCtx(t)
 	old := mustCreate(t, ctx, c, nh.NewGcmRegistration("rec-1", "r"))
 	mustCreate(t, ctx, c, nh.NewGcmRegistration("rec-2", "other"))
-	report, err := c.MigrateGcmToFcmV1(ctx, &nh.MigrateOptions{Tag: "r", Recreate: true})
+	report, err := c.MigrateGcmToFcmV1(ctx, &nh.MigrateGcmToFcmV1Options{Tag: "r", Recreate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func ExampleClient_CreateOrUpdateInstallation() {
 	_, err := client.CreateOrUpdateInstallation(ctx, notificationhubs.Installation{
 		InstallationID: "device-42",
 		UserID:         "alice",
-		Platform:       notificationhubs.InstallationPlatformFCMV1,
+		Platform:       notificationhubs.InstallationPlatformFcmV1,
 		PushChannel:    "fcm-registration-token",
 		Tags:           []string{"sports"},
 		Templates: map[string]notificationhubs.InstallationTemplate{
@@ -154,7 +154,7 @@ func ExampleClient_PatchInstallation() {
 	client := hub.client()
 	ctx := context.Background()
 	if _, err := client.CreateOrUpdateInstallation(ctx, notificationhubs.Installation{
-		InstallationID: "device-42", Platform: notificationhubs.InstallationPlatformAPNS,
+		InstallationID: "device-42", Platform: notificationhubs.InstallationPlatformApns,
 		PushChannel: "62bcd3484834b7e2dc56733ac5509259230cc1ba", Tags: []string{"sports"},
 	}, nil); err != nil {
 		log.Fatal(err)
@@ -210,7 +210,7 @@ func ExampleClient_SubmitNotificationHubJob() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	job, err := client.SubmitNotificationHubJob(ctx, notificationhubs.NotificationHubJob{
+	job, err := client.SubmitNotificationHubJob(ctx, notificationhubs.Job{
 		Type: notificationhubs.JobTypeExportRegistrations,
 		// A blob container URL with a SAS signature allowing write and
 		// list; here a container of the emulator's own blob store.
@@ -255,7 +255,7 @@ func ExampleClient_MigrateGcmToFcmV1() {
 		}
 	}
 
-	report, err := client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateOptions{Tag: "sports", DryRun: true})
+	report, err := client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateGcmToFcmV1Options{Tag: "sports", DryRun: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func ExampleClient_MigrateGcmToFcmV1() {
 		}
 	}
 
-	report, err = client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateOptions{Tag: "sports"})
+	report, err = client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateGcmToFcmV1Options{Tag: "sports"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,12 +23,12 @@ type InstallationPlatform string
 
 // Installation platforms. FCM legacy is "gcm"; the service rejects "fcm".
 const (
-	InstallationPlatformAPNS    InstallationPlatform = "apns"
-	InstallationPlatformFCMV1   InstallationPlatform = "fcmv1"
-	InstallationPlatformGCM     InstallationPlatform = "gcm" // FCM legacy
-	InstallationPlatformWNS     InstallationPlatform = "wns"
-	InstallationPlatformMPNS    InstallationPlatform = "mpns"
-	InstallationPlatformADM     InstallationPlatform = "adm"
+	InstallationPlatformApns    InstallationPlatform = "apns"
+	InstallationPlatformFcmV1   InstallationPlatform = "fcmv1"
+	InstallationPlatformGcm     InstallationPlatform = "gcm" // FCM legacy
+	InstallationPlatformWns     InstallationPlatform = "wns"
+	InstallationPlatformMpns    InstallationPlatform = "mpns"
+	InstallationPlatformAdm     InstallationPlatform = "adm"
 	InstallationPlatformBaidu   InstallationPlatform = "baidu"
 	InstallationPlatformBrowser InstallationPlatform = "browser"
 	InstallationPlatformXiaomi  InstallationPlatform = "xiaomi"
@@ -63,7 +63,7 @@ type Installation struct {
 	// Templates are the installation's templates by name.
 	Templates map[string]InstallationTemplate
 	// SecondaryTiles are WNS secondary tiles by tile id (deprecated by the service).
-	SecondaryTiles map[string]WNSSecondaryTile
+	SecondaryTiles map[string]WnsSecondaryTile
 
 	// PushChannelExpired is set by the service when the PNS reported the
 	// channel expired (read-only).
@@ -95,8 +95,8 @@ type InstallationTemplate struct {
 	Tags []string `json:"tags,omitempty"`
 }
 
-// WNSSecondaryTile is a WNS secondary tile of an installation.
-type WNSSecondaryTile struct {
+// WnsSecondaryTile is a WNS secondary tile of an installation.
+type WnsSecondaryTile struct {
 	PushChannel        string                          `json:"pushChannel"`
 	PushChannelExpired bool                            `json:"pushChannelExpired,omitempty"`
 	Tags               []string                        `json:"tags,omitempty"`
@@ -115,7 +115,7 @@ type installationJSON struct {
 	Tags               []string                        `json:"tags,omitempty"`
 	PushVariables      map[string]string               `json:"pushVariables,omitempty"`
 	Templates          map[string]InstallationTemplate `json:"templates,omitempty"`
-	SecondaryTiles     map[string]WNSSecondaryTile     `json:"secondaryTiles,omitempty"`
+	SecondaryTiles     map[string]WnsSecondaryTile     `json:"secondaryTiles,omitempty"`
 	UserID             string                          `json:"userId,omitempty"`
 }
 

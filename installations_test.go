@@ -53,14 +53,14 @@ func TestRecordedCreateOrUpdateInstallation(t *testing.T) {
 		{
 			name: "CreateOrUpdateInstallationAsync_CreateInstallationWithExpiryInTemplate_GetCreatedInstallationWithExpiryInTemplateBack",
 			send: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken,
+				return Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: rpAppleToken,
 					PushVariables: map[string]string{"var1": "value1"}, Tags: []string{"tag1"},
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Expiry: "2018-11-07T16:18:32.6641371-08:00"}}}
 			},
 			wantBody: `{"installationId":"ID","pushChannel":"` + rpAppleToken + `","platform":"apns","tags":["tag1"],"pushVariables":{"var1":"value1"},
 				"templates":{"Template Name":{"body":"{\"aps\":{\"alert\":\"alert!\"}}","expiry":"2018-11-07T16:18:32.6641371-08:00"}}}`,
 			want: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken, ExpirationTime: rpNever,
+				return Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: rpAppleToken, ExpirationTime: rpNever,
 					PushVariables: map[string]string{"var1": "value1"}, Tags: []string{"tag1"},
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Expiry: "2018-11-07T16:18:32.6641371-08:00", Tags: []string{"Template Name"}}}}
 			},
@@ -68,24 +68,24 @@ func TestRecordedCreateOrUpdateInstallation(t *testing.T) {
 		{
 			name: "CreateOrUpdateInstallationAsync_CreateInstallationWithHeadersInTemplate_GetCreatedInstallationWithHeadersInTemplateBack",
 			send: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformWNS, PushChannel: rpChannel,
+				return Installation{InstallationID: id, Platform: InstallationPlatformWns, PushChannel: rpChannel,
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Headers: map[string]string{"X-WNS-Type": "wns/toast"}}}}
 			},
 			wantBody: `{"installationId":"ID","pushChannel":"https://some.url/","platform":"wns",
 				"templates":{"Template Name":{"body":"{\"aps\":{\"alert\":\"alert!\"}}","headers":{"X-WNS-Type":"wns/toast"}}}}`,
 			want: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformWNS, PushChannel: rpChannel, ExpirationTime: rpNever,
+				return Installation{InstallationID: id, Platform: InstallationPlatformWns, PushChannel: rpChannel, ExpirationTime: rpNever,
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Headers: map[string]string{"X-WNS-Type": "wns/toast"}, Tags: []string{"Template Name"}}}}
 			},
 		},
 		{
 			name: "CreateOrUpdateInstallationAsync_CreateInstallationWithUserId_GetCreatedInstallationWithUserIdBack",
 			send: func(id string) Installation {
-				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken}
+				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformApns, PushChannel: rpAppleToken}
 			},
 			wantBody: `{"installationId":"ID","pushChannel":"` + rpAppleToken + `","platform":"apns","userId":"d798d460-79d2-449a-b2fc-fa5bf4090f38"}`,
 			want: func(id string) Installation {
-				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken, ExpirationTime: rpNever}
+				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformApns, PushChannel: rpAppleToken, ExpirationTime: rpNever}
 			},
 		},
 	}
@@ -164,7 +164,7 @@ func TestRecordedPatchInstallation(t *testing.T) {
 			}
 			rpCleanup(t, c)
 			ctx := context.Background()
-			in := Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken, UserID: tt.userID}
+			in := Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: rpAppleToken, UserID: tt.userID}
 			if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +200,7 @@ func TestRecordedDeleteInstallation(t *testing.T) {
 	id := rpInstallationID(calls)
 	rpCleanup(t, c)
 	ctx := context.Background()
-	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken}, nil); err != nil {
+	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: rpAppleToken}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.GetInstallation(ctx, id, nil)
@@ -223,7 +223,7 @@ func TestRecordedInstallationExists(t *testing.T) {
 	id := rpInstallationID(calls)
 	rpCleanup(t, c)
 	ctx := context.Background()
-	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken}, nil); err != nil {
+	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: rpAppleToken}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := c.InstallationExists(ctx, id, nil); err != nil || !got.Exists {
@@ -291,10 +291,10 @@ func TestInstallationJSON(t *testing.T) {
 		{"browser JSON string", `{"installationId":"b","platform":"browser","pushChannel":"{\"endpoint\":\"https://e\",\"p256dh\":\"p\",\"auth\":\"a\"}"}`,
 			Installation{InstallationID: "b", Platform: InstallationPlatformBrowser, BrowserPushChannel: &BrowserPushChannel{"https://e", "p", "a"}}},
 		{".NET nulls", `{"installationId":"x","platform":"fcmv1","pushChannel":"t","userId":null,"pushChannelExpired":null,"expirationTime":null,"tags":null}`,
-			Installation{InstallationID: "x", Platform: InstallationPlatformFCMV1, PushChannel: "t"}},
+			Installation{InstallationID: "x", Platform: InstallationPlatformFcmV1, PushChannel: "t"}},
 		{"read-only", `{"installationId":"x","platform":"xiaomi","pushChannel":"t","pushChannelExpired":true,"lastActiveOn":"2024-01-02T03:04:05Z","secondaryTiles":{"t1":{"pushChannel":"c","tags":["a"]}}}`,
 			Installation{InstallationID: "x", Platform: InstallationPlatformXiaomi, PushChannel: "t", PushChannelExpired: true,
-				LastActiveOn: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), SecondaryTiles: map[string]WNSSecondaryTile{"t1": {PushChannel: "c", Tags: []string{"a"}}}}},
+				LastActiveOn: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), SecondaryTiles: map[string]WnsSecondaryTile{"t1": {PushChannel: "c", Tags: []string{"a"}}}}},
 	}
 	for _, tt := range tests {
 		var got Installation
@@ -345,7 +345,7 @@ func TestWaitUntilVisible(t *testing.T) {
 	h := newFakeHub(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	in := Installation{InstallationID: "dev-1", Platform: InstallationPlatformFCMV1, PushChannel: "tok", Tags: []string{"a"}}
+	in := Installation{InstallationID: "dev-1", Platform: InstallationPlatformFcmV1, PushChannel: "tok", Tags: []string{"a"}}
 	h.setLag(3)
 	if _, err := h.client.CreateOrUpdateInstallation(ctx, in, &CreateOrUpdateInstallationOptions{WaitUntilVisible: true, PollInterval: time.Millisecond}); err != nil {
 		t.Fatal(err)

@@ -38,10 +38,10 @@ const (
 // Final reports whether the job has ended (Completed or Failed).
 func (s JobStatus) Final() bool { return s == JobStatusCompleted || s == JobStatusFailed }
 
-// NotificationHubJob is an import/export job (Standard tier). Exporting
+// Job is an import/export job (Standard tier). Exporting
 // registrations is also the way to enumerate installations, whose derived
 // registrations it includes.
-type NotificationHubJob struct {
+type Job struct {
 	// JobID is assigned by the service.
 	JobID string
 	// Type is the job's kind (required to submit).
@@ -65,7 +65,7 @@ type NotificationHubJob struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-func (j NotificationHubJob) toAtom() atom.Job {
+func (j Job) toAtom() atom.Job {
 	a := atom.Job{
 		JobID:              j.JobID,
 		Type:               string(j.Type),
@@ -79,8 +79,8 @@ func (j NotificationHubJob) toAtom() atom.Job {
 	return a
 }
 
-func jobFromAtom(a atom.Job) (NotificationHubJob, error) {
-	j := NotificationHubJob{
+func jobFromAtom(a atom.Job) (Job, error) {
+	j := Job{
 		JobID:              a.JobID,
 		Type:               JobType(a.Type),
 		Status:             JobStatus(a.Status),
@@ -96,7 +96,7 @@ func jobFromAtom(a atom.Job) (NotificationHubJob, error) {
 	if p := strings.TrimSpace(a.Progress); p != "" {
 		f, err := strconv.ParseFloat(p, 64)
 		if err != nil {
-			return NotificationHubJob{}, fmt.Errorf("notificationhubs: job %q: bad Progress %q", a.JobID, p)
+			return Job{}, fmt.Errorf("notificationhubs: job %q: bad Progress %q", a.JobID, p)
 		}
 		j.Progress = f
 	}
@@ -110,21 +110,21 @@ func jobFromAtom(a atom.Job) (NotificationHubJob, error) {
 		}
 		t, err := parseWireTime(f.src)
 		if err != nil {
-			return NotificationHubJob{}, fmt.Errorf("notificationhubs: job %q: %s: %w", a.JobID, f.name, err)
+			return Job{}, fmt.Errorf("notificationhubs: job %q: %s: %w", a.JobID, f.name, err)
 		}
 		*f.dst = t
 	}
 	return j, nil
 }
 
-func jobFromEntryBody(body []byte, what string) (NotificationHubJob, error) {
+func jobFromEntryBody(body []byte, what string) (Job, error) {
 	e, err := atom.ParseEntry(body)
 	if err != nil {
-		return NotificationHubJob{}, fmt.Errorf("notificationhubs: decoding the job entry of %s: %w", what, err)
+		return Job{}, fmt.Errorf("notificationhubs: decoding the job entry of %s: %w", what, err)
 	}
 	a, err := atom.ParseJob(e.Content)
 	if err != nil {
-		return NotificationHubJob{}, fmt.Errorf("notificationhubs: decoding the job of %s: %w", what, err)
+		return Job{}, fmt.Errorf("notificationhubs: decoding the job of %s: %w", what, err)
 	}
 	return jobFromAtom(a)
 }
@@ -137,8 +137,8 @@ type SubmitNotificationHubJobOptions struct {
 
 // SubmitNotificationHubJobResponse is the response of SubmitNotificationHubJob.
 type SubmitNotificationHubJobResponse struct {
-	// NotificationHubJob is the job as the service accepted it, with its JobID.
-	NotificationHubJob
+	// Job is the job as the service accepted it, with its JobID.
+	Job
 	// Location is the job's URL.
 	Location string
 	// TrackingID and CorrelationID identify the request in the service's logs.
@@ -147,7 +147,7 @@ type SubmitNotificationHubJobResponse struct {
 
 // SubmitNotificationHubJob starts an import or export job (POST jobs →
 // 201). Wait for it with WaitForNotificationHubJob.
-func (c *Client) SubmitNotificationHubJob(ctx context.Context, job NotificationHubJob, options *SubmitNotificationHubJobOptions) (SubmitNotificationHubJobResponse, error) {
+func (c *Client) SubmitNotificationHubJob(ctx context.Context, job Job, options *SubmitNotificationHubJobOptions) (SubmitNotificationHubJobResponse, error) {
 	switch job.Type {
 	case JobTypeExportRegistrations:
 	case JobTypeImportCreateRegistrations, JobTypeImportUpdateRegistrations,
@@ -180,7 +180,7 @@ func (c *Client) SubmitNotificationHubJob(ctx context.Context, job NotificationH
 	if err != nil {
 		return out, err
 	}
-	out.NotificationHubJob, err = jobFromEntryBody(body, "POST jobs")
+	out.Job, err = jobFromEntryBody(body, "POST jobs")
 	return out, err
 }
 
@@ -191,8 +191,8 @@ type GetNotificationHubJobOptions struct {
 
 // GetNotificationHubJobResponse is the response of GetNotificationHubJob.
 type GetNotificationHubJobResponse struct {
-	// NotificationHubJob is the job's current state.
-	NotificationHubJob
+	// Job is the job's current state.
+	Job
 	// TrackingID and CorrelationID identify the request in the service's logs.
 	TrackingID, CorrelationID string
 }
@@ -216,7 +216,7 @@ func (c *Client) GetNotificationHubJob(ctx context.Context, jobID string, option
 	if err != nil {
 		return out, err
 	}
-	out.NotificationHubJob, err = jobFromEntryBody(body, "GET jobs/"+jobID)
+	out.Job, err = jobFromEntryBody(body, "GET jobs/"+jobID)
 	return out, err
 }
 
@@ -228,7 +228,7 @@ type ListNotificationHubJobsOptions struct {
 // ListNotificationHubJobsResponse is the response of ListNotificationHubJobs.
 type ListNotificationHubJobsResponse struct {
 	// Jobs are the hub's jobs.
-	Jobs []NotificationHubJob
+	Jobs []Job
 	// TrackingID and CorrelationID identify the request in the service's logs.
 	TrackingID, CorrelationID string
 }

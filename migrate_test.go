@@ -53,7 +53,7 @@ type fakeHub struct {
 
 	telemetryMisses int // 404s before telemetry is ready
 	jobPolls        int
-	job             *NotificationHubJob
+	job             *Job
 }
 
 func newFakeHub(t testing.TB) *fakeHub {
@@ -481,7 +481,7 @@ func TestMigrateGcmToFcmV1DryRunMatchesRealRun(t *testing.T) {
 		before[id], _ = h.get(id)
 	}
 	ctx := context.Background()
-	opts := &MigrateOptions{Tag: "sports", DryRun: true, PageSize: 2}
+	opts := &MigrateGcmToFcmV1Options{Tag: "sports", DryRun: true, PageSize: 2}
 
 	dry, err := h.client.MigrateGcmToFcmV1(ctx, opts)
 	if err != nil {
@@ -592,7 +592,7 @@ func TestMigrateGcmToFcmV1DryRunMatchesRealRun(t *testing.T) {
 	}
 
 	// A second run finds nothing left to do.
-	again, err := h.client.MigrateGcmToFcmV1(ctx, &MigrateOptions{Tag: "sports", DryRun: true})
+	again, err := h.client.MigrateGcmToFcmV1(ctx, &MigrateGcmToFcmV1Options{Tag: "sports", DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,7 +604,7 @@ func TestMigrateGcmToFcmV1DryRunMatchesRealRun(t *testing.T) {
 func TestMigrateGcmToFcmV1AllAndRecreate(t *testing.T) {
 	h := newFakeHub(t)
 	ids := fhMigrationMix(h)
-	rep, err := h.client.MigrateGcmToFcmV1(context.Background(), &MigrateOptions{Recreate: true, PageSize: 3})
+	rep, err := h.client.MigrateGcmToFcmV1(context.Background(), &MigrateGcmToFcmV1Options{Recreate: true, PageSize: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

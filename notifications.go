@@ -21,16 +21,16 @@ type Format string
 
 // Formats the service accepts.
 const (
-	FormatTemplate     Format = "template"
-	FormatApple        Format = "apple"
-	FormatFcmV1        Format = "fcmv1"
-	FormatGcm          Format = "gcm" // FCM legacy
-	FormatWindows      Format = "windows"
-	FormatWindowsPhone Format = "windowsphone" // MPNS
-	FormatAdm          Format = "adm"
-	FormatBaidu        Format = "baidu"
-	FormatXiaomi       Format = "xiaomi"
-	FormatBrowser      Format = "browser"
+	FormatTemplate Format = "template"
+	FormatApple    Format = "apple"
+	FormatFcmV1    Format = "fcmv1"
+	FormatGcm      Format = "gcm" // FCM legacy
+	FormatWindows  Format = "windows"
+	FormatMpns     Format = "windowsphone" // MPNS
+	FormatAdm      Format = "adm"
+	FormatBaidu    Format = "baidu"
+	FormatXiaomi   Format = "xiaomi"
+	FormatBrowser  Format = "browser"
 )
 
 // Content types, as the JS SDK 2.x sends them.
@@ -63,7 +63,7 @@ func platformLimit(f Format, headers map[string]string) int {
 		return 4 * 1024
 	case FormatWindows:
 		return 5 * 1024
-	case FormatWindowsPhone:
+	case FormatMpns:
 		if headers["X-NotificationClass"] == "3" || headers["X-NotificationClass"] == "13" || headers["X-NotificationClass"] == "23" {
 			return 1024
 		}
@@ -166,10 +166,10 @@ func NewGcmNotification(payload []byte) Notification {
 
 // WNS notification types, the values of X-WNS-Type.
 const (
-	WNSToast = "wns/toast"
-	WNSTile  = "wns/tile"
-	WNSBadge = "wns/badge"
-	WNSRaw   = "wns/raw"
+	WnsToast = "wns/toast"
+	WnsTile  = "wns/tile"
+	WnsBadge = "wns/badge"
+	WnsRaw   = "wns/raw"
 )
 
 // WindowsOptions are the WNS headers of a Windows notification.
@@ -185,7 +185,7 @@ type WindowsOptions struct {
 // NewWindowsNotification returns a WNS notification. The X-WNS-Type is
 // opts.Type, or detected from the root element of payload (<toast>,
 // <tile>, <badge>); a payload that is not one of these needs
-// Type WNSRaw. A raw notification is sent as application/octet-stream,
+// Type WnsRaw. A raw notification is sent as application/octet-stream,
 // the others as application/xml. opts may be nil.
 func NewWindowsNotification(payload []byte, opts *WindowsOptions) Notification {
 	n := Notification{Format: FormatWindows, Body: payload, ContentType: contentTypeXML}
@@ -201,18 +201,18 @@ func NewWindowsNotification(payload []byte, opts *WindowsOptions) Notification {
 	if typ == "" {
 		switch root, _ := xmlRoot(payload); root {
 		case "toast":
-			typ = WNSToast
+			typ = WnsToast
 		case "tile":
-			typ = WNSTile
+			typ = WnsTile
 		case "badge":
-			typ = WNSBadge
+			typ = WnsBadge
 		}
 	}
 	deleteHeader(h, "X-WNS-Type")
 	if typ != "" {
 		h["X-WNS-Type"] = typ
 	}
-	if typ == WNSRaw {
+	if typ == WnsRaw {
 		n.ContentType = contentTypeStream
 	}
 	n.Headers = h
@@ -222,7 +222,7 @@ func NewWindowsNotification(payload []byte, opts *WindowsOptions) Notification {
 // NewWindowsRawNotification returns a raw WNS notification (wns/raw,
 // application/octet-stream) carrying arbitrary bytes.
 func NewWindowsRawNotification(payload []byte) Notification {
-	return NewWindowsNotification(payload, &WindowsOptions{Type: WNSRaw})
+	return NewWindowsNotification(payload, &WindowsOptions{Type: WnsRaw})
 }
 
 // MpnsOptions are the headers of a Windows Phone (MPNS) notification.
@@ -243,7 +243,7 @@ type MpnsOptions struct {
 // toast and X-NotificationClass 2, one containing <wp:Tile> gets token
 // and 1, and anything else is raw (class 3). opts may be nil.
 func NewMpnsNotification(payload []byte, opts *MpnsOptions) Notification {
-	n := Notification{Format: FormatWindowsPhone, Body: payload, ContentType: contentTypeXMLUTF}
+	n := Notification{Format: FormatMpns, Body: payload, ContentType: contentTypeXMLUTF}
 	h := map[string]string{}
 	var target, class string
 	if opts != nil {
@@ -378,7 +378,7 @@ func (n Notification) Validate() error {
 		return validateGcm(n.Body)
 	case FormatWindows:
 		return validateWindows(n)
-	case FormatWindowsPhone:
+	case FormatMpns:
 		switch headerValue(n.Headers, "X-NotificationClass") {
 		case "3", "13", "23":
 			return nil // raw: any bytes
@@ -1095,12 +1095,12 @@ func validateWindows(n Notification) error {
 	switch typ {
 	case "":
 		return invalid(f, "header X-WNS-Type", "is missing and the XML root is not toast, tile or badge (set WindowsOptions.Type, e.g. wns/raw)")
-	case WNSRaw:
+	case WnsRaw:
 		if n.ContentType != contentTypeStream {
 			return invalid(f, "Content-Type", "is %q, want %s for wns/raw", n.ContentType, contentTypeStream)
 		}
 		return nil
-	case WNSToast, WNSTile, WNSBadge:
+	case WnsToast, WnsTile, WnsBadge:
 	default:
 		return invalid(f, "header X-WNS-Type", "is %q, want wns/toast, wns/tile, wns/badge or wns/raw", clip(typ, 32))
 	}

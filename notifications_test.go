@@ -50,7 +50,7 @@ func oracleValidate(n Notification) error {
 		return oracleValidateGcm(n.Body)
 	case FormatWindows:
 		return oracleValidateWindows(n)
-	case FormatWindowsPhone:
+	case FormatMpns:
 		switch headerValue(n.Headers, "X-NotificationClass") {
 		case "3", "13", "23":
 			return nil // raw: any bytes
@@ -274,12 +274,12 @@ func oracleValidateWindows(n Notification) error {
 	switch typ {
 	case "":
 		return invalid(f, "header X-WNS-Type", "is missing and the XML root is not toast, tile or badge (set WindowsOptions.Type, e.g. wns/raw)")
-	case WNSRaw:
+	case WnsRaw:
 		if n.ContentType != contentTypeStream {
 			return invalid(f, "Content-Type", "is %q, want %s for wns/raw", n.ContentType, contentTypeStream)
 		}
 		return nil
-	case WNSToast, WNSTile, WNSBadge:
+	case WnsToast, WnsTile, WnsBadge:
 	default:
 		return invalid(f, "header X-WNS-Type", "is %q, want wns/toast, wns/tile, wns/badge or wns/raw", clip(typ, 32))
 	}
@@ -349,7 +349,7 @@ var validateHeaders = []map[string]string{
 }
 
 var validateFormats = []Format{FormatTemplate, FormatApple, FormatFcmV1, FormatGcm, FormatAdm, FormatBaidu,
-	FormatXiaomi, FormatBrowser, FormatWindows, FormatWindowsPhone}
+	FormatXiaomi, FormatBrowser, FormatWindows, FormatMpns}
 
 func TestValidateMatchesOracle(t *testing.T) {
 	for _, f := range validateFormats {

@@ -42,12 +42,12 @@ type NotificationOutcomeState string
 
 // States of a NotificationOutcome.
 const (
-	// StateEnqueued: the service accepted the notification (every send
+	// NotificationOutcomeStateEnqueued: the service accepted the notification (every send
 	// that is not a test send).
-	StateEnqueued NotificationOutcomeState = "Enqueued"
-	// StateDetailedStateAvailable: a test send, with per-registration
+	NotificationOutcomeStateEnqueued NotificationOutcomeState = "Enqueued"
+	// NotificationOutcomeStateDetailedStateAvailable: a test send, with per-registration
 	// results.
-	StateDetailedStateAvailable NotificationOutcomeState = "DetailedStateAvailable"
+	NotificationOutcomeStateDetailedStateAvailable NotificationOutcomeState = "DetailedStateAvailable"
 )
 
 // NotificationOutcome is what the service says about a send. For a test
@@ -274,7 +274,7 @@ func (c *Client) SendNotification(ctx context.Context, n Notification, options *
 var formatHeaders = func() map[Format][]string {
 	m := map[Format][]string{}
 	for _, f := range []Format{FormatTemplate, FormatApple, FormatFcmV1, FormatGcm, FormatWindows,
-		FormatWindowsPhone, FormatAdm, FormatBaidu, FormatXiaomi, FormatBrowser} {
+		FormatMpns, FormatAdm, FormatBaidu, FormatXiaomi, FormatBrowser} {
 		m[f] = []string{string(f)}
 	}
 	return m
@@ -451,7 +451,7 @@ func (c *Client) doSend(req *policy.Request, retryUnsafe, test bool) (SendNotifi
 		TrackingID:     resp.Header.Get("Trackingid"),
 		CorrelationID:  resp.Header.Get("X-Ms-Correlation-Request-Id"),
 	}
-	out.State = StateEnqueued
+	out.State = NotificationOutcomeStateEnqueued
 	if !test {
 		return out, nil
 	}
@@ -471,7 +471,7 @@ func (c *Client) doSend(req *policy.Request, retryUnsafe, test bool) (SendNotifi
 }
 
 func outcomeFrom(oc atom.Outcome) NotificationOutcome {
-	o := NotificationOutcome{State: StateDetailedStateAvailable, Success: oc.Success, Failure: oc.Failure}
+	o := NotificationOutcome{State: NotificationOutcomeStateDetailedStateAvailable, Success: oc.Success, Failure: oc.Failure}
 	if oc.Results != nil {
 		o.Results = make([]RegistrationResult, len(oc.Results))
 		for i, r := range oc.Results {

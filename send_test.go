@@ -309,13 +309,13 @@ func TestTestSendOutcome(t *testing.T) {
 		{"one result", outcomeOne, SendNotificationResponse{
 			NotificationID: "73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18",
 			TrackingID:     "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11", CorrelationID: "f3b1a7c2-1111-2222-3333-444455556666",
-			NotificationOutcome: NotificationOutcome{State: StateDetailedStateAvailable, Success: 1, Results: []RegistrationResult{{
+			NotificationOutcome: NotificationOutcome{State: NotificationOutcomeStateDetailedStateAvailable, Success: 1, Results: []RegistrationResult{{
 				ApplicationPlatform: "apple", PnsHandle: "7603CF2F0786", RegistrationID: "282625459606590828-2679902039720441464-3",
 				Outcome: "The Notification was successfully sent to the Push Notification System"}}}}},
 		{"no targets", outcomeNone, SendNotificationResponse{
 			NotificationID: "73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18",
 			TrackingID:     "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11", CorrelationID: "f3b1a7c2-1111-2222-3333-444455556666",
-			NotificationOutcome: NotificationOutcome{State: StateDetailedStateAvailable}}},
+			NotificationOutcome: NotificationOutcome{State: NotificationOutcomeStateDetailedStateAvailable}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -370,7 +370,7 @@ func TestSendValidation(t *testing.T) {
 		{"json syntax", NewAppleNotification([]byte(`{"aps":{"alert":"x",}}`), nil), nil, "apple notification: body: is not valid JSON at byte offset 20"},
 		{"trailing data", NewAdmNotification([]byte(`{"data":{}} x`)), nil, "adm notification: body: has data after the JSON value"},
 		{"xml syntax", NewWindowsNotification([]byte(`<toast><visual></toast>`), nil), nil, "windows notification: body line 1 column"},
-		{"wns type vs root", NewWindowsNotification([]byte(`<tile/>`), &WindowsOptions{Type: WNSToast}), nil, "windows notification: header X-WNS-Type: is wns/toast but the XML root element is <tile>"},
+		{"wns type vs root", NewWindowsNotification([]byte(`<tile/>`), &WindowsOptions{Type: WnsToast}), nil, "windows notification: header X-WNS-Type: is wns/toast but the XML root element is <tile>"},
 		{"wns no type", NewWindowsNotification([]byte(`<foo/>`), nil), nil, "windows notification: header X-WNS-Type: is missing"},
 		{"wns bad type", NewWindowsNotification([]byte(`<toast/>`), &WindowsOptions{Type: "wns/alert"}), nil, `header X-WNS-Type: is "wns/alert"`},
 		{"fcmv1 no wrapper", NewFcmV1Notification([]byte(`{"notification":{"title":"x"}}`)), nil, `fcmv1 notification: body: has no "message" object`},

@@ -62,7 +62,7 @@ const (
 func shopInstallations() []nh.Installation {
 	return []nh.Installation{
 		{
-			InstallationID: "iphone-alice", UserID: "alice", Platform: nh.InstallationPlatformAPNS, PushChannel: iosHandle,
+			InstallationID: "iphone-alice", UserID: "alice", Platform: nh.InstallationPlatformApns, PushChannel: iosHandle,
 			Tags: []string{"orders", "vip"},
 			Templates: map[string]nh.InstallationTemplate{"main": {
 				Body:    `{"aps":{"alert":{"title":"$(title)","subtitle":"$(subtitle)","body":"$(body)"},"badge":"#(badge)","sound":"default"},"orderId":"$(order)"}`,
@@ -70,14 +70,14 @@ func shopInstallations() []nh.Installation {
 			}},
 		},
 		{
-			InstallationID: "pixel-bob", UserID: "bob", Platform: nh.InstallationPlatformFCMV1, PushChannel: fcmHandle,
+			InstallationID: "pixel-bob", UserID: "bob", Platform: nh.InstallationPlatformFcmV1, PushChannel: fcmHandle,
 			Tags: []string{"orders"},
 			Templates: map[string]nh.InstallationTemplate{"main": {
 				Body: `{"message":{"notification":{"title":"$(title)","body":"$(body)"},"data":{"orderId":"$(order)"}}}`,
 			}},
 		},
 		{
-			InstallationID: "surface-carol", Platform: nh.InstallationPlatformWNS, PushChannel: wnsHandle,
+			InstallationID: "surface-carol", Platform: nh.InstallationPlatformWns, PushChannel: wnsHandle,
 			Tags: []string{"orders", "muted"},
 			Templates: map[string]nh.InstallationTemplate{"main": {
 				Body:    `<toast launch="{'order=' + $(order)}"><visual><binding template="ToastGeneric"><text id="1">$(title)</text><text id="2">$(body)</text></binding></visual></toast>`,
@@ -269,7 +269,7 @@ func importRegistrations(t *testing.T, srv *emulatortest.Server, c *nh.Client, n
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("upload the import file: status %d", res.StatusCode)
 	}
-	job, err := c.SubmitNotificationHubJob(ctx, nh.NotificationHubJob{
+	job, err := c.SubmitNotificationHubJob(ctx, nh.Job{
 		Type:               nh.JobTypeImportCreateRegistrations,
 		OutputContainerURL: container,
 		ImportFileURL:      u.String(),

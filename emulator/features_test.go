@@ -173,7 +173,7 @@ func TestExpiredInvalidAndThrottledHandles(t *testing.T) {
 	createReg(t, s, gcmNative("t", "throttled-device-2"))
 	createReg(t, s, gcmNative("t", "ok-device"))
 	putInstallation(t, s, "inst", `{"installationId":"inst","platform":"gcm","pushChannel":"dev-inst","tags":["t"]}`)
-	s.MarkHandle("DEV-INST", HandleExpired)
+	s.MarkHandle("DEV-INST", HandleStateExpired)
 	appleReg := createReg(t, s, appleNative("t", appleTok))
 	// Through the control endpoint.
 	mustStatus(t, control(s, "POST", "/_emulator/handles", `{"handle":"`+appleTok+`","state":"invalid"}`), 204)

@@ -302,7 +302,7 @@ func TestInboxConcurrent(t *testing.T) {
 func TestInboxTelemetryAndScheduled(t *testing.T) {
 	s := newTest(Options{})
 	shopHub(t, s)
-	s.MarkHandle("fcm-token-1", HandleExpired)
+	s.MarkHandle("fcm-token-1", HandleStateExpired)
 	src := s.Inbox()
 	sendTemplate(t, s, "orders", `{"title":"x","body":"y"}`)
 	rows := src.Telemetry("MyHub")

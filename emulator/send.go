@@ -446,7 +446,7 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			}
 			renders[i] = rendered{hd, pl}
 		}
-		if st := handleStateOf(marks, t.handle); st != HandleOK {
+		if st := handleStateOf(marks, t.handle); st != HandleStateOK {
 			name := pnsOutcome(t.platform, st)
 			outcome[i] = name
 			rec.Failed++
@@ -459,10 +459,10 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 				fb.RegistrationID = t.regID
 			}
 			fr.failures = append(fr.failures, fb)
-			if st != HandleThrottled {
+			if st != HandleStateThrottled {
 				fr.feedback = append(fr.feedback, fb)
 			}
-			if st == HandleExpired {
+			if st == HandleStateExpired {
 				fr.expired = append(fr.expired, t)
 			}
 			continue
@@ -663,13 +663,13 @@ func (s *Server) direct(h *hub, hubName string, n *notification, handles []strin
 		if browser != nil {
 			d.Headers["P256DH"], d.Headers["Auth"] = browser.p256dh, browser.auth
 		}
-		if st := handleStateOf(marks, hd); st != HandleOK {
+		if st := handleStateOf(marks, hd); st != HandleStateOK {
 			d.Outcome = pnsOutcome(n.platform, st)
 			rec.Failed++
 			fb := atom.PnsFeedback{FeedbackTime: now.UTC().Format(time.RFC3339Nano), NotificationSystemError: d.Outcome,
 				Platform: n.platform.String(), PnsHandle: hd, NotificationID: nid}
 			fr.failures = append(fr.failures, fb)
-			if st != HandleThrottled {
+			if st != HandleStateThrottled {
 				fr.feedback = append(fr.feedback, fb)
 			}
 		} else {

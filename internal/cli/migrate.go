@@ -77,7 +77,7 @@ func runMigrateFcmV1(ctx context.Context, opts *migrateOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := c.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateOptions{DryRun: opts.dryRun, Tag: opts.tag, Recreate: opts.recreate})
+	rep, err := c.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateGcmToFcmV1Options{DryRun: opts.dryRun, Tag: opts.tag, Recreate: opts.recreate})
 	if err != nil {
 		return fmt.Errorf("migrate to FCM v1: %w", err)
 	}

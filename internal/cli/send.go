@@ -24,8 +24,8 @@ var formats = map[string]notificationhubs.Format{
 	"fcm-legacy":   notificationhubs.FormatGcm,
 	"windows":      notificationhubs.FormatWindows,
 	"wns":          notificationhubs.FormatWindows,
-	"windowsphone": notificationhubs.FormatWindowsPhone,
-	"mpns":         notificationhubs.FormatWindowsPhone,
+	"windowsphone": notificationhubs.FormatMpns,
+	"mpns":         notificationhubs.FormatMpns,
 	"adm":          notificationhubs.FormatAdm,
 	"baidu":        notificationhubs.FormatBaidu,
 	"xiaomi":       notificationhubs.FormatXiaomi,
@@ -314,7 +314,7 @@ func buildNotification(f *factory, o *sendOptions) (notificationhubs.Notificatio
 	case notificationhubs.FormatWindows:
 		n = notificationhubs.NewWindowsNotification(body, &notificationhubs.WindowsOptions{Headers: headers})
 		headers = nil
-	case notificationhubs.FormatWindowsPhone:
+	case notificationhubs.FormatMpns:
 		n = notificationhubs.NewMpnsNotification(body, &notificationhubs.MpnsOptions{Headers: headers})
 		headers = nil
 	case notificationhubs.FormatAdm:

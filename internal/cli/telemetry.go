@@ -291,7 +291,7 @@ func runJobSubmit(ctx context.Context, opts *jobSubmitOptions) error {
 	if err != nil {
 		return err
 	}
-	job := notificationhubs.NotificationHubJob{Type: notificationhubs.JobTypeExportRegistrations, OutputContainerURL: opts.container}
+	job := notificationhubs.Job{Type: notificationhubs.JobTypeExportRegistrations, OutputContainerURL: opts.container}
 	if opts.kind == "import" {
 		job.Type = importModes[opts.mode]
 		job.ImportFileURL = opts.importFile
@@ -300,13 +300,13 @@ func runJobSubmit(ctx context.Context, opts *jobSubmitOptions) error {
 	if err != nil {
 		return fmt.Errorf("submit %s job: %w", opts.kind, err)
 	}
-	got := resp.NotificationHubJob
+	got := resp.Job
 	if opts.wait {
 		w, err := c.WaitForNotificationHubJob(ctx, got.JobID, &notificationhubs.WaitForNotificationHubJobOptions{PollInterval: opts.interval})
 		if err != nil {
 			return err
 		}
-		got = w.NotificationHubJob
+		got = w.Job
 	}
 	if err := printJob(f, got); err != nil {
 		return err
@@ -358,7 +358,7 @@ func runJobGet(ctx context.Context, opts *jobGetOptions) error {
 	if err != nil {
 		return fmt.Errorf("job %s: %w", opts.id, err)
 	}
-	return printJob(opts.f, resp.NotificationHubJob)
+	return printJob(opts.f, resp.Job)
 }
 
 type jobListOptions struct{ f *factory }
@@ -416,7 +416,7 @@ type jobView struct {
 	UpdatedAt        *time.Time        `json:"updatedAt,omitempty"`
 }
 
-func viewJob(j notificationhubs.NotificationHubJob) jobView {
+func viewJob(j notificationhubs.Job) jobView {
 	status := string(j.Status)
 	if status == "" {
 		status = string(notificationhubs.JobStatusStarted)
@@ -435,7 +435,7 @@ func viewJob(j notificationhubs.NotificationHubJob) jobView {
 	return v
 }
 
-func printJob(f *factory, j notificationhubs.NotificationHubJob) error {
+func printJob(f *factory, j notificationhubs.Job) error {
 	v := viewJob(j)
 	if f.output == outputJSON {
 		return writeJSON(f.io.Out, v)
