@@ -3,6 +3,7 @@ package notificationhubs
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -192,4 +193,54 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// ValidationError says what is wrong with a notification, a registration
+// or an installation, and where, before any request is made: every
+// client-side check of those returns one (Notification.Validate,
+// Registration.Validate, and the sends and writes that call them).
+type ValidationError struct {
+	// Format is the notification's format; empty for a registration or an
+	// installation.
+	Format Format
+	// Subject names what was checked when it is not a notification:
+	// "registration", `registration "1-2-3"`, `installation "dev-1"`.
+	Subject string
+	// Where is the place of the problem in a notification: "body", "body
+	// offset 17", "message.data.badge", "header X-WNS-Type", …
+	Where string
+	// Msg says what is wrong.
+	Msg string
+	// err is the cause, when another check (a tag's, a template's) found it.
+	err error
+}
+
+// Error returns "FORMAT notification: WHERE: MSG" for a notification and
+// "notificationhubs: SUBJECT: MSG" otherwise.
+func (e *ValidationError) Error() string {
+	if e.Subject != "" {
+		return "notificationhubs: " + e.Subject + ": " + e.Msg
+	}
+	f := string(e.Format)
+	if f == "" {
+		f = "notification"
+	}
+	if e.Where == "" {
+		return f + " notification: " + e.Msg
+	}
+	return f + " notification: " + e.Where + ": " + e.Msg
+}
+
+// Unwrap returns the cause: the tag or template error behind Msg, or nil.
+func (e *ValidationError) Unwrap() error { return e.err }
+
+func invalid(f Format, where, format string, args ...any) error {
+	return &ValidationError{Format: f, Where: where, Msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidResource is a ValidationError of a registration or an
+// installation; a %w verb in format wraps its operand as the cause.
+func invalidResource(subject, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &ValidationError{Subject: subject, Msg: err.Error(), err: errors.Unwrap(err)}
 }

@@ -208,38 +208,38 @@ func (in *Installation) UnmarshalJSON(data []byte) error {
 
 func (in Installation) validate() error {
 	if strings.TrimSpace(in.InstallationID) == "" {
-		return fmt.Errorf("notificationhubs: installation: InstallationID is empty")
+		return invalidResource("installation", "InstallationID is empty")
 	}
 	where := fmt.Sprintf("installation %q", in.InstallationID)
 	switch strings.ToLower(string(in.Platform)) {
 	case "":
-		return fmt.Errorf("notificationhubs: %s: Platform is empty", where)
+		return invalidResource(where, "Platform is empty")
 	case "fcm":
-		return fmt.Errorf("notificationhubs: %s: platform fcm is not supported by the service; use fcmv1 (or gcm for FCM legacy)", where)
+		return invalidResource(where, "platform fcm is not supported by the service; use fcmv1 (or gcm for FCM legacy)")
 	case string(InstallationPlatformBrowser):
 		if in.BrowserPushChannel == nil && in.PushChannel == "" {
-			return fmt.Errorf("notificationhubs: %s: a browser installation needs BrowserPushChannel", where)
+			return invalidResource(where, "a browser installation needs BrowserPushChannel")
 		}
 	default:
 		if strings.TrimSpace(in.PushChannel) == "" {
-			return fmt.Errorf("notificationhubs: %s: PushChannel is empty", where)
+			return invalidResource(where, "PushChannel is empty")
 		}
 	}
 	for _, tag := range in.Tags {
 		if err := tagexpr.ValidateTag(tag); err != nil {
-			return fmt.Errorf("notificationhubs: %s: %w", where, err)
+			return invalidResource(where, "%w", err)
 		}
 	}
 	for name, t := range in.Templates {
 		if len(name) > 200 {
-			return fmt.Errorf("notificationhubs: %s: template name %.40q… is longer than 200 characters", where, name)
+			return invalidResource(where, "template name %.40q… is longer than 200 characters", name)
 		}
 		if strings.TrimSpace(t.Body) == "" {
-			return fmt.Errorf("notificationhubs: %s: template %q has an empty body", where, name)
+			return invalidResource(where, "template %q has an empty body", name)
 		}
 		for _, tag := range t.Tags {
 			if err := tagexpr.ValidateTag(tag); err != nil {
-				return fmt.Errorf("notificationhubs: %s: template %q: %w", where, name, err)
+				return invalidResource(where, "template %q: %w", name, err)
 			}
 		}
 	}

@@ -333,9 +333,18 @@ func TestInstallationValidation(t *testing.T) {
 		{Installation{InstallationID: "i", Platform: "apns", PushChannel: "t", Tags: []string{"a b"}}, "tag"},
 		{Installation{InstallationID: "i", Platform: "apns", PushChannel: "t", Templates: map[string]InstallationTemplate{"n": {}}}, "empty body"},
 	} {
-		if err := tt.in.validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+		err := tt.in.validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want %q", tt.in, err, tt.want)
 		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) || !strings.HasPrefix(ve.Subject, "installation") {
+			t.Errorf("%+v: %#v, want a *ValidationError about the installation", tt.in, err)
+		}
+	}
+	err := Installation{InstallationID: "i", Platform: "apns"}.validate()
+	if got, want := err.Error(), `notificationhubs: installation "i": PushChannel is empty`; got != want {
+		t.Errorf("validate() = %q, want %q", got, want)
 	}
 }
 

@@ -308,31 +308,6 @@ func NewBrowserNotification(payload []byte) Notification {
 	return Notification{Format: FormatBrowser, Body: payload, ContentType: contentTypeJSON}
 }
 
-// ValidationError says what is wrong with a notification and where,
-// before any request is made.
-type ValidationError struct {
-	Format Format
-	// Where is the place of the problem: "body", "body offset 17",
-	// "message.data.badge", "header X-WNS-Type", …
-	Where string
-	Msg   string
-}
-
-func (e *ValidationError) Error() string {
-	f := string(e.Format)
-	if f == "" {
-		f = "notification"
-	}
-	if e.Where == "" {
-		return f + " notification: " + e.Msg
-	}
-	return f + " notification: " + e.Where + ": " + e.Msg
-}
-
-func invalid(f Format, where, format string, args ...any) error {
-	return &ValidationError{Format: f, Where: where, Msg: fmt.Sprintf(format, args...)}
-}
-
 // Validate checks what the service would reject or silently drop: a
 // known format, a body of at most 64 KB and within the push service's own
 // limit, well-formed JSON or XML, FCM v1 data values that are strings,

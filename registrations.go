@@ -447,7 +447,7 @@ func (r Registration) Validate() error {
 	}
 	need := func(field, v string) error {
 		if strings.TrimSpace(v) == "" {
-			return fmt.Errorf("notificationhubs: %s: %s platform needs %s", where, r.Platform, field)
+			return invalidResource(where, "%s platform needs %s", r.Platform, field)
 		}
 		return nil
 	}
@@ -456,7 +456,7 @@ func (r Registration) Validate() error {
 	case RegistrationPlatformApple:
 		if err = need("DeviceToken", r.DeviceToken); err == nil {
 			if _, herr := hex.DecodeString(r.DeviceToken); herr != nil {
-				err = fmt.Errorf("notificationhubs: %s: DeviceToken must be hexadecimal with an even length", where)
+				err = invalidResource(where, "DeviceToken must be hexadecimal with an even length")
 			}
 		}
 	case RegistrationPlatformFcmV1:
@@ -466,7 +466,7 @@ func (r Registration) Validate() error {
 	case RegistrationPlatformWindows, RegistrationPlatformMpns:
 		if err = need("ChannelURI", r.ChannelURI); err == nil {
 			if u, perr := url.Parse(r.ChannelURI); perr != nil || !u.IsAbs() {
-				err = fmt.Errorf("notificationhubs: %s: ChannelURI must be an absolute URI", where)
+				err = invalidResource(where, "ChannelURI must be an absolute URI")
 			}
 		}
 	case RegistrationPlatformAdm:
@@ -484,22 +484,22 @@ func (r Registration) Validate() error {
 			}
 		}
 	default:
-		err = fmt.Errorf("notificationhubs: %s: unknown platform %q", where, r.Platform)
+		err = invalidResource(where, "unknown platform %q", r.Platform)
 	}
 	if err != nil {
 		return err
 	}
 	for _, tag := range r.Tags {
 		if terr := tagexpr.ValidateTag(tag); terr != nil {
-			return fmt.Errorf("notificationhubs: %s: %w", where, terr)
+			return invalidResource(where, "%w", terr)
 		}
 	}
 	if t := r.Template; t != nil {
 		if strings.TrimSpace(t.Body) == "" {
-			return fmt.Errorf("notificationhubs: %s: template body is empty", where)
+			return invalidResource(where, "template body is empty")
 		}
 		if len(t.Name) > 200 {
-			return fmt.Errorf("notificationhubs: %s: template name is longer than 200 characters", where)
+			return invalidResource(where, "template name is longer than 200 characters")
 		}
 		kind := template.JSON
 		switch r.Platform {
@@ -512,7 +512,7 @@ func (r Registration) Validate() error {
 				}
 			}
 			if typ == "" {
-				return fmt.Errorf("notificationhubs: %s: a Windows template needs the X-WNS-Type header", where)
+				return invalidResource(where, "a Windows template needs the X-WNS-Type header")
 			}
 			if strings.EqualFold(typ, "wns/raw") {
 				kind = template.Raw
@@ -522,13 +522,13 @@ func (r Registration) Validate() error {
 		case RegistrationPlatformApple:
 			for k := range t.Headers {
 				if !strings.HasPrefix(strings.ToLower(k), "apns-") {
-					return fmt.Errorf("notificationhubs: %s: APNs template header %q must start with apns-", where, k)
+					return invalidResource(where, "APNs template header %q must start with apns-", k)
 				}
 			}
 		}
 		if kind != template.Raw {
 			if verr := template.Validate(t.Body, kind); verr != nil {
-				return fmt.Errorf("notificationhubs: %s: template body: %w", where, verr)
+				return invalidResource(where, "template body: %w", verr)
 			}
 		}
 	}

@@ -989,6 +989,20 @@ func TestRegistrationValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: validate() = %v, want an error containing %q", tt.name, err, tt.want)
 		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Subject != "registration" {
+			t.Errorf("%s: validate() = %#v, want a *ValidationError about the registration", tt.name, err)
+		}
+	}
+	// The text is the one the SDK always gave, and a tag's own error stays reachable.
+	withTag := NewGcmRegistration("t", "bad tag!")
+	withTag.RegistrationID = "1-2"
+	err := withTag.Validate()
+	if got, want := err.Error(), `notificationhubs: registration "1-2": tag "bad tag!": `; !strings.HasPrefix(got, want) {
+		t.Errorf("Validate() = %q, want it to start with %q", got, want)
+	}
+	if errors.Unwrap(err) == nil {
+		t.Errorf("Validate() = %v wraps nothing; want the tag's error", err)
 	}
 	// Validation happens before any request.
 	c := rpClient(t, "http://127.0.0.1:1", "hub", "2020-06")
