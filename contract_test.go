@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -1510,6 +1511,67 @@ func (s *sigRecorder) Do(req *http.Request) (*http.Response, error) {
 	s.auth = append(s.auth, req.Header.Get("Authorization"))
 	s.mu.Unlock()
 	return s.next.Do(req)
+}
+
+// TestContractAzcoreResponseError: code written for every other Azure SDK
+// for Go, errors.As into *azcore.ResponseError, works on a failure the
+// emulator answers, our fields stay reachable through our type, and
+// neither type's text nor RawResponse holds the key or the signature.
+func TestContractAzcoreResponseError(t *testing.T) {
+	srv := emulatortest.NewServer(t)
+	rec := &sigRecorder{next: srv.Client}
+	c := contractClient(t, srv, srv.ConnectionString, &nh.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: rec}})
+	ctx := contractCtx(t)
+	_, err := c.GetRegistration(ctx, "missing", nil)
+
+	var azErr *azcore.ResponseError
+	if !errors.As(err, &azErr) {
+		t.Fatalf("errors.As(%v, *azcore.ResponseError) = false", err)
+	}
+	if azErr.StatusCode != http.StatusNotFound || azErr.ErrorCode != "404" {
+		t.Errorf("azcore.ResponseError = %d %q, want 404 %q", azErr.StatusCode, azErr.ErrorCode, "404")
+	}
+	var re *nh.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusNotFound || re.TrackingID == "" || re.Method != http.MethodGet {
+		t.Errorf("errors.As(*nh.ResponseError) = %+v, want our 404 with its tracking id", re)
+	}
+	if !errors.Is(err, nh.ErrNotFound) {
+		t.Errorf("errors.Is(err, ErrNotFound) = false")
+	}
+	for _, want := range []string{"GET ", "/contract/registrations/missing", "RESPONSE 404", "ERROR CODE: 404"} {
+		if !strings.Contains(azErr.Error(), want) {
+			t.Errorf("azcore's Error() lacks %q:\n%s", want, azErr.Error())
+		}
+	}
+
+	// Everything either type lets a caller print.
+	raw := azErr.RawResponse
+	if raw == nil || raw.Request == nil {
+		t.Fatal("RawResponse or its Request is nil")
+	}
+	if got := raw.Request.Header.Get("Authorization"); !strings.Contains(got, "sig=REDACTED") {
+		t.Errorf("RawResponse.Request's Authorization = %q, want the signature redacted", got)
+	}
+	body, rerr := io.ReadAll(raw.Body)
+	if rerr != nil || !bytes.Contains(body, []byte("<Error>")) {
+		t.Errorf("RawResponse.Body = %q, %v; want the service's error", body, rerr)
+	}
+	seen := strings.Join([]string{
+		err.Error(), re.Error(), azErr.Error(), fmt.Sprintf("%+v %+v %+v", raw.Header, raw.Request.Header, raw.Request.URL), string(body),
+	}, "\n")
+	if strings.Contains(seen, emulator.DefaultFullKey) {
+		t.Error("the error shows the key")
+	}
+	if len(rec.auth) == 0 {
+		t.Fatal("no request recorded")
+	}
+	for _, a := range rec.auth {
+		_, sig, _ := strings.Cut(a, "sig=")
+		sig, _, _ = strings.Cut(sig, "&")
+		if sig == "" || strings.Contains(seen, sig) {
+			t.Errorf("the error shows the signature %q (or none was sent)", sig)
+		}
+	}
 }
 
 // TestContractDebugDump checks that the dump of real exchanges with the

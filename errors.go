@@ -1,14 +1,17 @@
 package notificationhubs
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
@@ -18,7 +21,14 @@ import (
 //	var re *notificationhubs.ResponseError
 //	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound { … }
 //
-// Its text never contains a key or a signature.
+// errors.As also finds it as azcore's *ResponseError, the type every Azure
+// SDK for Go returns, so code written for those works unchanged:
+//
+//	var azErr *azcore.ResponseError
+//	if errors.As(err, &azErr) && azErr.StatusCode == http.StatusNotFound { … }
+//
+// Neither its text, nor azcore's view of it, nor RawResponse contains a
+// key or a signature.
 type ResponseError struct {
 	// StatusCode is the HTTP status code, e.g. 404.
 	StatusCode int
@@ -39,8 +49,22 @@ type ResponseError struct {
 	RetryAfter time.Duration
 	// Method and URL are those of the request, without the query.
 	Method, URL string
-	// RawResponse is the response; its body has been read and closed.
+	// RawResponse is the response; its body has been read and can be
+	// read again. Its Request's Authorization header and any sig= in its
+	// URL or body read REDACTED instead of the signature.
 	RawResponse *http.Response
+}
+
+// As lets errors.As find the failure as azcore's *ResponseError, with
+// ErrorCode set to Code. Its Error() is azcore's (method, URL without the
+// query, status, code and body), written from the redacted RawResponse.
+func (e *ResponseError) As(target any) bool {
+	t, ok := target.(**azcore.ResponseError)
+	if !ok {
+		return false
+	}
+	*t = &azcore.ResponseError{ErrorCode: e.Code, StatusCode: e.StatusCode, RawResponse: e.RawResponse}
+	return true
 }
 
 // Error returns "notificationhubs: METHOD URL: STATUS: message (tracking id …)",
@@ -123,6 +147,10 @@ func (e *ResponseError) Is(target error) bool {
 func newResponseError(resp *http.Response) *ResponseError {
 	body, _ := runtime.Payload(resp)
 	resp.Body.Close()
+	if bytes.Contains(body, []byte("sig=")) {
+		body = []byte(redactSignature(string(body)))
+	}
+	resp = redactedResponse(resp, body)
 	e := &ResponseError{
 		StatusCode:    resp.StatusCode,
 		Code:          strconv.Itoa(resp.StatusCode),
@@ -147,6 +175,28 @@ func newResponseError(resp *http.Response) *ResponseError {
 		e.TrackingID = trackingIDFromDetail(e.Detail)
 	}
 	return e
+}
+
+// redactedResponse returns a copy of resp for a ResponseError to keep:
+// its body is body (already without signatures), which runtime.Payload
+// reads again and again, and its request a clone whose Authorization
+// header and URL hold no signature.
+func redactedResponse(resp *http.Response, body []byte) *http.Response {
+	out := *resp
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	_, _ = runtime.Payload(&out) // buffers the body where Payload finds it again
+	if resp.Request != nil {
+		req := resp.Request.Clone(resp.Request.Context())
+		if v := req.Header.Get(headerAuthorization); v != "" {
+			req.Header.Set(headerAuthorization, redactAuthorization(v))
+		}
+		if q := req.URL.RawQuery; q != "" {
+			req.URL.RawQuery = redactSignature(q)
+		}
+		req.Body, req.GetBody = nil, nil
+		out.Request = req
+	}
+	return &out
 }
 
 // parseErrorBody parses <Error><Code/><Detail/></Error> (rest-api.md §9.1).
