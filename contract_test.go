@@ -23,6 +23,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -1327,6 +1328,70 @@ func TestContractJobs(t *testing.T) {
 	}
 	if _, err := c.GetNotificationHubJob(ctx, "no-such-job", nil); !errors.Is(err, nh.ErrNotFound) {
 		t.Errorf("GetNotificationHubJob of an unknown id: err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestContractBeginSubmitJob: the azcore poller of a job, driven to the
+// end, and resumed from its token by a second poller (as another process
+// would) without submitting again; the token holds no signature.
+func TestContractBeginSubmitJob(t *testing.T) {
+	srv, c := newContract(t, nil)
+	ctx := contractCtx(t)
+	mustCreate(t, ctx, c, nh.NewFcmV1Registration("poll-token", "jobs"))
+	container := srv.ContainerURL(srv.URL, "export")
+	job := nh.Job{Type: nh.JobTypeExportRegistrations, OutputContainerURL: container}
+	fast := &runtime.PollUntilDoneOptions{Frequency: 20 * time.Millisecond}
+
+	poller, err := c.BeginSubmitNotificationHubJob(ctx, job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := poller.PollUntilDone(ctx, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Status != nh.JobStatusCompleted || done.JobID == "" || done.OutputProperties["OutputFilePath"] == "" || done.TrackingID == "" {
+		t.Fatalf("PollUntilDone = %+v; want a Completed job with its output and a tracking id", done)
+	}
+
+	started, err := c.BeginSubmitNotificationHubJob(ctx, job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if started.Done() {
+		t.Fatal("a new job's poller is done before any poll; the emulator's job steps take time")
+	}
+	token, err := started.ResumeToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, sig, _ := strings.Cut(container, "sig="); strings.Contains(token, "sig=") || strings.Contains(token, sig) {
+		t.Errorf("resume token %s holds a signature", token)
+	}
+	resumed, err := c.BeginSubmitNotificationHubJob(ctx, nh.Job{}, &nh.BeginSubmitNotificationHubJobOptions{ResumeToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := resumed.PollUntilDone(ctx, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Status != nh.JobStatusCompleted || again.JobID == done.JobID || again.JobID == "" {
+		t.Errorf("resumed poller = %+v; want the second job (not %s), Completed", again.Job, done.JobID)
+	}
+	list, err := c.ListNotificationHubJobs(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Jobs) != 2 {
+		t.Errorf("the hub has %d jobs, want 2: resuming must not submit again", len(list.Jobs))
+	}
+
+	if _, err := c.BeginSubmitNotificationHubJob(ctx, nh.Job{}, &nh.BeginSubmitNotificationHubJobOptions{ResumeToken: `{"type":"other","token":{}}`}); err == nil {
+		t.Error("a token of another poller type was accepted")
+	}
+	if _, err := c.BeginSubmitNotificationHubJob(ctx, nh.Job{Type: nh.JobTypeExportRegistrations}, nil); err == nil {
+		t.Error("a job without OutputContainerURL was submitted")
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
 	"github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/emulator"
 )
@@ -234,6 +236,37 @@ func ExampleClient_SubmitNotificationHubJob() {
 	// ExportRegistrations Started
 	// Completed 100
 	// exported registrations: 11
+}
+
+// The same export with azcore's poller: PollUntilDone waits for the end,
+// and a resume token lets another process wait for the job instead.
+func ExampleClient_BeginSubmitNotificationHubJob() {
+	hub := startExampleHub()
+	defer hub.Close()
+	client := hub.client()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	poller, err := client.BeginSubmitNotificationHubJob(ctx, notificationhubs.Job{
+		Type:               notificationhubs.JobTypeExportRegistrations,
+		OutputContainerURL: hub.emu.ContainerURL(hub.srv.URL, "export"),
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	token, err := poller.ResumeToken() // keep it to resume with BeginSubmitNotificationHubJobOptions.ResumeToken
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("resume token:", token != "")
+	done, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(done.Type, done.Status, done.Progress)
+	// Output:
+	// resume token: true
+	// ExportRegistrations Completed 100
 }
 
 // Move FCM legacy registrations to FCM v1: look at the dry run's report,

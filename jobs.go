@@ -135,9 +135,13 @@ type SubmitNotificationHubJobOptions struct {
 	// for future expansion
 }
 
-// SubmitNotificationHubJobResponse is the response of SubmitNotificationHubJob.
+// SubmitNotificationHubJobResponse is the response of
+// SubmitNotificationHubJob, and the result of BeginSubmitNotificationHubJob's
+// poller.
 type SubmitNotificationHubJobResponse struct {
-	// Job is the job as the service accepted it, with its JobID.
+	// Job is the job as the service accepted it, with its JobID; from the
+	// poller, the job's final state. TrackingID and CorrelationID are then
+	// those of the last read.
 	Job
 	// Location is the job's URL.
 	Location string
@@ -146,42 +150,50 @@ type SubmitNotificationHubJobResponse struct {
 }
 
 // SubmitNotificationHubJob starts an import or export job (POST jobs →
-// 201). Wait for it with WaitForNotificationHubJob.
+// 201). Wait for it with WaitForNotificationHubJob, or submit it with
+// BeginSubmitNotificationHubJob for azcore's poller.
 func (c *Client) SubmitNotificationHubJob(ctx context.Context, job Job, options *SubmitNotificationHubJobOptions) (SubmitNotificationHubJobResponse, error) {
+	out, _, err := c.submitNotificationHubJob(ctx, job)
+	return out, err
+}
+
+// submitNotificationHubJob is SubmitNotificationHubJob, also returning the
+// service's response (nil before a request) for a poller.
+func (c *Client) submitNotificationHubJob(ctx context.Context, job Job) (SubmitNotificationHubJobResponse, *http.Response, error) {
 	switch job.Type {
 	case JobTypeExportRegistrations:
 	case JobTypeImportCreateRegistrations, JobTypeImportUpdateRegistrations,
 		JobTypeImportDeleteRegistrations, JobTypeImportUpsertRegistrations:
 		if job.ImportFileURL == "" {
-			return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: a %s job needs ImportFileURL", job.Type)
+			return SubmitNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: a %s job needs ImportFileURL", job.Type)
 		}
 	default:
-		return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: unknown job type %q", job.Type)
+		return SubmitNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: unknown job type %q", job.Type)
 	}
 	if job.OutputContainerURL == "" {
-		return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: OutputContainerURL is empty")
+		return SubmitNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: OutputContainerURL is empty")
 	}
 	a := job.toAtom()
 	a.JobID = ""
 	req, err := c.newRequest(ctx, http.MethodPost, "jobs", nil)
 	if err != nil {
-		return SubmitNotificationHubJobResponse{}, err
+		return SubmitNotificationHubJobResponse{}, nil, err
 	}
 	if err := setAtomBody(req, atom.MarshalJob(a)); err != nil {
-		return SubmitNotificationHubJobResponse{}, err
+		return SubmitNotificationHubJobResponse{}, nil, err
 	}
 	resp, err := c.do(req, false, http.StatusCreated, http.StatusOK)
 	if err != nil {
-		return SubmitNotificationHubJobResponse{}, err
+		return SubmitNotificationHubJobResponse{}, nil, err
 	}
 	out := SubmitNotificationHubJobResponse{Location: resp.Header.Get("Location")}
 	out.TrackingID, out.CorrelationID = responseIDs(resp)
 	body, err := readAllClose(resp)
 	if err != nil {
-		return out, err
+		return out, resp, err
 	}
 	out.Job, err = jobFromEntryBody(body, "POST jobs")
-	return out, err
+	return out, resp, err
 }
 
 // GetNotificationHubJobOptions contains the optional parameters of GetNotificationHubJob.
@@ -199,25 +211,32 @@ type GetNotificationHubJobResponse struct {
 
 // GetNotificationHubJob reads a job (GET jobs/{id}).
 func (c *Client) GetNotificationHubJob(ctx context.Context, jobID string, options *GetNotificationHubJobOptions) (GetNotificationHubJobResponse, error) {
+	out, _, err := c.getNotificationHubJob(ctx, jobID)
+	return out, err
+}
+
+// getNotificationHubJob is GetNotificationHubJob, also returning the
+// service's response (nil before a request) for a poller.
+func (c *Client) getNotificationHubJob(ctx context.Context, jobID string) (GetNotificationHubJobResponse, *http.Response, error) {
 	if jobID == "" {
-		return GetNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: GetNotificationHubJob: jobID is empty")
+		return GetNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: GetNotificationHubJob: jobID is empty")
 	}
 	req, err := c.newRequest(ctx, http.MethodGet, "jobs/"+url.PathEscape(jobID), nil)
 	if err != nil {
-		return GetNotificationHubJobResponse{}, err
+		return GetNotificationHubJobResponse{}, nil, err
 	}
 	resp, err := c.do(req, true, http.StatusOK)
 	if err != nil {
-		return GetNotificationHubJobResponse{}, err
+		return GetNotificationHubJobResponse{}, nil, err
 	}
 	var out GetNotificationHubJobResponse
 	out.TrackingID, out.CorrelationID = responseIDs(resp)
 	body, err := readAllClose(resp)
 	if err != nil {
-		return out, err
+		return out, resp, err
 	}
 	out.Job, err = jobFromEntryBody(body, "GET jobs/"+jobID)
-	return out, err
+	return out, resp, err
 }
 
 // ListNotificationHubJobsOptions contains the optional parameters of ListNotificationHubJobs.
