@@ -40,13 +40,13 @@ const Module = "github.com/nhkit/notificationhubs"
 // Load type-checks the public packages of the module whose root is dir:
 // every package that is not under internal/, bench/ or cmd/, is not a
 // command, and exports at least one name. They are sorted by path.
-func Load(dir string) ([]*types.Package, error) {
+func Load(dir string) ([]*packages.Package, error) {
 	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedFiles, Dir: dir}
 	pkgs, err := packages.Load(cfg, Module+"/...")
 	if err != nil {
 		return nil, fmt.Errorf("loading the module's packages: %w", err)
 	}
-	var out []*types.Package
+	var out []*packages.Package
 	for _, p := range pkgs {
 		if len(p.Errors) > 0 {
 			return nil, fmt.Errorf("loading %s: %v", p.PkgPath, p.Errors[0])
@@ -57,9 +57,9 @@ func Load(dir string) ([]*types.Package, error) {
 		if !exportsAny(p.Types) {
 			continue
 		}
-		out = append(out, p.Types)
+		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b *types.Package) int { return strings.Compare(a.Path(), b.Path()) })
+	slices.SortFunc(out, func(a, b *packages.Package) int { return strings.Compare(a.PkgPath, b.PkgPath) })
 	return out, nil
 }
 

@@ -2,6 +2,7 @@ package apicheck
 
 import (
 	"flag"
+	"io/fs"
 	"go/types"
 	"os"
 	"path/filepath"
@@ -27,11 +28,47 @@ var loaded struct {
 // publicPackages type-checks the public packages once per test binary.
 func publicPackages(t *testing.T) []*types.Package {
 	t.Helper()
-	if testing.Short() {
-		// Type-checking the module takes seconds; the full run (and CI) checks it.
-		t.Skip("type-checks the whole module; skipped with -short")
-	}
-	loaded.once.Do(func() { loaded.pkgs, loaded.err = Load(root) })
+	loaded.once.Do(func() {
+		pkgs, err := Load(root)
+		if err != nil {
+			loaded.err = err
+			return
+		}
+		// A new directory may be a new package: list them all for the cache.
+		loaded.err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return err
+			}
+			switch d.Name() {
+			case ".git", "node_modules", "testdata":
+				return filepath.SkipDir
+			}
+			_, err = os.ReadDir(path)
+			return err
+		})
+		if loaded.err != nil {
+			return
+		}
+		for _, p := range pkgs {
+			loaded.pkgs = append(loaded.pkgs, p.Types)
+			// go/packages reads the sources in a go list process, which go
+			// test's cache does not see: read them here too, so that a
+			// changed or added file reruns these tests instead of replaying
+			// a cached pass.
+			if len(p.GoFiles) > 0 {
+				if _, err := os.ReadDir(filepath.Dir(p.GoFiles[0])); err != nil {
+					loaded.err = err
+					return
+				}
+			}
+			for _, f := range p.GoFiles {
+				if _, err := os.ReadFile(f); err != nil {
+					loaded.err = err
+					return
+				}
+			}
+		}
+	})
 	if loaded.err != nil {
 		t.Fatal(loaded.err)
 	}
