@@ -2,8 +2,8 @@ package apicheck
 
 import (
 	"flag"
-	"io/fs"
 	"go/types"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
