@@ -24,7 +24,7 @@ func TestResponseErrorRedactsSignaturesInBody(t *testing.T) {
 		io.WriteString(w, `<Error><Code>400</Code><Detail>Cannot write to https://acct.blob.core.windows.net/out?sv=2020&amp;sig=`+secret+`&amp;se=1: denied.TrackingId:t-1,TimeStamp:now</Detail></Error>`)
 	}))
 	defer srv.Close()
-	c := rpClient(t, srv.URL, "hub", "2020-06")
+	c := newTestClient(t, srv.URL, "hub", "2020-06")
 	_, err := c.GetRegistration(context.Background(), "x", nil)
 	var azErr *azcore.ResponseError
 	if !errors.As(err, &azErr) {

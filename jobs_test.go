@@ -15,7 +15,7 @@ import (
 // TestRecordedJobs replays the job calls of ManagementApi_ShouldReceiveCorrectJobs
 // (the first call, creating the hub, is management-plane and not replayed).
 func TestRecordedJobs(t *testing.T) {
-	c, s, calls := rpReplay(t, "ManagementApi_ShouldReceiveCorrectJobs", 1)
+	c, s, calls := replayRecording(t, "ManagementApi_ShouldReceiveCorrectJobs", 1)
 	const (
 		output = "https://nhsdke2etest.blob.core.windows.net/testimportbulk?sv=2019-02-02&sr=c&sig=4aMHQaCYu6Ir7BQ7Lf%2F%2Fq4T1UmLEwrBbiJA%2B7XMm51Y%3D&se=2020-07-02T22%3A03%3A24Z&sp=rwl"
 		input  = "https://nhsdke2etest.blob.core.windows.net/testimportbulk/ImportRegistrations.txt?sv=2019-02-02&sr=b&sig=DuJSYst0lRwMshueP14VAu2abi1%2FdUzYLhc2QuWuNa4%3D&se=2020-07-02T22%3A03%3A24Z&sp=rcw"
@@ -30,7 +30,7 @@ func TestRecordedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpMethods(t, s, calls, false, "POST", "GET")
+	checkReplayedMethods(t, s, calls, false, "POST", "GET")
 
 	// What was sent.
 	req := s.requests()[0]
@@ -96,7 +96,7 @@ func TestJobsAgainstFakeHub(t *testing.T) {
 }
 
 func TestSubmitJobValidation(t *testing.T) {
-	c := rpClient(t, "http://127.0.0.1:1", "hub", "2020-06")
+	c := newTestClient(t, "http://127.0.0.1:1", "hub", "2020-06")
 	for _, tt := range []struct {
 		job  Job
 		want string

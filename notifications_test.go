@@ -497,4 +497,3 @@ func BenchmarkValidateOracle(b *testing.B) {
 		})
 	}
 }
-

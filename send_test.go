@@ -72,7 +72,7 @@ type stWant struct {
 // checkRequest compares a received request with want: method, path,
 // query, every header (User-Agent and Authorization by form, the Go
 // transport's Accept-Encoding ignored) and body.
-func checkRequest(t *testing.T, got stRequest, want stWant) {
+func checkRequest(t *testing.T, got receivedRequest, want stWant) {
 	t.Helper()
 	if got.Method != want.method {
 		t.Errorf("method = %s, want %s", got.Method, want.method)
@@ -216,7 +216,7 @@ func TestSendRequestShapes(t *testing.T) {
 				continue
 			}
 			t.Run(ac.name+"/"+f.name, func(t *testing.T) {
-				srv := newSTServer(t, nil)
+				srv := newNamespaceServer(t, nil)
 				c := srv.client(t, nil)
 				id, err := ac.send(c, f)
 				if err != nil {
@@ -240,7 +240,7 @@ func TestSendRequestShapes(t *testing.T) {
 }
 
 func TestCancelScheduledNotificationShape(t *testing.T) {
-	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("TrackingId", "t-1")
 		w.Header().Set("x-ms-correlation-request-id", "c-1")
 		w.WriteHeader(http.StatusOK)
@@ -258,7 +258,7 @@ func TestCancelScheduledNotificationShape(t *testing.T) {
 }
 
 func TestClientWideTestSend(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, &ClientOptions{EnableTestSend: true})
 	n := NewGcmNotification([]byte(`{"data":{"m":"x"}}`))
 	ctx := context.Background()
@@ -319,7 +319,7 @@ func TestTestSendOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				w.Header().Set("TrackingId", "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11")
 				w.Header().Set("x-ms-correlation-request-id", "f3b1a7c2-1111-2222-3333-444455556666")
 				w.Header().Set("Location", "https://mynamespace.example.com/myhub/messages/73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18?api-version=2020-06")
@@ -396,7 +396,7 @@ func TestSendValidation(t *testing.T) {
 		{"too many tags", NewAdmNotification([]byte(`{}`)), &SendNotificationOptions{Tags: strings.Split("a b c d e f g h i j k l m n o p q r s t u", " ")}, "Tags has 21 tags, more than the service's limit of 20"},
 		{"bad tag", NewAdmNotification([]byte(`{}`)), &SendNotificationOptions{Tags: []string{"ok", "not ok"}}, "Tags[1]"},
 	}
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -422,7 +422,7 @@ func TestSendValidation(t *testing.T) {
 }
 
 func TestDirectAndScheduleValidation(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	ctx := context.Background()
 	apple := NewAppleNotification([]byte(`{"aps":{"alert":"x"}}`), nil)
@@ -458,7 +458,7 @@ func TestDirectAndScheduleValidation(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 func TestPerPlatformMethods(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	ctx := context.Background()
 	o := &SendNotificationOptions{Tags: []string{"t"}}
@@ -506,13 +506,13 @@ func TestPerPlatformMethods(t *testing.T) {
 // TestSendNilContext checks that a send with a nil context is refused
 // with an error, not a panic, and sends nothing.
 func TestSendNilContext(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	var ctx context.Context // nil
-	if _, err := c.SendNotification(ctx, stApple, nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+	if _, err := c.SendNotification(ctx, sampleAppleNotification, nil); err == nil || !strings.Contains(err.Error(), "nil context") {
 		t.Errorf("SendNotification(nil ctx) = %v, want a nil-context error", err)
 	}
-	if _, err := c.SendDirectNotification(ctx, stApple, "0123abcd", nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+	if _, err := c.SendDirectNotification(ctx, sampleAppleNotification, "0123abcd", nil); err == nil || !strings.Contains(err.Error(), "nil context") {
 		t.Errorf("SendDirectNotification(nil ctx) = %v, want a nil-context error", err)
 	}
 	if n := len(srv.Requests()); n != 0 {
