@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
@@ -143,37 +143,6 @@ func TestReadDelayCoversDelete(t *testing.T) {
 	putInstallation(t, s, "i", `{"installationId":"i","platform":"gcm","pushChannel":"x"}`)
 	mustStatus(t, call{method: "DELETE", path: regPath("/installations/i?api-version=2020-06")}.do(t, s), 204)
 	mustStatus(t, call{method: "GET", path: regPath("/installations/i?api-version=2020-06")}.do(t, s), 404)
-}
-
-// serveBanner runs Serve with o until the test ends and returns what it
-// printed up to the listen-only connection string.
-func serveBanner(t *testing.T, o ServeOptions) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Serve(ctx, o, pw)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	t.Cleanup(func() {
-		cancel()
-		go func() { _, _ = io.Copy(io.Discard, pr) }()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	var out strings.Builder
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "Connection string (listen)") {
-			return out.String()
-		}
-	}
-	t.Fatalf("Serve printed no connection strings: %v\n%s", sc.Err(), out.String())
-	return ""
 }
 
 // TestServeConnectionStrings checks the endpoints Serve prints: sb:// with

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/nhkit/notificationhubs/emulator/inbox"
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )

@@ -14,23 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// recordedCall is one call of a recording (the module's
-// testdata/recordings, shared with the SDK's tests and copied from the .NET
-// SDK's MockData; see README.md there).
-type recordedCall struct {
-	RequestURIPath string            `json:"RequestUriPath"`
-	StatusCode     int               `json:"StatusCode"`
-	Headers        map[string]string `json:"Headers"`
-	ContentHeaders map[string]string `json:"ContentHeaders"`
-	Content        *string           `json:"Content"`
-}
-
-// cosmetic headers the emulator does not reproduce.
-var cosmetic = map[string]bool{"date": true, "server": true, "transfer-encoding": true, "strict-transport-security": true, "content-length": true}
-
-// ours are headers the emulator always adds.
-var ours = map[string]bool{"trackingid": true, "x-ms-correlation-request-id": true, "content-length": true}
-
 var (
 	descRe  = regexp.MustCompile(`(?s)<content type="application/xml">(.*)</content>`)
 	roElems = regexp.MustCompile(`<ETag>[^<]*</ETag>|<ExpirationTime>[^<]*</ExpirationTime>|<RegistrationId>[^<]*</RegistrationId>`)
@@ -188,17 +171,6 @@ func sendFor(file string, c recordedCall) call {
 		h["ServiceBusNotification-Tags"] = "tag1"
 	}
 	return c2
-}
-
-func headerNames(m map[string]string) []string {
-	out := []string{}
-	for k := range m {
-		if !cosmetic[strings.ToLower(k)] {
-			out = append(out, strings.ToLower(k))
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func TestReplayRecordings(t *testing.T) {

@@ -5,9 +5,10 @@ import (
 	"slices"
 	"testing"
 
-	notificationhubs "github.com/nhkit/notificationhubs"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	notificationhubs "github.com/nhkit/notificationhubs"
 )
 
 // TestFlagValuesAreWireValues checks nh's side of docs/naming.md: the
