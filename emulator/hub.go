@@ -1,5 +1,9 @@
 package emulator
 
+// A hub in memory: the platforms, the targets that registrations and
+// installations become, and the indexes sends look them up by. Its
+// persistent form is in persist.go.
+
 import (
 	"fmt"
 	"math/rand/v2"
