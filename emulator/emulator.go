@@ -231,6 +231,19 @@ type Options struct {
 
 // Server is an emulated Notification Hubs namespace. It implements
 // http.Handler and is safe for concurrent use.
+//
+// Lock order. mu guards the hubs: the map and all that is in each hub
+// (targets and their indexes, installations, scheduled sends, jobs);
+// readers take it shared. It is the outermost lock. Holding it, code may
+// take blobs.mu and then the store's queue lock (st.mu, through persist),
+// the delivery and send rings' locks, watch.mu (recordDeliveries, after
+// the ring's lock is released) and pnsMu (markSnapshot), never the other
+// way round. schedMu guards the timers of scheduled sends and closed; it
+// is never held together with mu. The locks of faults, throttle and
+// testSend are leaves, taken before a handler runs. Nothing waits for a
+// database batch (batch.wait) while holding mu: handlers queue their
+// writes under the lock and wait after releasing it, so that one group
+// commit serves many requests.
 type Server struct {
 	opts   Options
 	now    func() time.Time
