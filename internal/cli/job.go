@@ -19,10 +19,10 @@ func newJobCmd(f *factory) *cobra.Command {
   nh job list`)
 	cmd.Aliases = []string{"jobs"}
 	cmd.AddCommand(
-		newJobSubmitCmd(f, "export", nil),
-		newJobSubmitCmd(f, "import", nil),
-		newJobGetCmd(f, nil),
-		newJobListCmd(f, nil),
+		newJobSubmitCmd(f, "export"),
+		newJobSubmitCmd(f, "import"),
+		newJobGetCmd(f),
+		newJobListCmd(f),
 	)
 	return cmd
 }
@@ -44,7 +44,7 @@ type jobSubmitOptions struct {
 	interval   time.Duration
 }
 
-func newJobSubmitCmd(f *factory, kind string, runF func(context.Context, *jobSubmitOptions) error) *cobra.Command {
+func newJobSubmitCmd(f *factory, kind string) *cobra.Command {
 	opts := &jobSubmitOptions{f: f, kind: kind}
 	cmd := &cobra.Command{
 		Use:   kind,
@@ -65,9 +65,6 @@ func newJobSubmitCmd(f *factory, kind string, runF func(context.Context, *jobSub
 				if _, ok := importModes[opts.mode]; !ok {
 					return usageErrorf("--mode must be create, update, delete or upsert, not %q", opts.mode)
 				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runJobSubmit(cmd.Context(), opts)
 		},
@@ -122,7 +119,7 @@ type jobGetOptions struct {
 	interval time.Duration
 }
 
-func newJobGetCmd(f *factory, runF func(context.Context, *jobGetOptions) error) *cobra.Command {
+func newJobGetCmd(f *factory) *cobra.Command {
 	opts := &jobGetOptions{f: f}
 	cmd := &cobra.Command{
 		Use:     "get JOB_ID",
@@ -131,9 +128,6 @@ func newJobGetCmd(f *factory, runF func(context.Context, *jobGetOptions) error) 
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.id = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runJobGet(cmd.Context(), opts)
 		},
 	}
@@ -159,19 +153,13 @@ func runJobGet(ctx context.Context, opts *jobGetOptions) error {
 	return printJob(opts.f, resp.Job)
 }
 
-type jobListOptions struct{ f *factory }
-
-func newJobListCmd(f *factory, runF func(context.Context, *jobListOptions) error) *cobra.Command {
-	opts := &jobListOptions{f: f}
+func newJobListCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Short:   "List the hub's jobs",
 		Example: `  nh job list -o json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			c, err := f.client(clientConfig{})
 			if err != nil {
 				return err
@@ -185,7 +173,7 @@ func newJobListCmd(f *factory, runF func(context.Context, *jobListOptions) error
 				views = append(views, viewJob(j))
 			}
 			if f.output == outputJSON {
-				return writeJSON(f.io.Out, map[string]any{"jobs": views})
+				return writeJSON(f.io.Out, jobListView{Jobs: views})
 			}
 			t := newTable("ID", "TYPE", "STATUS", "PROGRESS", "CREATED")
 			for _, v := range views {

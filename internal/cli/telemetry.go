@@ -39,7 +39,7 @@ type outcomeOptions struct {
 	timeout  time.Duration
 }
 
-func newOutcomeCmd(f *factory, runF func(context.Context, *outcomeOptions) error) *cobra.Command {
+func newOutcomeCmd(f *factory) *cobra.Command {
 	opts := &outcomeOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "outcome NOTIFICATION_ID",
@@ -54,9 +54,6 @@ by 'nh send'. --wait polls until the state is final.`,
 			opts.id = args[0]
 			if opts.interval <= 0 {
 				return usageErrorf("--interval must be positive")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runOutcome(cmd.Context(), opts)
 		},
@@ -172,7 +169,7 @@ type feedbackOptions struct {
 	reveal bool
 }
 
-func newFeedbackCmd(f *factory, runF func(context.Context, *feedbackOptions) error) *cobra.Command {
+func newFeedbackCmd(f *factory) *cobra.Command {
 	opts := &feedbackOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "feedback",
@@ -185,9 +182,6 @@ for it with --reveal.`,
   nh feedback --reveal -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runFeedback(cmd.Context(), opts)
 		},
 	}
@@ -210,7 +204,7 @@ func runFeedback(ctx context.Context, opts *feedbackOptions) error {
 		u = redactURL(u)
 	}
 	if f.output == outputJSON {
-		return writeJSON(f.io.Out, map[string]any{"url": u, "redacted": !opts.reveal})
+		return writeJSON(f.io.Out, feedbackView{Redacted: !opts.reveal, URL: u})
 	}
 	fmt.Fprintln(f.io.Out, u)
 	return nil
