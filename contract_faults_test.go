@@ -169,7 +169,7 @@ func TestContractBasicTier(t *testing.T) {
 		t.Helper()
 		var re *nh.ResponseError
 		if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden || !strings.Contains(re.Detail, "SKU") {
-			t.Errorf("%s on Basic: err = %v, want 403 'not enabled for your SKU' (rest-api.md §9.3)", what, err)
+			t.Errorf("%s on Basic: err = %v, want 403 'not enabled for your SKU' (docs/protocol.md, 'Limits and tiers')", what, err)
 		}
 	}
 	_, err = c.ScheduleNotification(ctx, nh.NewFcmV1Notification([]byte(`{"message":{"data":{"k":"x"}}}`)), time.Now().Add(time.Hour), nil)
@@ -185,7 +185,7 @@ func TestContractBasicTier(t *testing.T) {
 
 	t.Run("no notification id", func(t *testing.T) {
 		if resp.NotificationID != "" {
-			t.Errorf("a send on the Basic tier returns Location (notification id %q); rest-api.md §3.1 says Location is only available on Standard", resp.NotificationID)
+			t.Errorf("a send on the Basic tier returns Location (notification id %q); docs/protocol.md, 'Sends', says Location is only available on Standard", resp.NotificationID)
 		}
 	})
 }
@@ -404,7 +404,7 @@ func TestContractPnsFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	if in, err = c.GetInstallation(ctx, "pf-inst", nil); err != nil || in.PushChannelExpired {
-		t.Errorf("after a new push channel: PushChannelExpired = %v, %v; want false (rest-api.md §5.3)", in.PushChannelExpired, err)
+		t.Errorf("after a new push channel: PushChannelExpired = %v, %v; want false (docs/protocol.md, 'JSON Patch')", in.PushChannelExpired, err)
 	}
 
 	fb, err := c.GetFeedbackContainerURL(ctx, nil)
@@ -769,7 +769,7 @@ func TestContractAPIVersions(t *testing.T) {
 			_, err = listen.SendAdmNotification(ctx, []byte(`{"data":{"k":"v"}}`), nil)
 			var re *nh.ResponseError
 			if !errors.As(err, &re) || re.StatusCode != tt.listenSend || !errors.Is(err, nh.ErrUnauthorized) {
-				t.Errorf("send with the listen rule: err = %v, want %d (rest-api.md §2.4)", err, tt.listenSend)
+				t.Errorf("send with the listen rule: err = %v, want %d (docs/protocol.md, 'Rights and authentication failures')", err, tt.listenSend)
 			}
 		})
 	}

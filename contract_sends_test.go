@@ -359,7 +359,7 @@ func TestContractScheduled(t *testing.T) {
 		}
 		_, err = c.CancelScheduledNotification(ctx, s.ScheduledNotificationID, nil)
 		if !errors.Is(err, nh.ErrNotFound) {
-			t.Errorf("second cancel: err = %v, want ErrNotFound (rest-api.md §3.5)", err)
+			t.Errorf("second cancel: err = %v, want ErrNotFound (docs/protocol.md, 'Scheduled sends')", err)
 		}
 	})
 
@@ -461,7 +461,7 @@ func TestContractTestSend(t *testing.T) {
 			t.Fatal(err)
 		}
 		if resp.Success != 10 || len(resp.Results) != 10 {
-			t.Errorf("Success %d, %d results; want 10 and 10 (rest-api.md §3.2)", resp.Success, len(resp.Results))
+			t.Errorf("Success %d, %d results; want 10 and 10 (docs/protocol.md, 'Test sends')", resp.Success, len(resp.Results))
 		}
 	})
 }

@@ -1,11 +1,11 @@
 package notificationhubs_test
 
-// The contract tests run the SDK against the emulator end to end: every
-// exported operation of Client, checked both by what it returns and by
-// what the emulator saw (its stored state and the deliveries a push
-// service would have received). The SDK and the emulator were written
-// separately from rest-api.md and the recordings, so a misunderstanding
-// of the protocol on either side shows up here.
+// The contract tests run the SDK against the emulator end to end: every exported
+// operation of Client, checked both by what it returns and by what the emulator
+// saw (its stored state and the deliveries a push service would have received).
+// The SDK and the emulator were written separately from the protocol as
+// docs/protocol.md describes it and the recordings, so a misunderstanding of the
+// protocol on either side shows up here.
 //
 // The tests are in contract_<resource>_test.go (sends, registrations,
 // installations, jobs and telemetry, migration, failures, faults); this

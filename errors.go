@@ -199,7 +199,7 @@ func redactedResponse(resp *http.Response, body []byte) *http.Response {
 	return &out
 }
 
-// parseErrorBody parses <Error><Code/><Detail/></Error> (rest-api.md §9.1).
+// parseErrorBody parses <Error><Code/><Detail/></Error> (docs/protocol.md, "Errors").
 func parseErrorBody(body []byte) (code, detail string, ok bool) {
 	if len(body) == 0 {
 		return "", "", false

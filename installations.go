@@ -34,7 +34,7 @@ const (
 	InstallationPlatformXiaomi  InstallationPlatform = "xiaomi"
 )
 
-// Installation is a device installation (rest-api.md §5.1): one PNS handle
+// Installation is a device installation (docs/protocol.md, "Installations"): one PNS handle
 // with its tags, templates and variables, identified by an id the app
 // chooses. The service derives ordinary registrations from it.
 //

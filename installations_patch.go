@@ -1,7 +1,7 @@
 package notificationhubs
 
 // Installation JSON Patch: the typed operations (AddTag, ReplaceUserID, …)
-// and PatchInstallation (rest-api.md §5.3).
+// and PatchInstallation (docs/protocol.md, "JSON Patch").
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ const (
 )
 
 // InstallationPatch is one JSON Patch operation on an installation
-// (rest-api.md §5.3). Value is always a string on the wire; objects and
+// (docs/protocol.md, "JSON Patch"). Value is always a string on the wire; objects and
 // arrays travel as JSON text inside it. Build patches with the
 // constructors (AddTag, RemoveTag, ReplaceUserID, AddTemplate, …) rather
 // than by hand.

@@ -15,7 +15,7 @@ import (
 // JobType is the kind of an import/export job.
 type JobType string
 
-// Job types (rest-api.md §8.3).
+// Job types (docs/protocol.md, "Import and export jobs").
 const (
 	JobTypeExportRegistrations       JobType = "ExportRegistrations"
 	JobTypeImportCreateRegistrations JobType = "ImportCreateRegistrations"

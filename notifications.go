@@ -10,7 +10,7 @@ import (
 )
 
 // Format is the value of the ServiceBusNotification-Format header: which
-// registrations a notification is for (rest-api.md §3.1).
+// registrations a notification is for (docs/protocol.md, "Sends").
 type Format string
 
 // Formats the service accepts.

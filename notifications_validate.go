@@ -19,7 +19,7 @@ import (
 
 // platformLimit is the largest payload a push service accepts; the hub
 // drops bigger ones with an InvalidNotificationSize outcome instead of an
-// HTTP error (rest-api.md §3.6), so they are refused before the request.
+// HTTP error (docs/protocol.md, "Size limits"), so they are refused before the request.
 func platformLimit(f Format, headers map[string]string) int {
 	switch f {
 	case FormatApple:

@@ -16,7 +16,7 @@ import (
 
 // RegistrationPlatform is the push notification service a registration
 // targets. Its values are the prefixes of the service's registration
-// description element names (rest-api.md §4.3).
+// description element names (docs/protocol.md, "Registration descriptions").
 type RegistrationPlatform string
 
 // Registration platforms. FCM legacy is called Gcm on the wire.

@@ -1,6 +1,7 @@
 package notificationhubs
 
-// The registration operations: create, read, update, delete (rest-api.md §4).
+// The registration operations: create, read, update, delete (docs/protocol.md,
+// "Registrations").
 
 import (
 	"context"

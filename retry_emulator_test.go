@@ -1,6 +1,6 @@
 package notificationhubs_test
 
-// SDK retry behaviour (rest-api.md §9.4) against faults the emulator injects
+// SDK retry behaviour (docs/protocol.md, "Retries") against faults the emulator injects
 // on the wire: every attempt is counted by the emulator itself, through its
 // request log, so a retry inside net/http is counted as well as one by the
 // SDK's pipeline.

@@ -24,7 +24,7 @@ import (
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
-// Request headers of sends (rest-api.md §3).
+// Request headers of sends (docs/protocol.md, "Sends").
 const (
 	headerFormat       = "ServiceBusNotification-Format"
 	headerTags         = "ServiceBusNotification-Tags"
@@ -503,8 +503,8 @@ func (c *Client) SendDirectNotification(ctx context.Context, n Notification, dev
 const batchBoundary = "nh-batch-multipart-boundary"
 
 // SendDirectBatchNotification sends n to up to 1000 device handles in one
-// multipart/mixed request (rest-api.md §3.4). Browser notifications need
-// per-device keys and cannot be batched.
+// multipart/mixed request (docs/protocol.md, "Direct and batch direct sends").
+// Browser notifications need per-device keys and cannot be batched.
 func (c *Client) SendDirectBatchNotification(ctx context.Context, n Notification, deviceHandles []string, options *SendDirectNotificationOptions) (resp SendNotificationResponse, err error) {
 	ctx, endSpan := runtime.StartSpan(ctx, "Client.SendDirectBatchNotification", c.tracer, nil)
 	defer func() { endSpan(err) }()

@@ -15,9 +15,9 @@ import (
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
-// stFormat is one notification of the request-shape matrix with the
-// headers and content type it must produce (rest-api.md §3.1 table, as the
-// JS SDK 2.x sends them).
+// stFormat is one notification of the request-shape matrix with the headers and
+// content type it must produce (docs/protocol.md, "Sends", whose table lists them
+// as the JS SDK 2.x sends them).
 type stFormat struct {
 	name        string
 	n           Notification
@@ -130,7 +130,7 @@ func merge(ms ...map[string]string) map[string]string {
 }
 
 // TestSendRequestShapes sends every format to every audience and checks
-// each request against what the JS SDK 2.x sends (rest-api.md §3) and the
+// each request against what the JS SDK 2.x sends (docs/protocol.md, "Sends") and the
 // recordings' paths and queries (/{hub}/messages?api-version=…[&direct],
 // /{hub}/messages/$batch?api-version=…&direct, /{hub}/schedulednotifications?api-version=…).
 func TestSendRequestShapes(t *testing.T) {
@@ -282,8 +282,8 @@ func TestClientWideTestSend(t *testing.T) {
 	}
 }
 
-// Outcome bodies: the sample of rest-api.md §3.2 (from Azure/azure-sdk-for-js#23139)
-// and the "no targets" form of the Python how-to.
+// Outcome bodies: the sample of docs/protocol.md, "Test sends" (from
+// Azure/azure-sdk-for-js#23139) and the "no targets" form of the Python how-to.
 const (
 	outcomeOne = `<NotificationOutcome xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
   <Success>1</Success>

@@ -16,8 +16,8 @@ import (
 	"github.com/nhkit/notificationhubs/internal/atom"
 )
 
-// rpDetailsXML is the documented NotificationDetails body (rest-api.md
-// §8.1), elements in the service's order.
+// rpDetailsXML is the documented NotificationDetails body (docs/protocol.md,
+// "Telemetry"), elements in the service's order.
 const rpDetailsXML = `<NotificationDetails xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">` +
 	`<NotificationId>abc-1</NotificationId><Location>sb://ns.servicebus.windows.net/hub/messages/abc-1?api-version=2015-04</Location>` +
 	`<State>cancelled</State><EnqueueTime>2015-11-02T21:19:43Z</EnqueueTime><StartTime>2015-11-02T21:19:43.9926996Z</StartTime>` +

@@ -5,11 +5,11 @@
 // # Protocol
 //
 // The emulator follows the real service's wire behaviour as recorded by
-// Microsoft's .NET SDK test suite: status codes, header names, Atom/XML and
-// JSON body shapes, element order and error bodies (rest-api.md §11). It
-// accepts the requests of every official SDK (.NET, Java, JS) and of the
-// Python REST sample: case-insensitive paths, optional trailing slashes,
-// percent-encoded query keys, absolute-form request targets.
+// Microsoft's .NET SDK test suite: status codes, header names, Atom/XML and JSON
+// body shapes, element order and error bodies (docs/protocol.md, "What the
+// emulator must get right"). It accepts the requests of every official SDK (.NET,
+// Java, JS) and of the Python REST sample: case-insensitive paths, optional
+// trailing slashes, percent-encoded query keys, absolute-form request targets.
 //
 // # Authentication
 //
@@ -17,7 +17,7 @@
 // (Listen, Manage, Send) and DefaultListenSharedAccessSignature (Listen),
 // with the keys of Options or the documented development keys
 // DefaultFullKey and DefaultListenKey. Tokens are verified as the service
-// does (rest-api.md §2.2).
+// does (docs/protocol.md, "SAS tokens").
 //
 // # Deliveries
 //

@@ -13,7 +13,7 @@ import (
 	"github.com/nhkit/notificationhubs/internal/atom"
 )
 
-// installation is a stored installation (rest-api.md §5).
+// installation is a stored installation (docs/protocol.md, "Installations").
 type installation struct {
 	id                 string
 	userID             string
@@ -465,9 +465,9 @@ func seenBefore(h *hub, id string, old *installation, now time.Time) ([]byte, bo
 	return old.marshal(), true
 }
 
-// delayDelete sets up Options.ReadDelay for the delete of in from h: the
-// service queues deletes like writes (rest-api.md §5.2), so GET answers
-// the deleted installation until the delay has passed. Expired entries are
+// delayDelete sets up Options.ReadDelay for the delete of in from h: the service
+// queues deletes like writes (docs/protocol.md, "Installation operations"), so GET
+// answers the deleted installation until the delay has passed. Expired entries are
 // swept here. The caller holds s.mu.
 func (s *Server) delayDelete(h *hub, in *installation) {
 	if s.opts.ReadDelay <= 0 {

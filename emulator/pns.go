@@ -37,7 +37,7 @@ const (
 )
 
 // Push-service outcomes beside Success, Skipped and
-// InvalidNotificationFormat (rest-api.md §8.1).
+// InvalidNotificationFormat (docs/protocol.md, "Telemetry").
 const (
 	OutcomeExpiredChannel   = "ExpiredChannel"
 	OutcomeInvalidToken     = "InvalidToken"

@@ -49,9 +49,9 @@ func jsonKeys(t *testing.T, s string) []string {
 	return keys
 }
 
-// requestFor rebuilds the request of a recorded call from the recording's
-// name, the call's path and its response (rest-api.md §3-§5; the .NET
-// test of the same name).
+// requestFor rebuilds the request of a recorded call from the recording's name,
+// the call's path and its response (docs/protocol.md, "Sends" to "Installations";
+// the .NET test of the same name).
 func requestFor(file string, c recordedCall, all []recordedCall) (call, bool) {
 	p := c.RequestURIPath
 	content := ""

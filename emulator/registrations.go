@@ -13,7 +13,7 @@ import (
 	"github.com/nhkit/notificationhubs/internal/template"
 )
 
-// Expiration times as the service writes them (rest-api.md §4.1).
+// Expiration times as the service writes them (docs/protocol.md, "Registrations").
 const (
 	expiryWrite        = "9999-12-31T23:59:59.999"
 	expiryRead         = "9999-12-31T23:59:59.999Z"

@@ -266,8 +266,8 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 	return fr
 }
 
-// targetPlatform names p in telemetry's TargetPlatforms (rest-api.md
-// §8.1): a template send reaches the template variant of each platform.
+// targetPlatform names p in telemetry's TargetPlatforms (docs/protocol.md,
+// "Telemetry"): a template send reaches the template variant of each platform.
 // appletemplate, gcmtemplate, windowstemplate, windowsphonetemplate,
 // admtemplate and baidutemplate are documented; fcmv1template,
 // browsertemplate and xiaomitemplate are inferred by analogy (the docs
@@ -439,8 +439,9 @@ func (q *request) messageLocation(nid string, direct bool) string {
 
 // setMessageLocation gives a send's answer its Location, which carries the
 // notification id. The service sets it on the Standard tier only
-// (rest-api.md §3.1: "only available for Standard tier"); on Free and
-// Basic clients get no notification id, and telemetry answers 403 anyway.
+// (docs/protocol.md, "Sends": the Location is "only available for Standard tier");
+// on Free and Basic clients get no notification id, and telemetry answers 403
+// anyway.
 func (s *Server) setMessageLocation(q *request, nid string, direct bool) {
 	if s.tier != tierStandard {
 		return

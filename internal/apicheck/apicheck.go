@@ -18,6 +18,10 @@
 //     an exported struct) and fail on a name that breaks the naming rule
 //     of docs/naming.md.
 //
+//   - Imports: they fail when the SDK reaches the emulator or the CLI, the
+//     emulator reaches the SDK, or a shared protocol package reaches
+//     either (docs/architecture.md, "What may import what").
+//
 // The package has no non-test users; it lives under internal/ so that it
 // is not itself part of the API it guards.
 package apicheck
