@@ -40,7 +40,7 @@ type MigrationAction string
 // Migration actions.
 const (
 	// MigrationActionRewrite rewrites the registration as FCM v1
-	// (in place, or recreated with MigrateOptions.Recreate).
+	// (in place, or recreated with MigrateGcmToFcmV1Options.Recreate).
 	MigrationActionRewrite MigrationAction = "rewrite"
 	// MigrationActionDelete deletes the GCM registration because an FCM v1
 	// registration with the same token and template already exists (the

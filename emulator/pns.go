@@ -47,7 +47,7 @@ const (
 )
 
 // MarkHandle sets the simulated push service's state for handle (compared
-// case-insensitively); HandleOK clears the mark.
+// case-insensitively); HandleStateOK clears the mark.
 func (s *Server) MarkHandle(handle string, state HandleState) {
 	s.pnsMu.Lock()
 	defer s.pnsMu.Unlock()
