@@ -42,8 +42,6 @@ import (
 // copy, copies a URL parsed once and keeps azcore from allocating its
 // default retry status list per request.
 
-var benchPayload = []byte(`{"aps":{"alert":"Hello from Go!","badge":1}}`)
-
 func benchHandler(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, r.Body)
 	w.Header().Set("Location", "https://mynamespace.servicebus.windows.net/myhub/messages/73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18?api-version=2020-06")
@@ -324,7 +322,6 @@ const overheadBlock = 250
 // benchFcmV1Payload and benchTagExpression are the request of the
 // side-by-side suite (bench/cmd/benchclient): an FCM v1 payload sent to
 // a tag expression.
-var benchFcmV1Payload = []byte(`{"message":{"notification":{"title":"Order shipped","body":"Your order 1234 is on its way"},"data":{"orderId":"1234","kind":"shipping"}}}`)
 
 const benchTagExpression = "user_42 && !muted"
 
@@ -582,7 +579,7 @@ func TestUserAgentIsAzcoreTelemetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newSTServer(t, nil)
+			srv := newNamespaceServer(t, nil)
 			c := srv.client(t, &ClientOptions{ClientOptions: azcore.ClientOptions{Telemetry: tt.tel}})
 			for range 2 { // the header is set once per request, not added
 				if _, err := c.SendNotification(context.Background(), NewFcmV1Notification(benchFcmV1Payload), nil); err != nil {
@@ -606,8 +603,8 @@ func TestUserAgentIsAzcoreTelemetry(t *testing.T) {
 }
 
 func TestRetrySendsTheBodyAgain(t *testing.T) {
-	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		scripted(status(http.StatusTooManyRequests), status(http.StatusServiceUnavailable, "Retry-After", "0"), nil)(w, r, n)
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		scripted(answerStatus(http.StatusTooManyRequests), answerStatus(http.StatusServiceUnavailable, "Retry-After", "0"), nil)(w, r, n)
 	})
 	c := srv.client(t, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policyRetry(3, time.Millisecond)}})
 	if _, err := c.SendNotification(context.Background(), NewFcmV1Notification(benchFcmV1Payload), nil); err != nil {
@@ -684,7 +681,7 @@ func TestExprCache(t *testing.T) {
 // expression carry it, and that a bad expression is still refused after
 // good ones were cached, with the parser's error.
 func TestSendTagExpressionCached(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	ctx := context.Background()
 	n := NewFcmV1Notification(benchFcmV1Payload)

@@ -206,7 +206,7 @@ func newClient(endpoint, hubName string, credential *SharedAccessKeyCredential, 
 		c.sendReqs[i] = r
 	}
 	c.perCall = len(o.PerCallPolicies) > 0
-	// The audience is the hub URL, lower-cased by sas.Sign (rest-api.md §2.2).
+	// The audience is the hub URL, lower-cased by sas.Sign (docs/protocol.md, "SAS tokens").
 	c.sas = newSASPolicy(credential, ep.String()+hubName, o.TokenLifetime)
 	// One per-try policy signs, adds the api-version and resets in-memory
 	// bodies; the debug dump, when asked for, runs after it to show what

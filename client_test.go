@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -19,101 +17,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/go-cmp/cmp"
 )
-
-// stRequest is one request as a test server received it.
-type stRequest struct {
-	Method string
-	Path   string // escaped path
-	Query  string // raw query
-	Header http.Header
-	Body   []byte
-}
-
-// stServer is a loopback TLS test server reached through the host
-// mynamespace.example.com (httptest's client redirects example.com to
-// the listener), so that URLs, Location headers and SAS audiences are
-// deterministic.
-type stServer struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []stRequest
-	handler  func(w http.ResponseWriter, r *http.Request, n int)
-}
-
-const stEndpoint = "sb://mynamespace.example.com/"
-
-func stConnStr() string {
-	return "Endpoint=" + stEndpoint + ";SharedAccessKeyName=DefaultFullSharedAccessSignature;SharedAccessKey=" + testKey
-}
-
-// newSTServer starts a server; handler may be nil (201 with a Location).
-// n is the 0-based index of the request.
-func newSTServer(t testing.TB, handler func(w http.ResponseWriter, r *http.Request, n int)) *stServer {
-	t.Helper()
-	s := &stServer{handler: handler}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		n := len(s.requests)
-		s.requests = append(s.requests, stRequest{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-		s.mu.Unlock()
-		if s.handler != nil {
-			s.handler(w, r, n)
-			return
-		}
-		stCreated(w, r)
-	}))
-	s.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s.StartTLS()
-	t.Cleanup(s.Close)
-	return s
-}
-
-// stCreated answers a send like the service: 201, Location, ids.
-func stCreated(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.Header().Set("TrackingId", "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11")
-	w.Header().Set("x-ms-correlation-request-id", "f3b1a7c2-1111-2222-3333-444455556666")
-	loc := "https://mynamespace.example.com/myhub/messages/73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18?api-version=2020-06"
-	if strings.Contains(r.URL.Path, "schedulednotifications") {
-		loc = "https://mynamespace.example.com/myhub/schedulednotifications/af14e491a7994a65b7b3a5681a373337_20181107001832_33331921_17_QNHQueue930aa64c90d1481bb6b462578a54f1e0-S68116944391983712?api-version=2020-06"
-	}
-	if r.Method == http.MethodDelete {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	w.Header().Set("Location", loc)
-	w.WriteHeader(http.StatusCreated)
-}
-
-func (s *stServer) Requests() []stRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]stRequest(nil), s.requests...)
-}
-
-// client returns a client for hub "myhub" of the server; opts may be nil.
-func (s *stServer) client(t testing.TB, opts *ClientOptions) *Client {
-	t.Helper()
-	var o ClientOptions
-	if opts != nil {
-		o = *opts
-	}
-	o.Transport = s.Client()
-	if o.Retry.RetryDelay == 0 {
-		o.Retry.RetryDelay = time.Millisecond
-	}
-	c, err := NewClientFromConnectionString(stConnStr(), "myhub", &o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// transporterFunc is a policy.Transporter that never touches the network.
-type transporterFunc func(*http.Request) (*http.Response, error)
-
-func (f transporterFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestSASKnownAnswers(t *testing.T) {
 	// Expected values computed independently with:
@@ -163,7 +66,7 @@ func TestSASKnownAnswers(t *testing.T) {
 }
 
 func TestSASTokenCachedAndRefreshed(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
@@ -208,9 +111,9 @@ func TestSASTokenCachedAndRefreshed(t *testing.T) {
 }
 
 func TestCredentialUpdateResigns(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	cred, _ := NewSharedAccessKeyCredential("r1", "key-one")
-	c, err := NewClient(stEndpoint, "myhub", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.Client()}})
+	c, err := NewClient(namespaceEndpoint, "myhub", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.Client()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +151,7 @@ func (r *urlRecorder) Do(req *http.Request) (*http.Response, error) {
 // keys in order.
 func TestNewRequestURL(t *testing.T) {
 	rec := &urlRecorder{}
-	c, err := NewClientFromConnectionString(stConnStr(), "my hub", &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: rec}})
+	c, err := NewClientFromConnectionString(namespaceConnStr(), "my hub", &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: rec}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +210,7 @@ func TestNewClientErrors(t *testing.T) {
 	if _, err := NewClient("http://ns.example.com/", "h", cred, &ClientOptions{ClientOptions: azcore.ClientOptions{InsecureAllowCredentialWithHTTP: true}}); err != nil {
 		t.Errorf("NewClient(http with InsecureAllowCredentialWithHTTP) = %v", err)
 	}
-	if _, err := NewClientFromConnectionString(stConnStr()+";EntityPath=fromcs", "", nil); err != nil {
+	if _, err := NewClientFromConnectionString(namespaceConnStr()+";EntityPath=fromcs", "", nil); err != nil {
 		t.Errorf("NewClientFromConnectionString with EntityPath and no hub = %v", err)
 	}
 }
@@ -365,7 +268,7 @@ func TestResponseError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				for k, v := range tt.header {
 					w.Header()[k] = v
 				}
@@ -444,7 +347,7 @@ func TestRedactAuthorization(t *testing.T) {
 // debug dump and azcore logging and checks that neither the key nor any
 // signature sent appears in errors or dumps.
 func TestNoSecretsInErrorsOrDumps(t *testing.T) {
-	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		switch n % 3 {
 		case 0:
 			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
@@ -453,7 +356,7 @@ func TestNoSecretsInErrorsOrDumps(t *testing.T) {
 		case 1:
 			w.WriteHeader(http.StatusForbidden)
 		default:
-			stCreated(w, r)
+			answerSent(w, r)
 		}
 	})
 	var dump bytes.Buffer
@@ -476,7 +379,7 @@ func TestNoSecretsInErrorsOrDumps(t *testing.T) {
 	_, err := c.SendDirectNotification(ctx, n, "device-token", nil)
 	errs = append(errs, err)
 	// Transport error: a closed server.
-	dead := newSTServer(t, nil)
+	dead := newNamespaceServer(t, nil)
 	dc := dead.client(t, &ClientOptions{DebugWriter: &dump})
 	dead.Close()
 	_, err = dc.SendNotification(ctx, n, nil)
@@ -543,7 +446,7 @@ func (p headerSetter) Do(req *policy.Request) (*http.Response, error) {
 // caller's per-call policy, and that a send still carries its own.
 func TestPerCallPolicyHeadersKept(t *testing.T) {
 	rec := &urlRecorder{}
-	c, err := NewClientFromConnectionString(stConnStr(), "myhub", &ClientOptions{ClientOptions: azcore.ClientOptions{
+	c, err := NewClientFromConnectionString(namespaceConnStr(), "myhub", &ClientOptions{ClientOptions: azcore.ClientOptions{
 		Transport:       rec,
 		PerCallPolicies: []policy.Policy{headerSetter{"User-Agent": {"mine/1.0"}, "X-Ms-Version": {"2015-01"}}},
 	}})

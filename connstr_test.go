@@ -8,8 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-const testKey = "Zm9vYmFyYmF6cXV4PT0+/abc="
-
 func TestParseConnectionString(t *testing.T) {
 	tests := []struct {
 		name string

@@ -11,8 +11,8 @@ import (
 )
 
 // SharedAccessKeyCredential is the name and key of a shared access rule of
-// a hub or namespace. A Client signs its requests with it (rest-api.md
-// §2.2). It prints without the key.
+// a hub or namespace. A Client signs its requests with it (docs/protocol.md,
+// "SAS tokens"). It prints without the key.
 type SharedAccessKeyCredential struct {
 	keys atomic.Pointer[sasKey]
 }

@@ -1,13 +1,17 @@
 package notificationhubs
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
@@ -17,7 +21,14 @@ import (
 //	var re *notificationhubs.ResponseError
 //	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound { … }
 //
-// Its text never contains a key or a signature.
+// errors.As also finds it as azcore's *ResponseError, the type every Azure
+// SDK for Go returns, so code written for those works unchanged:
+//
+//	var azErr *azcore.ResponseError
+//	if errors.As(err, &azErr) && azErr.StatusCode == http.StatusNotFound { … }
+//
+// Neither its text, nor azcore's view of it, nor RawResponse contains a
+// key or a signature.
 type ResponseError struct {
 	// StatusCode is the HTTP status code, e.g. 404.
 	StatusCode int
@@ -38,8 +49,22 @@ type ResponseError struct {
 	RetryAfter time.Duration
 	// Method and URL are those of the request, without the query.
 	Method, URL string
-	// RawResponse is the response; its body has been read and closed.
+	// RawResponse is the response; its body has been read and can be
+	// read again. Its Request's Authorization header and any sig= in its
+	// URL or body read REDACTED instead of the signature.
 	RawResponse *http.Response
+}
+
+// As lets errors.As find the failure as azcore's *ResponseError, with
+// ErrorCode set to Code. Its Error() is azcore's (method, URL without the
+// query, status, code and body), written from the redacted RawResponse.
+func (e *ResponseError) As(target any) bool {
+	t, ok := target.(**azcore.ResponseError)
+	if !ok {
+		return false
+	}
+	*t = &azcore.ResponseError{ErrorCode: e.Code, StatusCode: e.StatusCode, RawResponse: e.RawResponse}
+	return true
 }
 
 // Error returns "notificationhubs: METHOD URL: STATUS: message (tracking id …)",
@@ -122,6 +147,10 @@ func (e *ResponseError) Is(target error) bool {
 func newResponseError(resp *http.Response) *ResponseError {
 	body, _ := runtime.Payload(resp)
 	resp.Body.Close()
+	if bytes.Contains(body, []byte("sig=")) {
+		body = []byte(redactSignature(string(body)))
+	}
+	resp = redactedResponse(resp, body)
 	e := &ResponseError{
 		StatusCode:    resp.StatusCode,
 		Code:          strconv.Itoa(resp.StatusCode),
@@ -148,7 +177,29 @@ func newResponseError(resp *http.Response) *ResponseError {
 	return e
 }
 
-// parseErrorBody parses <Error><Code/><Detail/></Error> (rest-api.md §9.1).
+// redactedResponse returns a copy of resp for a ResponseError to keep:
+// its body is body (already without signatures), which runtime.Payload
+// reads again and again, and its request a clone whose Authorization
+// header and URL hold no signature.
+func redactedResponse(resp *http.Response, body []byte) *http.Response {
+	out := *resp
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	_, _ = runtime.Payload(&out) // buffers the body where Payload finds it again
+	if resp.Request != nil {
+		req := resp.Request.Clone(resp.Request.Context())
+		if v := req.Header.Get(headerAuthorization); v != "" {
+			req.Header.Set(headerAuthorization, redactAuthorization(v))
+		}
+		if q := req.URL.RawQuery; q != "" {
+			req.URL.RawQuery = redactSignature(q)
+		}
+		req.Body, req.GetBody = nil, nil
+		out.Request = req
+	}
+	return &out
+}
+
+// parseErrorBody parses <Error><Code/><Detail/></Error> (docs/protocol.md, "Errors").
 func parseErrorBody(body []byte) (code, detail string, ok bool) {
 	if len(body) == 0 {
 		return "", "", false
@@ -192,4 +243,54 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// ValidationError says what is wrong with a notification, a registration
+// or an installation, and where, before any request is made: every
+// client-side check of those returns one (Notification.Validate,
+// Registration.Validate, and the sends and writes that call them).
+type ValidationError struct {
+	// Format is the notification's format; empty for a registration or an
+	// installation.
+	Format Format
+	// Subject names what was checked when it is not a notification:
+	// "registration", `registration "1-2-3"`, `installation "dev-1"`.
+	Subject string
+	// Where is the place of the problem in a notification: "body", "body
+	// offset 17", "message.data.badge", "header X-WNS-Type", …
+	Where string
+	// Msg says what is wrong.
+	Msg string
+	// err is the cause, when another check (a tag's, a template's) found it.
+	err error
+}
+
+// Error returns "FORMAT notification: WHERE: MSG" for a notification and
+// "notificationhubs: SUBJECT: MSG" otherwise.
+func (e *ValidationError) Error() string {
+	if e.Subject != "" {
+		return "notificationhubs: " + e.Subject + ": " + e.Msg
+	}
+	f := string(e.Format)
+	if f == "" {
+		f = "notification"
+	}
+	if e.Where == "" {
+		return f + " notification: " + e.Msg
+	}
+	return f + " notification: " + e.Where + ": " + e.Msg
+}
+
+// Unwrap returns the cause: the tag or template error behind Msg, or nil.
+func (e *ValidationError) Unwrap() error { return e.err }
+
+func invalid(f Format, where, format string, args ...any) error {
+	return &ValidationError{Format: f, Where: where, Msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidResource is a ValidationError of a registration or an
+// installation; a %w verb in format wraps its operand as the cause.
+func invalidResource(subject, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &ValidationError{Subject: subject, Msg: err.Error(), err: errors.Unwrap(err)}
 }

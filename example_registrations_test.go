@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
 	"github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/emulator"
 )
@@ -120,7 +122,7 @@ func ExampleClient_CreateOrUpdateInstallation() {
 	_, err := client.CreateOrUpdateInstallation(ctx, notificationhubs.Installation{
 		InstallationID: "device-42",
 		UserID:         "alice",
-		Platform:       notificationhubs.InstallationPlatformFCMV1,
+		Platform:       notificationhubs.InstallationPlatformFcmV1,
 		PushChannel:    "fcm-registration-token",
 		Tags:           []string{"sports"},
 		Templates: map[string]notificationhubs.InstallationTemplate{
@@ -154,7 +156,7 @@ func ExampleClient_PatchInstallation() {
 	client := hub.client()
 	ctx := context.Background()
 	if _, err := client.CreateOrUpdateInstallation(ctx, notificationhubs.Installation{
-		InstallationID: "device-42", Platform: notificationhubs.InstallationPlatformAPNS,
+		InstallationID: "device-42", Platform: notificationhubs.InstallationPlatformApns,
 		PushChannel: "62bcd3484834b7e2dc56733ac5509259230cc1ba", Tags: []string{"sports"},
 	}, nil); err != nil {
 		log.Fatal(err)
@@ -210,7 +212,7 @@ func ExampleClient_SubmitNotificationHubJob() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	job, err := client.SubmitNotificationHubJob(ctx, notificationhubs.NotificationHubJob{
+	job, err := client.SubmitNotificationHubJob(ctx, notificationhubs.Job{
 		Type: notificationhubs.JobTypeExportRegistrations,
 		// A blob container URL with a SAS signature allowing write and
 		// list; here a container of the emulator's own blob store.
@@ -236,6 +238,37 @@ func ExampleClient_SubmitNotificationHubJob() {
 	// exported registrations: 11
 }
 
+// The same export with azcore's poller: PollUntilDone waits for the end,
+// and a resume token lets another process wait for the job instead.
+func ExampleClient_BeginSubmitNotificationHubJob() {
+	hub := startExampleHub()
+	defer hub.Close()
+	client := hub.client()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	poller, err := client.BeginSubmitNotificationHubJob(ctx, notificationhubs.Job{
+		Type:               notificationhubs.JobTypeExportRegistrations,
+		OutputContainerURL: hub.emu.ContainerURL(hub.srv.URL, "export"),
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	token, err := poller.ResumeToken() // keep it to resume with BeginSubmitNotificationHubJobOptions.ResumeToken
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("resume token:", token != "")
+	done, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(done.Type, done.Status, done.Progress)
+	// Output:
+	// resume token: true
+	// ExportRegistrations Completed 100
+}
+
 // Move FCM legacy registrations to FCM v1: look at the dry run's report,
 // run it for real, and send with FCM v1 to the migrated devices.
 func ExampleClient_MigrateGcmToFcmV1() {
@@ -255,7 +288,7 @@ func ExampleClient_MigrateGcmToFcmV1() {
 		}
 	}
 
-	report, err := client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateOptions{Tag: "sports", DryRun: true})
+	report, err := client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateGcmToFcmV1Options{Tag: "sports", DryRun: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -269,7 +302,7 @@ func ExampleClient_MigrateGcmToFcmV1() {
 		}
 	}
 
-	report, err = client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateOptions{Tag: "sports"})
+	report, err = client.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateGcmToFcmV1Options{Tag: "sports"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 var rpNever = time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.UTC)
 
 // rpInstallationID returns the installation id in the recording's paths.
-func rpInstallationID(calls []rpCall) string {
+func rpInstallationID(calls []recordedCall) string {
 	re := regexp.MustCompile(`/installations/([^?]+)`)
 	for _, c := range calls {
 		if m := re.FindStringSubmatch(c.RequestURIPath); m != nil {
@@ -53,14 +53,14 @@ func TestRecordedCreateOrUpdateInstallation(t *testing.T) {
 		{
 			name: "CreateOrUpdateInstallationAsync_CreateInstallationWithExpiryInTemplate_GetCreatedInstallationWithExpiryInTemplateBack",
 			send: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken,
+				return Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: recordedAppleToken,
 					PushVariables: map[string]string{"var1": "value1"}, Tags: []string{"tag1"},
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Expiry: "2018-11-07T16:18:32.6641371-08:00"}}}
 			},
-			wantBody: `{"installationId":"ID","pushChannel":"` + rpAppleToken + `","platform":"apns","tags":["tag1"],"pushVariables":{"var1":"value1"},
+			wantBody: `{"installationId":"ID","pushChannel":"` + recordedAppleToken + `","platform":"apns","tags":["tag1"],"pushVariables":{"var1":"value1"},
 				"templates":{"Template Name":{"body":"{\"aps\":{\"alert\":\"alert!\"}}","expiry":"2018-11-07T16:18:32.6641371-08:00"}}}`,
 			want: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken, ExpirationTime: rpNever,
+				return Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: recordedAppleToken, ExpirationTime: rpNever,
 					PushVariables: map[string]string{"var1": "value1"}, Tags: []string{"tag1"},
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Expiry: "2018-11-07T16:18:32.6641371-08:00", Tags: []string{"Template Name"}}}}
 			},
@@ -68,32 +68,32 @@ func TestRecordedCreateOrUpdateInstallation(t *testing.T) {
 		{
 			name: "CreateOrUpdateInstallationAsync_CreateInstallationWithHeadersInTemplate_GetCreatedInstallationWithHeadersInTemplateBack",
 			send: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformWNS, PushChannel: rpChannel,
+				return Installation{InstallationID: id, Platform: InstallationPlatformWns, PushChannel: recordedChannelURI,
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Headers: map[string]string{"X-WNS-Type": "wns/toast"}}}}
 			},
 			wantBody: `{"installationId":"ID","pushChannel":"https://some.url/","platform":"wns",
 				"templates":{"Template Name":{"body":"{\"aps\":{\"alert\":\"alert!\"}}","headers":{"X-WNS-Type":"wns/toast"}}}}`,
 			want: func(id string) Installation {
-				return Installation{InstallationID: id, Platform: InstallationPlatformWNS, PushChannel: rpChannel, ExpirationTime: rpNever,
+				return Installation{InstallationID: id, Platform: InstallationPlatformWns, PushChannel: recordedChannelURI, ExpirationTime: rpNever,
 					Templates: map[string]InstallationTemplate{"Template Name": {Body: `{"aps":{"alert":"alert!"}}`, Headers: map[string]string{"X-WNS-Type": "wns/toast"}, Tags: []string{"Template Name"}}}}
 			},
 		},
 		{
 			name: "CreateOrUpdateInstallationAsync_CreateInstallationWithUserId_GetCreatedInstallationWithUserIdBack",
 			send: func(id string) Installation {
-				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken}
+				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformApns, PushChannel: recordedAppleToken}
 			},
-			wantBody: `{"installationId":"ID","pushChannel":"` + rpAppleToken + `","platform":"apns","userId":"d798d460-79d2-449a-b2fc-fa5bf4090f38"}`,
+			wantBody: `{"installationId":"ID","pushChannel":"` + recordedAppleToken + `","platform":"apns","userId":"d798d460-79d2-449a-b2fc-fa5bf4090f38"}`,
 			want: func(id string) Installation {
-				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken, ExpirationTime: rpNever}
+				return Installation{InstallationID: id, UserID: "d798d460-79d2-449a-b2fc-fa5bf4090f38", Platform: InstallationPlatformApns, PushChannel: recordedAppleToken, ExpirationTime: rpNever}
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, tt.name, 0)
+			c, s, calls := replayRecording(t, tt.name, 0)
 			id := rpInstallationID(calls)
-			rpCleanup(t, c)
+			deleteAllRegistrations(t, c)
 			ctx := context.Background()
 			if _, err := c.CreateOrUpdateInstallation(ctx, tt.send(id), nil); err != nil {
 				t.Fatal(err)
@@ -102,7 +102,7 @@ func TestRecordedCreateOrUpdateInstallation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rpMethods(t, s, calls, true, "PUT", "GET")
+			checkReplayedMethods(t, s, calls, true, "PUT", "GET")
 			reqs := s.requests()
 			put := reqs[len(reqs)-2]
 			if ct := put.Header.Get("Content-Type"); ct != "application/json" {
@@ -156,15 +156,15 @@ func TestRecordedPatchInstallation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, tt.name, 0)
+			c, s, calls := replayRecording(t, tt.name, 0)
 			id := rpInstallationID(calls)
 			var final Installation
 			if err := json.Unmarshal([]byte(calls[len(calls)-1].body()), &final); err != nil {
 				t.Fatal(err)
 			}
-			rpCleanup(t, c)
+			deleteAllRegistrations(t, c)
 			ctx := context.Background()
-			in := Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken, UserID: tt.userID}
+			in := Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: recordedAppleToken, UserID: tt.userID}
 			if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +176,7 @@ func TestRecordedPatchInstallation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rpMethods(t, s, calls, true, "PUT", "PATCH", "GET")
+			checkReplayedMethods(t, s, calls, true, "PUT", "PATCH", "GET")
 			reqs := s.requests()
 			patchReq := reqs[len(reqs)-2]
 			if string(patchReq.Body) != tt.wantPatch {
@@ -196,11 +196,11 @@ func TestRecordedPatchInstallation(t *testing.T) {
 }
 
 func TestRecordedDeleteInstallation(t *testing.T) {
-	c, s, calls := rpReplay(t, "DeleteInstallationAsync_CreateAndDeleteInstallation_InstallationIsDeleted", 0)
+	c, s, calls := replayRecording(t, "DeleteInstallationAsync_CreateAndDeleteInstallation_InstallationIsDeleted", 0)
 	id := rpInstallationID(calls)
-	rpCleanup(t, c)
+	deleteAllRegistrations(t, c)
 	ctx := context.Background()
-	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken}, nil); err != nil {
+	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: recordedAppleToken}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.GetInstallation(ctx, id, nil)
@@ -215,15 +215,15 @@ func TestRecordedDeleteInstallation(t *testing.T) {
 	if !errors.As(err, &re) || !errors.Is(err, ErrNotFound) || re.TrackingID != "cc8c4f9b-fd82-4cfa-8f99-7a089eb4cd69_G3" || !strings.HasPrefix(re.Detail, "Installation not found.") {
 		t.Errorf("GetInstallation after delete: %#v", err)
 	}
-	rpMethods(t, s, calls, true, "PUT", "GET", "DELETE", "GET")
+	checkReplayedMethods(t, s, calls, true, "PUT", "GET", "DELETE", "GET")
 }
 
 func TestRecordedInstallationExists(t *testing.T) {
-	c, s, calls := rpReplay(t, "InstallationExists_ChecksInstallation", 0)
+	c, s, calls := replayRecording(t, "InstallationExists_ChecksInstallation", 0)
 	id := rpInstallationID(calls)
-	rpCleanup(t, c)
+	deleteAllRegistrations(t, c)
 	ctx := context.Background()
-	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformAPNS, PushChannel: rpAppleToken}, nil); err != nil {
+	if _, err := c.CreateOrUpdateInstallation(ctx, Installation{InstallationID: id, Platform: InstallationPlatformApns, PushChannel: recordedAppleToken}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := c.InstallationExists(ctx, id, nil); err != nil || !got.Exists {
@@ -235,7 +235,7 @@ func TestRecordedInstallationExists(t *testing.T) {
 	if got, err := c.InstallationExists(ctx, id, nil); err != nil || got.Exists {
 		t.Errorf("after delete: %v, %v", got.Exists, err)
 	}
-	rpMethods(t, s, calls, true, "PUT", "GET", "DELETE", "GET")
+	checkReplayedMethods(t, s, calls, true, "PUT", "GET", "DELETE", "GET")
 }
 
 func TestInstallationPatchConstructors(t *testing.T) {
@@ -291,10 +291,10 @@ func TestInstallationJSON(t *testing.T) {
 		{"browser JSON string", `{"installationId":"b","platform":"browser","pushChannel":"{\"endpoint\":\"https://e\",\"p256dh\":\"p\",\"auth\":\"a\"}"}`,
 			Installation{InstallationID: "b", Platform: InstallationPlatformBrowser, BrowserPushChannel: &BrowserPushChannel{"https://e", "p", "a"}}},
 		{".NET nulls", `{"installationId":"x","platform":"fcmv1","pushChannel":"t","userId":null,"pushChannelExpired":null,"expirationTime":null,"tags":null}`,
-			Installation{InstallationID: "x", Platform: InstallationPlatformFCMV1, PushChannel: "t"}},
+			Installation{InstallationID: "x", Platform: InstallationPlatformFcmV1, PushChannel: "t"}},
 		{"read-only", `{"installationId":"x","platform":"xiaomi","pushChannel":"t","pushChannelExpired":true,"lastActiveOn":"2024-01-02T03:04:05Z","secondaryTiles":{"t1":{"pushChannel":"c","tags":["a"]}}}`,
 			Installation{InstallationID: "x", Platform: InstallationPlatformXiaomi, PushChannel: "t", PushChannelExpired: true,
-				LastActiveOn: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), SecondaryTiles: map[string]WNSSecondaryTile{"t1": {PushChannel: "c", Tags: []string{"a"}}}}},
+				LastActiveOn: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), SecondaryTiles: map[string]WnsSecondaryTile{"t1": {PushChannel: "c", Tags: []string{"a"}}}}},
 	}
 	for _, tt := range tests {
 		var got Installation
@@ -333,9 +333,18 @@ func TestInstallationValidation(t *testing.T) {
 		{Installation{InstallationID: "i", Platform: "apns", PushChannel: "t", Tags: []string{"a b"}}, "tag"},
 		{Installation{InstallationID: "i", Platform: "apns", PushChannel: "t", Templates: map[string]InstallationTemplate{"n": {}}}, "empty body"},
 	} {
-		if err := tt.in.validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+		err := tt.in.validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want %q", tt.in, err, tt.want)
 		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) || !strings.HasPrefix(ve.Subject, "installation") {
+			t.Errorf("%+v: %#v, want a *ValidationError about the installation", tt.in, err)
+		}
+	}
+	err := Installation{InstallationID: "i", Platform: "apns"}.validate()
+	if got, want := err.Error(), `notificationhubs: installation "i": PushChannel is empty`; got != want {
+		t.Errorf("validate() = %q, want %q", got, want)
 	}
 }
 
@@ -345,7 +354,7 @@ func TestWaitUntilVisible(t *testing.T) {
 	h := newFakeHub(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	in := Installation{InstallationID: "dev-1", Platform: InstallationPlatformFCMV1, PushChannel: "tok", Tags: []string{"a"}}
+	in := Installation{InstallationID: "dev-1", Platform: InstallationPlatformFcmV1, PushChannel: "tok", Tags: []string{"a"}}
 	h.setLag(3)
 	if _, err := h.client.CreateOrUpdateInstallation(ctx, in, &CreateOrUpdateInstallationOptions{WaitUntilVisible: true, PollInterval: time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -401,7 +410,7 @@ func FuzzInstallationJSON(f *testing.F) {
 		"CreateOrUpdateInstallationAsync_CreateInstallationWithExpiryInTemplate_GetCreatedInstallationWithExpiryInTemplateBack",
 		"CreateOrUpdateInstallationAsync_CreateInstallationWithHeadersInTemplate_GetCreatedInstallationWithHeadersInTemplateBack",
 	} {
-		calls := rpLoad(f, name)
+		calls := loadRecording(f, name)
 		f.Add(calls[len(calls)-1].body())
 	}
 	f.Add(`{"installationId":"b","platform":"browser","pushChannel":"{\"endpoint\":\"e\"}"}`)

@@ -15,7 +15,7 @@ import (
 // JobType is the kind of an import/export job.
 type JobType string
 
-// Job types (rest-api.md §8.3).
+// Job types (docs/protocol.md, "Import and export jobs").
 const (
 	JobTypeExportRegistrations       JobType = "ExportRegistrations"
 	JobTypeImportCreateRegistrations JobType = "ImportCreateRegistrations"
@@ -38,10 +38,10 @@ const (
 // Final reports whether the job has ended (Completed or Failed).
 func (s JobStatus) Final() bool { return s == JobStatusCompleted || s == JobStatusFailed }
 
-// NotificationHubJob is an import/export job (Standard tier). Exporting
+// Job is an import/export job (Standard tier). Exporting
 // registrations is also the way to enumerate installations, whose derived
 // registrations it includes.
-type NotificationHubJob struct {
+type Job struct {
 	// JobID is assigned by the service.
 	JobID string
 	// Type is the job's kind (required to submit).
@@ -65,7 +65,7 @@ type NotificationHubJob struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-func (j NotificationHubJob) toAtom() atom.Job {
+func (j Job) toAtom() atom.Job {
 	a := atom.Job{
 		JobID:              j.JobID,
 		Type:               string(j.Type),
@@ -79,8 +79,8 @@ func (j NotificationHubJob) toAtom() atom.Job {
 	return a
 }
 
-func jobFromAtom(a atom.Job) (NotificationHubJob, error) {
-	j := NotificationHubJob{
+func jobFromAtom(a atom.Job) (Job, error) {
+	j := Job{
 		JobID:              a.JobID,
 		Type:               JobType(a.Type),
 		Status:             JobStatus(a.Status),
@@ -96,7 +96,7 @@ func jobFromAtom(a atom.Job) (NotificationHubJob, error) {
 	if p := strings.TrimSpace(a.Progress); p != "" {
 		f, err := strconv.ParseFloat(p, 64)
 		if err != nil {
-			return NotificationHubJob{}, fmt.Errorf("notificationhubs: job %q: bad Progress %q", a.JobID, p)
+			return Job{}, fmt.Errorf("notificationhubs: job %q: bad Progress %q", a.JobID, p)
 		}
 		j.Progress = f
 	}
@@ -110,21 +110,21 @@ func jobFromAtom(a atom.Job) (NotificationHubJob, error) {
 		}
 		t, err := parseWireTime(f.src)
 		if err != nil {
-			return NotificationHubJob{}, fmt.Errorf("notificationhubs: job %q: %s: %w", a.JobID, f.name, err)
+			return Job{}, fmt.Errorf("notificationhubs: job %q: %s: %w", a.JobID, f.name, err)
 		}
 		*f.dst = t
 	}
 	return j, nil
 }
 
-func jobFromEntryBody(body []byte, what string) (NotificationHubJob, error) {
+func jobFromEntryBody(body []byte, what string) (Job, error) {
 	e, err := atom.ParseEntry(body)
 	if err != nil {
-		return NotificationHubJob{}, fmt.Errorf("notificationhubs: decoding the job entry of %s: %w", what, err)
+		return Job{}, fmt.Errorf("notificationhubs: decoding the job entry of %s: %w", what, err)
 	}
 	a, err := atom.ParseJob(e.Content)
 	if err != nil {
-		return NotificationHubJob{}, fmt.Errorf("notificationhubs: decoding the job of %s: %w", what, err)
+		return Job{}, fmt.Errorf("notificationhubs: decoding the job of %s: %w", what, err)
 	}
 	return jobFromAtom(a)
 }
@@ -135,10 +135,14 @@ type SubmitNotificationHubJobOptions struct {
 	// for future expansion
 }
 
-// SubmitNotificationHubJobResponse is the response of SubmitNotificationHubJob.
+// SubmitNotificationHubJobResponse is the response of
+// SubmitNotificationHubJob, and the result of BeginSubmitNotificationHubJob's
+// poller.
 type SubmitNotificationHubJobResponse struct {
-	// NotificationHubJob is the job as the service accepted it, with its JobID.
-	NotificationHubJob
+	// Job is the job as the service accepted it, with its JobID; from the
+	// poller, the job's final state. TrackingID and CorrelationID are then
+	// those of the last read.
+	Job
 	// Location is the job's URL.
 	Location string
 	// TrackingID and CorrelationID identify the request in the service's logs.
@@ -146,42 +150,50 @@ type SubmitNotificationHubJobResponse struct {
 }
 
 // SubmitNotificationHubJob starts an import or export job (POST jobs →
-// 201). Wait for it with WaitForNotificationHubJob.
-func (c *Client) SubmitNotificationHubJob(ctx context.Context, job NotificationHubJob, options *SubmitNotificationHubJobOptions) (SubmitNotificationHubJobResponse, error) {
+// 201). Wait for it with WaitForNotificationHubJob, or submit it with
+// BeginSubmitNotificationHubJob for azcore's poller.
+func (c *Client) SubmitNotificationHubJob(ctx context.Context, job Job, options *SubmitNotificationHubJobOptions) (SubmitNotificationHubJobResponse, error) {
+	out, _, err := c.submitNotificationHubJob(ctx, job)
+	return out, err
+}
+
+// submitNotificationHubJob is SubmitNotificationHubJob, also returning the
+// service's response (nil before a request) for a poller.
+func (c *Client) submitNotificationHubJob(ctx context.Context, job Job) (SubmitNotificationHubJobResponse, *http.Response, error) {
 	switch job.Type {
 	case JobTypeExportRegistrations:
 	case JobTypeImportCreateRegistrations, JobTypeImportUpdateRegistrations,
 		JobTypeImportDeleteRegistrations, JobTypeImportUpsertRegistrations:
 		if job.ImportFileURL == "" {
-			return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: a %s job needs ImportFileURL", job.Type)
+			return SubmitNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: a %s job needs ImportFileURL", job.Type)
 		}
 	default:
-		return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: unknown job type %q", job.Type)
+		return SubmitNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: unknown job type %q", job.Type)
 	}
 	if job.OutputContainerURL == "" {
-		return SubmitNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: OutputContainerURL is empty")
+		return SubmitNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: SubmitNotificationHubJob: OutputContainerURL is empty")
 	}
 	a := job.toAtom()
 	a.JobID = ""
 	req, err := c.newRequest(ctx, http.MethodPost, "jobs", nil)
 	if err != nil {
-		return SubmitNotificationHubJobResponse{}, err
+		return SubmitNotificationHubJobResponse{}, nil, err
 	}
 	if err := setAtomBody(req, atom.MarshalJob(a)); err != nil {
-		return SubmitNotificationHubJobResponse{}, err
+		return SubmitNotificationHubJobResponse{}, nil, err
 	}
 	resp, err := c.do(req, false, http.StatusCreated, http.StatusOK)
 	if err != nil {
-		return SubmitNotificationHubJobResponse{}, err
+		return SubmitNotificationHubJobResponse{}, nil, err
 	}
 	out := SubmitNotificationHubJobResponse{Location: resp.Header.Get("Location")}
 	out.TrackingID, out.CorrelationID = responseIDs(resp)
 	body, err := readAllClose(resp)
 	if err != nil {
-		return out, err
+		return out, resp, err
 	}
-	out.NotificationHubJob, err = jobFromEntryBody(body, "POST jobs")
-	return out, err
+	out.Job, err = jobFromEntryBody(body, "POST jobs")
+	return out, resp, err
 }
 
 // GetNotificationHubJobOptions contains the optional parameters of GetNotificationHubJob.
@@ -191,33 +203,40 @@ type GetNotificationHubJobOptions struct {
 
 // GetNotificationHubJobResponse is the response of GetNotificationHubJob.
 type GetNotificationHubJobResponse struct {
-	// NotificationHubJob is the job's current state.
-	NotificationHubJob
+	// Job is the job's current state.
+	Job
 	// TrackingID and CorrelationID identify the request in the service's logs.
 	TrackingID, CorrelationID string
 }
 
 // GetNotificationHubJob reads a job (GET jobs/{id}).
 func (c *Client) GetNotificationHubJob(ctx context.Context, jobID string, options *GetNotificationHubJobOptions) (GetNotificationHubJobResponse, error) {
+	out, _, err := c.getNotificationHubJob(ctx, jobID)
+	return out, err
+}
+
+// getNotificationHubJob is GetNotificationHubJob, also returning the
+// service's response (nil before a request) for a poller.
+func (c *Client) getNotificationHubJob(ctx context.Context, jobID string) (GetNotificationHubJobResponse, *http.Response, error) {
 	if jobID == "" {
-		return GetNotificationHubJobResponse{}, fmt.Errorf("notificationhubs: GetNotificationHubJob: jobID is empty")
+		return GetNotificationHubJobResponse{}, nil, fmt.Errorf("notificationhubs: GetNotificationHubJob: jobID is empty")
 	}
 	req, err := c.newRequest(ctx, http.MethodGet, "jobs/"+url.PathEscape(jobID), nil)
 	if err != nil {
-		return GetNotificationHubJobResponse{}, err
+		return GetNotificationHubJobResponse{}, nil, err
 	}
 	resp, err := c.do(req, true, http.StatusOK)
 	if err != nil {
-		return GetNotificationHubJobResponse{}, err
+		return GetNotificationHubJobResponse{}, nil, err
 	}
 	var out GetNotificationHubJobResponse
 	out.TrackingID, out.CorrelationID = responseIDs(resp)
 	body, err := readAllClose(resp)
 	if err != nil {
-		return out, err
+		return out, resp, err
 	}
-	out.NotificationHubJob, err = jobFromEntryBody(body, "GET jobs/"+jobID)
-	return out, err
+	out.Job, err = jobFromEntryBody(body, "GET jobs/"+jobID)
+	return out, resp, err
 }
 
 // ListNotificationHubJobsOptions contains the optional parameters of ListNotificationHubJobs.
@@ -228,7 +247,7 @@ type ListNotificationHubJobsOptions struct {
 // ListNotificationHubJobsResponse is the response of ListNotificationHubJobs.
 type ListNotificationHubJobsResponse struct {
 	// Jobs are the hub's jobs.
-	Jobs []NotificationHubJob
+	Jobs []Job
 	// TrackingID and CorrelationID identify the request in the service's logs.
 	TrackingID, CorrelationID string
 }

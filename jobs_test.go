@@ -15,14 +15,14 @@ import (
 // TestRecordedJobs replays the job calls of ManagementApi_ShouldReceiveCorrectJobs
 // (the first call, creating the hub, is management-plane and not replayed).
 func TestRecordedJobs(t *testing.T) {
-	c, s, calls := rpReplay(t, "ManagementApi_ShouldReceiveCorrectJobs", 1)
+	c, s, calls := replayRecording(t, "ManagementApi_ShouldReceiveCorrectJobs", 1)
 	const (
 		output = "https://nhsdke2etest.blob.core.windows.net/testimportbulk?sv=2019-02-02&sr=c&sig=4aMHQaCYu6Ir7BQ7Lf%2F%2Fq4T1UmLEwrBbiJA%2B7XMm51Y%3D&se=2020-07-02T22%3A03%3A24Z&sp=rwl"
 		input  = "https://nhsdke2etest.blob.core.windows.net/testimportbulk/ImportRegistrations.txt?sv=2019-02-02&sr=b&sig=DuJSYst0lRwMshueP14VAu2abi1%2FdUzYLhc2QuWuNa4%3D&se=2020-07-02T22%3A03%3A24Z&sp=rcw"
 		jobID  = "2518085877924241193a972e50a-f767-43f5-9389-22c9956daafa"
 	)
 	ctx := context.Background()
-	submitted, err := c.SubmitNotificationHubJob(ctx, NotificationHubJob{Type: JobTypeImportCreateRegistrations, OutputContainerURL: output, ImportFileURL: input}, nil)
+	submitted, err := c.SubmitNotificationHubJob(ctx, Job{Type: JobTypeImportCreateRegistrations, OutputContainerURL: output, ImportFileURL: input}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestRecordedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpMethods(t, s, calls, false, "POST", "GET")
+	checkReplayedMethods(t, s, calls, false, "POST", "GET")
 
 	// What was sent.
 	req := s.requests()[0]
@@ -51,15 +51,15 @@ func TestRecordedJobs(t *testing.T) {
 
 	// What came back.
 	created := time.Date(2020, 7, 2, 18, 3, 28, 200931400, time.UTC)
-	want := NotificationHubJob{JobID: jobID, Type: JobTypeImportCreateRegistrations, Status: JobStatusStarted,
+	want := Job{JobID: jobID, Type: JobTypeImportCreateRegistrations, Status: JobStatusStarted,
 		OutputContainerURL: output, ImportFileURL: input, CreatedAt: created, UpdatedAt: created}
-	if diff := cmp.Diff(want, submitted.NotificationHubJob); diff != "" {
+	if diff := cmp.Diff(want, submitted.Job); diff != "" {
 		t.Errorf("submitted (-want +got):\n%s", diff)
 	}
 	if submitted.Location != calls[0].header("Location") {
 		t.Errorf("Location = %q", submitted.Location)
 	}
-	if diff := cmp.Diff(want, got.NotificationHubJob); diff != "" {
+	if diff := cmp.Diff(want, got.Job); diff != "" {
 		t.Errorf("read back (-want +got):\n%s", diff)
 	}
 }
@@ -67,7 +67,7 @@ func TestRecordedJobs(t *testing.T) {
 func TestJobsAgainstFakeHub(t *testing.T) {
 	h := newFakeHub(t)
 	ctx := context.Background()
-	sub, err := h.client.SubmitNotificationHubJob(ctx, NotificationHubJob{Type: JobTypeExportRegistrations, OutputContainerURL: "https://acct.blob.example/c?sig=x"}, nil)
+	sub, err := h.client.SubmitNotificationHubJob(ctx, Job{Type: JobTypeExportRegistrations, OutputContainerURL: "https://acct.blob.example/c?sig=x"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestJobsAgainstFakeHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	if done.Status != JobStatusCompleted || done.Progress != 100 || done.OutputProperties["OutputFilePath"] != "myhub/job-1/Output.txt" {
-		t.Errorf("job: %+v", done.NotificationHubJob)
+		t.Errorf("job: %+v", done.Job)
 	}
 	list, err := h.client.ListNotificationHubJobs(ctx, nil)
 	if err != nil || len(list.Jobs) != 1 || list.Jobs[0].JobID != "job-1" {
@@ -96,14 +96,14 @@ func TestJobsAgainstFakeHub(t *testing.T) {
 }
 
 func TestSubmitJobValidation(t *testing.T) {
-	c := rpClient(t, "http://127.0.0.1:1", "hub", "2020-06")
+	c := newTestClient(t, "http://127.0.0.1:1", "hub", "2020-06")
 	for _, tt := range []struct {
-		job  NotificationHubJob
+		job  Job
 		want string
 	}{
-		{NotificationHubJob{Type: "Bogus", OutputContainerURL: "https://x"}, "unknown job type"},
-		{NotificationHubJob{Type: JobTypeExportRegistrations}, "OutputContainerURL"},
-		{NotificationHubJob{Type: JobTypeImportUpsertRegistrations, OutputContainerURL: "https://x"}, "ImportFileURL"},
+		{Job{Type: "Bogus", OutputContainerURL: "https://x"}, "unknown job type"},
+		{Job{Type: JobTypeExportRegistrations}, "OutputContainerURL"},
+		{Job{Type: JobTypeImportUpsertRegistrations, OutputContainerURL: "https://x"}, "ImportFileURL"},
 	} {
 		_, err := c.SubmitNotificationHubJob(context.Background(), tt.job, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -117,7 +117,7 @@ func TestJobFromAtom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := NotificationHubJob{JobID: "j", Type: JobTypeExportRegistrations, Status: JobStatusFailed, Progress: 12.5, Failure: "no access", UpdatedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+	want := Job{JobID: "j", Type: JobTypeExportRegistrations, Status: JobStatusFailed, Progress: 12.5, Failure: "no access", UpdatedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if diff := cmp.Diff(want, j); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
 
-// MigrateOptions contains the optional parameters of MigrateGcmToFcmV1.
-type MigrateOptions struct {
+// MigrateGcmToFcmV1Options contains the optional parameters of MigrateGcmToFcmV1.
+type MigrateGcmToFcmV1Options struct {
 	// Tag, when set, migrates only the registrations that carry this tag
 	// (listed by tag); otherwise every registration of the hub is scanned.
 	Tag string
@@ -40,7 +40,7 @@ type MigrationAction string
 // Migration actions.
 const (
 	// MigrationActionRewrite rewrites the registration as FCM v1
-	// (in place, or recreated with MigrateOptions.Recreate).
+	// (in place, or recreated with MigrateGcmToFcmV1Options.Recreate).
 	MigrationActionRewrite MigrationAction = "rewrite"
 	// MigrationActionDelete deletes the GCM registration because an FCM v1
 	// registration with the same token and template already exists (the
@@ -113,8 +113,8 @@ type MigrationReport struct {
 //
 // Failures of single registrations are recorded in their items and do not
 // stop the run; an error is returned only when listing fails or ctx ends.
-func (c *Client) MigrateGcmToFcmV1(ctx context.Context, options *MigrateOptions) (MigrationReport, error) {
-	var o MigrateOptions
+func (c *Client) MigrateGcmToFcmV1(ctx context.Context, options *MigrateGcmToFcmV1Options) (MigrationReport, error) {
+	var o MigrateGcmToFcmV1Options
 	if options != nil {
 		o = *options
 	}
@@ -189,7 +189,7 @@ func (c *Client) migrateOne(ctx context.Context, it *MigrationItem, recreate boo
 	return nil
 }
 
-func (c *Client) listForMigration(ctx context.Context, o MigrateOptions) ([]Registration, error) {
+func (c *Client) listForMigration(ctx context.Context, o MigrateGcmToFcmV1Options) ([]Registration, error) {
 	pager := c.NewListRegistrationsPager(&ListRegistrationsOptions{Top: o.PageSize})
 	if o.Tag != "" {
 		pager = c.NewListRegistrationsByTagPager(o.Tag, &ListRegistrationsByTagOptions{Top: o.PageSize})
@@ -207,7 +207,7 @@ func (c *Client) listForMigration(ctx context.Context, o MigrateOptions) ([]Regi
 
 // planMigration decides, without any request, what happens to each GCM
 // registration in all.
-func planMigration(all []Registration, o MigrateOptions) MigrationReport {
+func planMigration(all []Registration, o MigrateGcmToFcmV1Options) MigrationReport {
 	report := MigrationReport{DryRun: o.DryRun, Scanned: len(all)}
 	// FCM v1 registrations already present, by token and template name.
 	type key struct{ token, template string }

@@ -2,464 +2,24 @@ package notificationhubs
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/nhkit/notificationhubs/internal/atom"
 )
 
-// ---- fakeHub: a small in-memory hub behind httptest, used by the
-// migration, paging and example tests. It speaks the wire formats through
-// internal/atom and keeps registrations in listing order.
-
-// fhReporter receives the fake hub's own failures (a *testing.T, or a
-// logger in examples).
-type fhReporter interface {
-	Errorf(format string, args ...any)
-}
-
-type fakeHub struct {
-	t      fhReporter
-	srv    *httptest.Server
-	client *Client
-
-	mu        sync.Mutex
-	order     []string
-	regs      map[string]Registration
-	nextID    int
-	mutations []string // "METHOD path" of every write
-
-	installs     map[string]Installation
-	installLag   int // reads that still miss the latest installation write
-	prevInstalls map[string]*Installation
-
-	afterList func() // called (locked) after each listing page
-
-	telemetryMisses int // 404s before telemetry is ready
-	jobPolls        int
-	job             *NotificationHubJob
-}
-
-func newFakeHub(t testing.TB) *fakeHub {
-	h := startFakeHub(t)
-	t.Cleanup(h.srv.Close)
-	h.client = rpClient(t, h.srv.URL, "myhub", "2020-06")
-	return h
-}
-
-// startFakeHub starts a fake hub named myhub on loopback; Close its srv.
-func startFakeHub(r fhReporter) *fakeHub {
-	h := &fakeHub{t: r, regs: map[string]Registration{}, installs: map[string]Installation{}, prevInstalls: map[string]*Installation{}}
-	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
-	return h
-}
-
-// add stores r directly (no request) and returns its id.
-func (h *fakeHub) add(r Registration) string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.store(r)
-}
-
-func (h *fakeHub) store(r Registration) string {
-	if r.RegistrationID == "" {
-		h.nextID++
-		r.RegistrationID = fmt.Sprintf("%d-%d-1", 1000+h.nextID, 7000+h.nextID)
-	}
-	old, ok := h.regs[r.RegistrationID]
-	if !ok {
-		h.order = append(h.order, r.RegistrationID)
-		r.ETag = "1"
-	} else {
-		n, _ := strconv.Atoi(string(old.ETag))
-		r.ETag = azcore.ETag(strconv.Itoa(n + 1))
-	}
-	r.ExpirationTime = time.Date(9999, 12, 31, 23, 59, 59, 999000000, time.UTC)
-	if r.Platform == RegistrationPlatformApple {
-		r.DeviceToken = strings.ToUpper(r.DeviceToken)
-	}
-	h.regs[r.RegistrationID] = r
-	return r.RegistrationID
-}
-
-func (h *fakeHub) get(id string) (Registration, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	r, ok := h.regs[id]
-	return r, ok
-}
-
-func (h *fakeHub) count(f func(Registration) bool) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, r := range h.regs {
-		if f(r) {
-			n++
-		}
-	}
-	return n
-}
-
-func (h *fakeHub) setLag(n int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.installLag = n
-}
-
-func (h *fakeHub) lag() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.installLag
-}
-
-func (h *fakeHub) writes() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.mutations...)
-}
-
-func fhEntry(t fhReporter, r Registration) []byte {
-	content, err := atom.MarshalRegistration(r.toAtom())
-	if err != nil {
-		t.Errorf("fake hub: %v", err)
-	}
-	return atom.MarshalEntry(atom.Entry{ID: "https://fake/myhub/registrations/" + r.RegistrationID, Title: r.RegistrationID, ETag: string(r.ETag), Content: content})
-}
-
-func fhFeed(t fhReporter, regs []Registration) []byte {
-	f := atom.Feed{Title: "Registrations", ID: "https://fake/myhub/registrations"}
-	for _, r := range regs {
-		content, err := atom.MarshalRegistration(r.toAtom())
-		if err != nil {
-			t.Errorf("fake hub: %v", err)
-		}
-		f.Entries = append(f.Entries, atom.Entry{ID: "https://fake/myhub/registrations/" + r.RegistrationID, Title: r.RegistrationID, ETag: string(r.ETag), Content: content})
-	}
-	return atom.MarshalFeed(f)
-}
-
-func fhError(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(atom.MarshalError(atom.ErrorBody{Code: status, Detail: detail + ".TrackingId:fake_G1,TimeStamp:1/1/2024 12:00:00 AM"}))
-}
-
-func (h *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if r.Method != http.MethodGet {
-		h.mutations = append(h.mutations, r.Method+" "+r.URL.Path)
-	}
-	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(segs) < 2 || segs[0] != "myhub" {
-		fhError(w, 404, "No service is hosted at the specified address")
-		return
-	}
-	segs = segs[1:]
-	w.Header().Set("TrackingId", "fake-tracking-id")
-	switch {
-	case segs[0] == "registrationids" && r.Method == http.MethodPost:
-		h.nextID++
-		w.Header().Set("Location", fmt.Sprintf("https://fake/myhub/registrationids/%d-%d-1?api-version=2020-06", 1000+h.nextID, 7000+h.nextID))
-		w.WriteHeader(http.StatusCreated)
-	case segs[0] == "registrations" && len(segs) == 1 && r.Method == http.MethodPost:
-		reg, ok := h.decode(w, body)
-		if !ok {
-			return
-		}
-		reg.RegistrationID = ""
-		h.writeEntry(w, h.regs[h.store(reg)])
-	case segs[0] == "registrations" && len(segs) == 2:
-		h.serveRegistration(w, r, segs[1], body)
-	case segs[0] == "registrations" && len(segs) == 1 && r.Method == http.MethodGet:
-		var match func(Registration) bool
-		if f := r.URL.Query().Get("$filter"); f != "" {
-			handle := strings.TrimSuffix(strings.TrimPrefix(f, "ChannelUri eq '"), "'")
-			match = func(x Registration) bool { return strings.EqualFold(x.Handle(), handle) }
-		}
-		h.list(w, r, match)
-	case segs[0] == "tags" && len(segs) == 3 && segs[2] == "registrations":
-		tag := segs[1]
-		h.list(w, r, func(x Registration) bool { return slices.Contains(x.Tags, tag) })
-	case segs[0] == "installations" && len(segs) == 2:
-		h.serveInstallation(w, r, segs[1], body)
-	case segs[0] == "messages" && len(segs) == 2 && r.Method == http.MethodGet:
-		if h.telemetryMisses > 0 {
-			h.telemetryMisses--
-			fhError(w, 404, "Notification not found")
-			return
-		}
-		w.Write(atom.MarshalNotificationDetails(atom.NotificationDetails{
-			NotificationID: segs[1], State: "Completed", EnqueueTime: "2024-05-01T10:00:00Z",
-			StartTime: "2024-05-01T10:00:01Z", EndTime: "2024-05-01T10:00:02Z", TargetPlatforms: "apple,fcmv1",
-			Counts: []atom.PlatformCounts{
-				{Element: "ApnsOutcomeCounts", Counts: []atom.OutcomeCount{{Name: "Success", Count: 3}, {Name: "WrongToken", Count: 1}}},
-				{Element: "FcmV1OutcomeCounts", Counts: []atom.OutcomeCount{{Name: "Success", Count: 5}}},
-			},
-		}))
-	case segs[0] == "feedbackcontainer":
-		io.WriteString(w, "https://feedback.blob.example/00000000001?sv=2014-02-14&sr=c&sig=SECRET&sp=rl\n")
-	case segs[0] == "jobs":
-		h.serveJobs(w, r, segs, body)
-	default:
-		fhError(w, 400, "fake hub does not support "+r.Method+" "+r.URL.Path)
-	}
-}
-
-func (h *fakeHub) decode(w http.ResponseWriter, body []byte) (Registration, bool) {
-	e, err := atom.ParseEntry(body)
-	if err == nil {
-		var a atom.Registration
-		if a, err = atom.UnmarshalRegistration(e.Content); err == nil {
-			var reg Registration
-			if reg, err = registrationFromAtom(a); err == nil {
-				return reg, true
-			}
-		}
-	}
-	fhError(w, 400, "bad body: "+err.Error())
-	return Registration{}, false
-}
-
-func (h *fakeHub) writeEntry(w http.ResponseWriter, r Registration) {
-	w.Header().Set("Content-Type", "application/atom+xml; type=entry; charset=utf-8")
-	w.Header().Set("ETag", `W/"`+string(r.ETag)+`"`)
-	w.Header().Set("Content-Location", "https://fake/myhub/registrations/"+r.RegistrationID+"?api-version=2020-06")
-	w.Write(fhEntry(h.t, r))
-}
-
-func (h *fakeHub) serveRegistration(w http.ResponseWriter, r *http.Request, id string, body []byte) {
-	old, exists := h.regs[id]
-	if m := r.Header.Get("If-Match"); m != "" && m != "*" {
-		if !exists {
-			fhError(w, 404, "")
-			return
-		}
-		if strings.Trim(strings.TrimPrefix(m, "W/"), `"`) != string(old.ETag) {
-			fhError(w, 412, "Precondition failed")
-			return
-		}
-	}
-	switch r.Method {
-	case http.MethodGet:
-		if !exists {
-			fhError(w, 404, "")
-			return
-		}
-		h.writeEntry(w, old)
-	case http.MethodPut:
-		reg, ok := h.decode(w, body)
-		if !ok {
-			return
-		}
-		reg.RegistrationID = id
-		h.writeEntry(w, h.regs[h.store(reg)])
-	case http.MethodDelete:
-		if !exists {
-			fhError(w, 404, "")
-			return
-		}
-		delete(h.regs, id)
-		h.order = slices.DeleteFunc(h.order, func(x string) bool { return x == id })
-	default:
-		fhError(w, 405, "")
-	}
-}
-
-// list serves a page: $top (default 100) from the offset in the
-// continuation token, which is base64 and then URL-encoded, like the
-// service's tokens (so it needs escaping on the way back).
-func (h *fakeHub) list(w http.ResponseWriter, r *http.Request, match func(Registration) bool) {
-	q := r.URL.Query()
-	top := 100
-	if s := q.Get("$top"); s != "" {
-		top, _ = strconv.Atoi(s)
-	}
-	off := 0
-	if tok := q.Get("continuationtoken"); tok != "" {
-		raw, err := base64.StdEncoding.DecodeString(tok)
-		if err != nil {
-			fhError(w, 400, "bad continuation token")
-			return
-		}
-		off, _ = strconv.Atoi(strings.TrimPrefix(string(raw), "offset:"))
-	}
-	var all []Registration
-	for _, id := range h.order {
-		if reg := h.regs[id]; match == nil || match(reg) {
-			all = append(all, reg)
-		}
-	}
-	end := min(off+top, len(all))
-	if end < len(all) {
-		w.Header().Set("x-ms-continuationtoken", url.QueryEscape(base64.StdEncoding.EncodeToString([]byte("offset:"+strconv.Itoa(end)))))
-	}
-	w.Header().Set("Content-Type", "application/atom+xml; type=feed; charset=utf-8")
-	w.Write(fhFeed(h.t, all[min(off, len(all)):end]))
-	if h.afterList != nil {
-		h.afterList()
-	}
-}
-
-func (h *fakeHub) serveInstallation(w http.ResponseWriter, r *http.Request, id string, body []byte) {
-	switch r.Method {
-	case http.MethodPut:
-		var in Installation
-		if err := json.Unmarshal(body, &in); err != nil {
-			fhError(w, 400, err.Error())
-			return
-		}
-		h.writeInstallation(id, &in)
-	case http.MethodGet:
-		cur, ok := h.installs[id]
-		var shown *Installation
-		if ok {
-			shown = &cur
-		}
-		if h.installLag > 0 {
-			h.installLag--
-			shown = h.prevInstalls[id]
-		}
-		if shown == nil {
-			fhError(w, 404, "Installation not found")
-			return
-		}
-		out := *shown
-		out.ExpirationTime = time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.UTC)
-		data, _ := json.Marshal(out)
-		// Read-only fields as the service writes them.
-		data = []byte(strings.Replace(string(data), `"platform"`, `"pushChannelExpired":false,"expirationTime":"9999-12-31T23:59:59.9999999Z","platform"`, 1))
-		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-		w.Write(data)
-	case http.MethodDelete:
-		h.writeInstallation(id, nil)
-		w.WriteHeader(http.StatusNoContent)
-	case http.MethodPatch:
-		cur, ok := h.installs[id]
-		if !ok {
-			fhError(w, 404, "Installation not found")
-			return
-		}
-		var ops []InstallationPatch
-		if err := json.Unmarshal(body, &ops); err != nil {
-			fhError(w, 400, err.Error())
-			return
-		}
-		next := cur
-		next.Tags = slices.Clone(cur.Tags)
-		for _, op := range ops {
-			val := ""
-			if op.Value != nil {
-				val = *op.Value
-			}
-			switch {
-			case op.Path == "/tags" && op.Op == PatchOpAdd:
-				for _, t := range op.tagValues() {
-					if !slices.Contains(next.Tags, t) {
-						next.Tags = append(next.Tags, t)
-					}
-				}
-			case strings.HasPrefix(op.Path, "/tags/") && op.Op == PatchOpRemove:
-				tag := unescapePointer(strings.TrimPrefix(op.Path, "/tags/"))
-				next.Tags = slices.DeleteFunc(next.Tags, func(x string) bool { return x == tag })
-			case op.Path == "/userId":
-				next.UserID = val
-			case op.Path == "/pushChannel":
-				next.PushChannel = val
-			default:
-				fhError(w, 400, "fake hub does not support patching "+op.Path)
-				return
-			}
-		}
-		h.writeInstallation(id, &next)
-	}
-}
-
-func (h *fakeHub) writeInstallation(id string, in *Installation) {
-	if cur, ok := h.installs[id]; ok {
-		h.prevInstalls[id] = &cur
-	} else {
-		h.prevInstalls[id] = nil
-	}
-	if in == nil {
-		delete(h.installs, id)
-	} else {
-		h.installs[id] = *in
-	}
-}
-
-func (h *fakeHub) serveJobs(w http.ResponseWriter, r *http.Request, segs []string, body []byte) {
-	w.Header().Set("Content-Type", "application/atom+xml; type=entry; charset=utf-8")
-	switch {
-	case r.Method == http.MethodPost && len(segs) == 1:
-		e, err := atom.ParseEntry(body)
-		if err != nil {
-			fhError(w, 400, err.Error())
-			return
-		}
-		a, err := atom.ParseJob(e.Content)
-		if err != nil {
-			fhError(w, 400, err.Error())
-			return
-		}
-		a.JobID, a.CreatedAt, a.UpdatedAt = "job-1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:00Z"
-		j, _ := jobFromAtom(a)
-		h.job = &j
-		w.Header().Set("Location", "https://fake/myhub/jobs/job-1?api-version=2020-06")
-		w.WriteHeader(http.StatusCreated)
-		w.Write(atom.MarshalEntry(atom.Entry{Title: "job-1", Content: atom.MarshalJob(a)}))
-	case r.Method == http.MethodGet && len(segs) == 2 && h.job != nil && segs[1] == h.job.JobID:
-		h.jobPolls++
-		a := h.job.toAtom()
-		a.CreatedAt, a.UpdatedAt = "2024-05-01T10:00:00Z", "2024-05-01T10:00:05Z"
-		switch {
-		case h.jobPolls < 3:
-			a.Status, a.Progress = "Running", strconv.Itoa(h.jobPolls*40)
-		default:
-			a.Status, a.Progress = "Completed", "100"
-			a.OutputProperties = map[string]string{"OutputFilePath": "myhub/job-1/Output.txt", "FailedFilePath": "myhub/job-1/Failed.txt"}
-		}
-		w.Write(atom.MarshalEntry(atom.Entry{Title: "job-1", Content: atom.MarshalJob(a)}))
-	case r.Method == http.MethodGet && len(segs) == 1:
-		f := atom.Feed{Title: "jobs"}
-		if h.job != nil {
-			f.Entries = append(f.Entries, atom.Entry{Title: h.job.JobID, Content: atom.MarshalJob(h.job.toAtom())})
-		}
-		w.Write(atom.MarshalFeed(f))
-	default:
-		fhError(w, 404, "job not found")
-	}
-}
-
-// ---- migration
-
-// fhMigrationMix fills h with GCM, FCM v1 and Apple registrations, across
+// migrationMix fills h with GCM, FCM v1 and Apple registrations, across
 // more than one page of 2.
-func fhMigrationMix(h *fakeHub) map[string]string {
+func migrationMix(h *fakeHub) map[string]string {
 	ids := map[string]string{}
 	pv := map[string]string{"lang": "de"}
 	gcm := NewGcmRegistration("tok-native", "sports", "user:42")
 	gcm.PushVariables = pv
 	ids["gcm-native"] = h.add(gcm)
-	ids["apple"] = h.add(NewAppleRegistration(rpAppleToken, "sports"))
+	ids["apple"] = h.add(NewAppleRegistration(recordedAppleToken, "sports"))
 	tmpl := NewGcmTemplateRegistration("tok-template", `{"data":{"msg":"$(msg)"},"priority":"high","time_to_live":3600}`, "sports")
 	tmpl.Template.Name = "news"
 	ids["gcm-template"] = h.add(tmpl)
@@ -468,20 +28,20 @@ func fhMigrationMix(h *fakeHub) map[string]string {
 	ids["gcm-installation"] = h.add(NewGcmRegistration("tok-inst", "$InstallationId:{abc}", "sports"))
 	odd := NewGcmTemplateRegistration("tok-odd", `{"data":{"n":"1"},"dry_run":true}`, "sports")
 	ids["gcm-unconvertible"] = h.add(odd)
-	ids["apple-template"] = h.add(NewAppleTemplateRegistration(rpAppleToken, `{"aps":{"alert":"$(msg)"}}`, "sports"))
+	ids["apple-template"] = h.add(NewAppleTemplateRegistration(recordedAppleToken, `{"aps":{"alert":"$(msg)"}}`, "sports"))
 	ids["gcm-untagged"] = h.add(NewGcmRegistration("tok-untagged"))
 	return ids
 }
 
 func TestMigrateGcmToFcmV1DryRunMatchesRealRun(t *testing.T) {
 	h := newFakeHub(t)
-	ids := fhMigrationMix(h)
+	ids := migrationMix(h)
 	before := map[string]Registration{}
 	for _, id := range ids {
 		before[id], _ = h.get(id)
 	}
 	ctx := context.Background()
-	opts := &MigrateOptions{Tag: "sports", DryRun: true, PageSize: 2}
+	opts := &MigrateGcmToFcmV1Options{Tag: "sports", DryRun: true, PageSize: 2}
 
 	dry, err := h.client.MigrateGcmToFcmV1(ctx, opts)
 	if err != nil {
@@ -592,7 +152,7 @@ func TestMigrateGcmToFcmV1DryRunMatchesRealRun(t *testing.T) {
 	}
 
 	// A second run finds nothing left to do.
-	again, err := h.client.MigrateGcmToFcmV1(ctx, &MigrateOptions{Tag: "sports", DryRun: true})
+	again, err := h.client.MigrateGcmToFcmV1(ctx, &MigrateGcmToFcmV1Options{Tag: "sports", DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -603,8 +163,8 @@ func TestMigrateGcmToFcmV1DryRunMatchesRealRun(t *testing.T) {
 
 func TestMigrateGcmToFcmV1AllAndRecreate(t *testing.T) {
 	h := newFakeHub(t)
-	ids := fhMigrationMix(h)
-	rep, err := h.client.MigrateGcmToFcmV1(context.Background(), &MigrateOptions{Recreate: true, PageSize: 3})
+	ids := migrationMix(h)
+	rep, err := h.client.MigrateGcmToFcmV1(context.Background(), &MigrateGcmToFcmV1Options{Recreate: true, PageSize: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

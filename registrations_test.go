@@ -3,14 +3,11 @@ package notificationhubs
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,266 +15,9 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nhkit/notificationhubs/internal/atom"
-)
-
-// ---- replay of the real service's recordings (testdata/recordings)
-
-// rpCall is one recorded call: path and query sent, and the answer.
-type rpCall struct {
-	RequestURIPath string            `json:"RequestUriPath"`
-	StatusCode     int               `json:"StatusCode"`
-	Headers        map[string]string `json:"Headers"`
-	ContentHeaders map[string]string `json:"ContentHeaders"`
-	Content        *string           `json:"Content"`
-}
-
-func (c rpCall) header(name string) string {
-	for k, v := range c.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	for k, v := range c.ContentHeaders {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-
-func (c rpCall) body() string {
-	if c.Content == nil {
-		return ""
-	}
-	return *c.Content
-}
-
-var rpTrailingComma = regexp.MustCompile(`,(\s*[}\]])`)
-
-// rpLoad reads testdata/recordings/name.http. One recording has a
-// trailing comma (not strict JSON); it is removed before decoding.
-func rpLoad(t testing.TB, name string) []rpCall {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "recordings", name+".http"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct{ HttpCalls []rpCall }
-	if err := json.Unmarshal(rpTrailingComma.ReplaceAll(data, []byte("$1")), &rec); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return rec.HttpCalls
-}
-
-// rpRequest is one request the replay server received.
-type rpRequest struct {
-	Method, URI string
-	Header      http.Header
-	Body        []byte
-}
-
-// rpServer answers the recorded calls in order and checks that each
-// request has the recorded path and query (byte for byte).
-type rpServer struct {
-	t     testing.TB
-	calls []rpCall
-	mu    sync.Mutex
-	got   []rpRequest
-}
-
-func (s *rpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	s.mu.Lock()
-	i := len(s.got)
-	s.got = append(s.got, rpRequest{Method: r.Method, URI: r.RequestURI, Header: r.Header.Clone(), Body: body})
-	s.mu.Unlock()
-	if i >= len(s.calls) {
-		s.t.Errorf("request %d %s %s: the recording has only %d calls", i, r.Method, r.RequestURI, len(s.calls))
-		w.WriteHeader(http.StatusTeapot)
-		return
-	}
-	c := s.calls[i]
-	if r.RequestURI != c.RequestURIPath {
-		s.t.Errorf("request %d: sent %s %s\n                 recorded %s", i, r.Method, r.RequestURI, c.RequestURIPath)
-	}
-	for _, h := range []map[string]string{c.Headers, c.ContentHeaders} {
-		for k, v := range h {
-			switch strings.ToLower(k) {
-			case "transfer-encoding", "content-length", "date", "server":
-				continue
-			}
-			w.Header().Set(k, v)
-		}
-	}
-	w.WriteHeader(c.StatusCode)
-	io.WriteString(w, c.body())
-}
-
-func (s *rpServer) requests() []rpRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]rpRequest(nil), s.got...)
-}
-
-// rpReplay starts a server replaying calls[skip:] of the recording and a
-// client for hub with the recording's api-version.
-func rpReplay(t *testing.T, name string, skip int) (*Client, *rpServer, []rpCall) {
-	t.Helper()
-	calls := rpLoad(t, name)[skip:]
-	first := calls[0].RequestURIPath
-	hub := strings.SplitN(strings.TrimPrefix(first, "/"), "/", 2)[0]
-	hub = strings.SplitN(hub, "?", 2)[0]
-	version := regexp.MustCompile(`api-version=([0-9-]+)`).FindStringSubmatch(first)[1]
-	s := &rpServer{t: t, calls: calls}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	c := rpClient(t, srv.URL, hub, version)
-	t.Cleanup(func() {
-		if got := len(s.requests()); got != len(calls) {
-			t.Errorf("sent %d requests, the recording has %d", got, len(calls))
-		}
-	})
-	return c, s, calls
-}
-
-func rpClient(t testing.TB, serverURL, hub, version string) *Client {
-	t.Helper()
-	cred, err := NewSharedAccessKeyCredential("DefaultFullSharedAccessSignature", "c2VjcmV0LWtleS1mb3ItdGVzdHM=")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClient(serverURL+"/", hub, cred, &ClientOptions{
-		APIVersion:    version,
-		ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// rpMethods checks the methods of the requests received: the cleanup
-// (GET and one DELETE per listed registration) when cleanup is set, then want.
-func rpMethods(t *testing.T, s *rpServer, calls []rpCall, cleanup bool, want ...string) {
-	t.Helper()
-	var all []string
-	if cleanup {
-		all = append(all, "GET")
-		for range strings.Count(calls[0].body(), "<entry") {
-			all = append(all, "DELETE")
-		}
-	}
-	all = append(all, want...)
-	var got []string
-	for _, r := range s.requests() {
-		got = append(got, r.Method)
-	}
-	if diff := cmp.Diff(all, got); diff != "" {
-		t.Errorf("methods (-want +got):\n%s", diff)
-	}
-	for _, r := range s.requests() {
-		if r.Method == http.MethodDelete && strings.Contains(r.URI, "/registrations/") && r.Header.Get("If-Match") == "" {
-			t.Errorf("DELETE %s without If-Match", r.URI)
-		}
-	}
-}
-
-// rpCleanup is the .NET tests' DeleteAllRegistrationsAndInstallations.
-func rpCleanup(t *testing.T, c *Client) {
-	t.Helper()
-	ctx := context.Background()
-	pager := c.NewListRegistrationsPager(&ListRegistrationsOptions{Top: 100})
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("cleanup: %v", err)
-		}
-		for _, r := range page.Registrations {
-			if _, err := c.DeleteRegistration(ctx, r.RegistrationID, nil); err != nil {
-				t.Fatalf("cleanup: %v", err)
-			}
-		}
-	}
-}
-
-// rpRecordedRegistration decodes the registration in a recorded entry.
-func rpRecordedRegistration(t *testing.T, c rpCall) Registration {
-	t.Helper()
-	e, err := atom.ParseEntry([]byte(c.body()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := atom.UnmarshalRegistration(e.Content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := registrationFromAtom(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// rpSentRegistration decodes the registration a request carried.
-func rpSentRegistration(t *testing.T, req rpRequest) Registration {
-	t.Helper()
-	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/atom+xml") {
-		t.Errorf("%s %s: Content-Type %q", req.Method, req.URI, ct)
-	}
-	e, err := atom.ParseEntry(req.Body)
-	if err != nil {
-		t.Fatalf("%s %s: body: %v\n%s", req.Method, req.URI, err, req.Body)
-	}
-	a, err := atom.UnmarshalRegistration(e.Content)
-	if err != nil {
-		t.Fatalf("%s %s: body: %v\n%s", req.Method, req.URI, err, req.Body)
-	}
-	r, err := registrationFromAtom(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// writable strips what the service sets.
-func writable(r Registration) Registration {
-	r.RegistrationID, r.ETag, r.ExpirationTime = "", "", time.Time{}
-	return r
-}
-
-// rpCreateLike sends the registration a recorded create call answered
-// with (minus the service's fields) and checks request and response.
-func rpCreateLike(t *testing.T, c *Client, s *rpServer, call rpCall) CreateRegistrationResponse {
-	t.Helper()
-	want := rpRecordedRegistration(t, call)
-	got, err := c.CreateRegistration(context.Background(), writable(want), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs := s.requests()
-	if diff := cmp.Diff(writable(want), rpSentRegistration(t, reqs[len(reqs)-1])); diff != "" {
-		t.Errorf("request body (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(want, got.Registration); diff != "" {
-		t.Errorf("response (-want +got):\n%s", diff)
-	}
-	if got.ContentLocation != call.header("Content-Location") {
-		t.Errorf("ContentLocation = %q, want %q", got.ContentLocation, call.header("Content-Location"))
-	}
-	if !strings.Contains(got.ContentLocation, "/registrations/"+got.RegistrationID+"?") {
-		t.Errorf("id %q is not the one in Content-Location %q", got.RegistrationID, got.ContentLocation)
-	}
-	return got
-}
-
-const (
-	rpAppleToken = "62BCD3484834B7E2DC56733AC5509259230CC1BA82BA1AE7D06E91908A05A8FA"
-	rpAdmToken   = "amzn1.adm-registration.v2.123"
-	rpChannel    = "https://some.url/"
 )
 
 func withPV(r Registration) Registration {
@@ -306,34 +46,34 @@ func TestRecordedCreateRegistration(t *testing.T) {
 		name string
 		reg  Registration
 	}{
-		{"CreateRegistrationAsync_PassValidAdmNativeRegistration_GetCreatedRegistrationBack", withPV(NewAdmRegistration(rpAdmToken, "tag1"))},
-		{"CreateRegistrationAsync_PassValidAdmTemplateRegistration_GetCreatedRegistrationBack", named(withPV(NewAdmTemplateRegistration(rpAdmToken, `{"data":{"key1":"value1"}}`, "tag1")), "Template Name")},
-		{"CreateRegistrationAsync_PassValidAppleNativeRegistration_GetCreatedRegistrationBack", withPV(NewAppleRegistration(rpAppleToken, "tag1"))},
-		{"CreateRegistrationAsync_PassValidAppleTemplateRegistration_GetCreatedRegistrationBack", named(withPV(NewAppleTemplateRegistration(rpAppleToken, `{"aps":{"alert":"alert!"}}`, "tag1")), "Template Name")},
+		{"CreateRegistrationAsync_PassValidAdmNativeRegistration_GetCreatedRegistrationBack", withPV(NewAdmRegistration(recordedAdmToken, "tag1"))},
+		{"CreateRegistrationAsync_PassValidAdmTemplateRegistration_GetCreatedRegistrationBack", named(withPV(NewAdmTemplateRegistration(recordedAdmToken, `{"data":{"key1":"value1"}}`, "tag1")), "Template Name")},
+		{"CreateRegistrationAsync_PassValidAppleNativeRegistration_GetCreatedRegistrationBack", withPV(NewAppleRegistration(recordedAppleToken, "tag1"))},
+		{"CreateRegistrationAsync_PassValidAppleTemplateRegistration_GetCreatedRegistrationBack", named(withPV(NewAppleTemplateRegistration(recordedAppleToken, `{"aps":{"alert":"alert!"}}`, "tag1")), "Template Name")},
 		{"CreateRegistrationAsync_PassValidBaiduNativeRegistration_GetCreatedRegistrationBack", withPV(NewBaiduRegistration("userId", "channelId", "tag1"))},
 		{"CreateRegistrationAsync_PassValidBaiduTemplateRegistration_GetCreatedRegistrationBack", named(withPV(NewBaiduTemplateRegistration("userId", "channelId", `{"title":"Title","description":"Description"}`, "tag1")), "Template Name")},
-		{"CreateRegistrationAsync_PassValidGcmNativeRegistration_GetCreatedRegistrationBack", withPV(NewGcmRegistration(rpAdmToken, "tag1"))},
-		{"CreateRegistrationAsync_PassValidGcmTemplateRegistration_GetCreatedRegistrationBack", named(withPV(NewGcmTemplateRegistration(rpAdmToken, `{"data":{"message":"Message"}}`, "tag1")), "Template Name")},
-		{"CreateRegistrationAsync_PassValidMpnsNativeRegistration_GetCreatedRegistrationBack", tiled(withPV(NewMpnsRegistration(rpChannel, "tag1")))},
-		{"CreateRegistrationAsync_PassValidMpnsTemplateRegistration_GetCreatedRegistrationBack", named(tiled(withPV(NewMpnsTemplateRegistration(rpChannel, mpnsTile, "tag1"))), "Template Name")},
-		{"CreateRegistrationAsync_PassValidWindowsNativeRegistration_GetCreatedRegistrationBack", tiled(withPV(NewWindowsRegistration(rpChannel, "tag1")))},
-		{"CreateRegistrationAsync_PassValidWindowsTemplateRegistration_GetCreatedRegistrationBack", named(tiled(withPV(NewWindowsTemplateRegistration(rpChannel, wnsToast, "tag1"))), "Template Name")},
-		{"CreateRegistrationAsync_CreateFcmNativeRegistration_GetFcmRegistrationType", NewGcmRegistration(rpAdmToken)},
-		{"CreateRegistrationAsync_CreateGcmNativeRegistration_GetGcmRegistrationType", NewGcmRegistration(rpAdmToken)},
-		{"CreateRegistrationAsync_CreateFcmTemplateRegistration_GetFcmTemplateRegistrationType", named(NewGcmTemplateRegistration(rpAdmToken, `{"data":{"message":"Message"}}`), "Template Name")},
-		{"CreateRegistrationAsync_CreateGcmTemplateRegistration_GetGcmTemplateRegistrationType", named(NewGcmTemplateRegistration(rpAdmToken, `{"data":{"message":"Message"}}`), "Template Name")},
+		{"CreateRegistrationAsync_PassValidGcmNativeRegistration_GetCreatedRegistrationBack", withPV(NewGcmRegistration(recordedAdmToken, "tag1"))},
+		{"CreateRegistrationAsync_PassValidGcmTemplateRegistration_GetCreatedRegistrationBack", named(withPV(NewGcmTemplateRegistration(recordedAdmToken, `{"data":{"message":"Message"}}`, "tag1")), "Template Name")},
+		{"CreateRegistrationAsync_PassValidMpnsNativeRegistration_GetCreatedRegistrationBack", tiled(withPV(NewMpnsRegistration(recordedChannelURI, "tag1")))},
+		{"CreateRegistrationAsync_PassValidMpnsTemplateRegistration_GetCreatedRegistrationBack", named(tiled(withPV(NewMpnsTemplateRegistration(recordedChannelURI, mpnsTile, "tag1"))), "Template Name")},
+		{"CreateRegistrationAsync_PassValidWindowsNativeRegistration_GetCreatedRegistrationBack", tiled(withPV(NewWindowsRegistration(recordedChannelURI, "tag1")))},
+		{"CreateRegistrationAsync_PassValidWindowsTemplateRegistration_GetCreatedRegistrationBack", named(tiled(withPV(NewWindowsTemplateRegistration(recordedChannelURI, wnsToast, "tag1"))), "Template Name")},
+		{"CreateRegistrationAsync_CreateFcmNativeRegistration_GetFcmRegistrationType", NewGcmRegistration(recordedAdmToken)},
+		{"CreateRegistrationAsync_CreateGcmNativeRegistration_GetGcmRegistrationType", NewGcmRegistration(recordedAdmToken)},
+		{"CreateRegistrationAsync_CreateFcmTemplateRegistration_GetFcmTemplateRegistrationType", named(NewGcmTemplateRegistration(recordedAdmToken, `{"data":{"message":"Message"}}`), "Template Name")},
+		{"CreateRegistrationAsync_CreateGcmTemplateRegistration_GetGcmTemplateRegistrationType", named(NewGcmTemplateRegistration(recordedAdmToken, `{"data":{"message":"Message"}}`), "Template Name")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, tt.name, 0)
-			rpCleanup(t, c)
+			c, s, calls := replayRecording(t, tt.name, 0)
+			deleteAllRegistrations(t, c)
 			got, err := c.CreateRegistration(context.Background(), tt.reg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rpMethods(t, s, calls, true, "POST")
+			checkReplayedMethods(t, s, calls, true, "POST")
 			reqs := s.requests()
-			if diff := cmp.Diff(tt.reg, rpSentRegistration(t, reqs[len(reqs)-1])); diff != "" {
+			if diff := cmp.Diff(tt.reg, sentRegistration(t, reqs[len(reqs)-1])); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 			last := calls[len(calls)-1]
@@ -364,22 +104,22 @@ func TestRecordedCreateOrUpdateRegistration(t *testing.T) {
 		"CreateOrUpdateRegistrationAsync_UpsertAppleNativeRegistration_GetUpsertedRegistrationBack",
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, name, 0)
-			rpCleanup(t, c)
-			created := rpCreateLike(t, c, s, calls[len(calls)-2])
+			c, s, calls := replayRecording(t, name, 0)
+			deleteAllRegistrations(t, c)
+			created := replayCreate(t, c, s, calls[len(calls)-2])
 			reg := created.Registration
-			reg.Tags = rpRecordedRegistration(t, calls[len(calls)-1]).Tags
+			reg.Tags = recordedRegistration(t, calls[len(calls)-1]).Tags
 			got, err := c.CreateOrUpdateRegistration(context.Background(), reg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rpMethods(t, s, calls, true, "POST", "PUT")
+			checkReplayedMethods(t, s, calls, true, "POST", "PUT")
 			reqs := s.requests()
 			put := reqs[len(reqs)-1]
 			if h := put.Header.Get("If-Match"); h != "" {
 				t.Errorf("If-Match = %q on an upsert", h)
 			}
-			if diff := cmp.Diff(writable(reg), writable(rpSentRegistration(t, put))); diff != "" {
+			if diff := cmp.Diff(writable(reg), writable(sentRegistration(t, put))); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 			if got.ETag != "2" || got.RegistrationID != reg.RegistrationID || got.Platform != reg.Platform || got.IsTemplate() != reg.IsTemplate() {
@@ -391,31 +131,31 @@ func TestRecordedCreateOrUpdateRegistration(t *testing.T) {
 }
 
 func TestRecordedUpsertWithCustomID(t *testing.T) {
-	c, s, calls := rpReplay(t, "CreateOrUpdateRegistrationAsync_UpsertAppleNativeRegistrationWithCustomId_GetUpsertedRegistrationBack", 0)
-	rpCleanup(t, c)
-	reg := NewAppleRegistration(rpAppleToken)
+	c, s, calls := replayRecording(t, "CreateOrUpdateRegistrationAsync_UpsertAppleNativeRegistrationWithCustomId_GetUpsertedRegistrationBack", 0)
+	deleteAllRegistrations(t, c)
+	reg := NewAppleRegistration(recordedAppleToken)
 	reg.RegistrationID = "123-234-1"
 	got, err := c.CreateOrUpdateRegistration(context.Background(), reg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpMethods(t, s, calls, true, "PUT")
-	if got.RegistrationID != "123-234-1" || got.ETag != "1" || got.DeviceToken != rpAppleToken {
+	checkReplayedMethods(t, s, calls, true, "PUT")
+	if got.RegistrationID != "123-234-1" || got.ETag != "1" || got.DeviceToken != recordedAppleToken {
 		t.Errorf("got %+v", got.Registration)
 	}
 }
 
 func TestRecordedUpdateRegistration(t *testing.T) {
-	c, s, calls := rpReplay(t, "UpdateRegistrationAsync_UpdateAppleNativeRegistration_GetUpdatedRegistrationBack", 0)
-	rpCleanup(t, c)
-	created := rpCreateLike(t, c, s, calls[len(calls)-2])
+	c, s, calls := replayRecording(t, "UpdateRegistrationAsync_UpdateAppleNativeRegistration_GetUpdatedRegistrationBack", 0)
+	deleteAllRegistrations(t, c)
+	created := replayCreate(t, c, s, calls[len(calls)-2])
 	reg := created.Registration
 	reg.Tags = []string{"tag1"}
 	got, err := c.UpdateRegistration(context.Background(), reg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpMethods(t, s, calls, true, "POST", "PUT")
+	checkReplayedMethods(t, s, calls, true, "POST", "PUT")
 	reqs := s.requests()
 	if h := reqs[len(reqs)-1].Header.Get("If-Match"); h != `"1"` {
 		t.Errorf(`If-Match = %q, want "1" quoted`, h)
@@ -436,11 +176,11 @@ func TestRecordedListRegistrations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, tt.name, 0)
-			rpCleanup(t, c)
+			c, s, calls := replayRecording(t, tt.name, 0)
+			deleteAllRegistrations(t, c)
 			var ids []string
 			for i := len(calls) - 1 - tt.creates; i < len(calls)-1; i++ {
-				ids = append(ids, rpCreateLike(t, c, s, calls[i]).RegistrationID)
+				ids = append(ids, replayCreate(t, c, s, calls[i]).RegistrationID)
 			}
 			pager := c.NewListRegistrationsPager(&ListRegistrationsOptions{Top: 100})
 			page, err := pager.NextPage(context.Background())
@@ -450,7 +190,7 @@ func TestRecordedListRegistrations(t *testing.T) {
 			if pager.More() || page.ContinuationToken != nil {
 				t.Errorf("more pages after a page without continuation token")
 			}
-			rpMethods(t, s, calls, true, "POST", "POST", "GET")
+			checkReplayedMethods(t, s, calls, true, "POST", "POST", "GET")
 			var got []string
 			for _, r := range page.Registrations {
 				got = append(got, r.RegistrationID)
@@ -480,10 +220,10 @@ var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 // TestRecordedContinuationToken replays the two-page listing: the token
 // arrives URL-encoded in x-ms-continuationtoken and goes back unchanged.
 func TestRecordedContinuationToken(t *testing.T) {
-	c, s, calls := rpReplay(t, "GetAllRegistrationsAsync_UsingTopLessThenNumberOfRegistrations_CorrectContinuationTokenIsReturnedThatAllowsToReadAllRegistrations", 0)
-	rpCleanup(t, c)
+	c, s, calls := replayRecording(t, "GetAllRegistrationsAsync_UsingTopLessThenNumberOfRegistrations_CorrectContinuationTokenIsReturnedThatAllowsToReadAllRegistrations", 0)
+	deleteAllRegistrations(t, c)
 	for i := 2; i <= 4; i++ {
-		rpCreateLike(t, c, s, calls[i])
+		replayCreate(t, c, s, calls[i])
 	}
 	pager := c.NewListRegistrationsPager(&ListRegistrationsOptions{Top: 2})
 	var pages [][]string
@@ -502,7 +242,7 @@ func TestRecordedContinuationToken(t *testing.T) {
 			tokens = append(tokens, *page.ContinuationToken)
 		}
 	}
-	rpMethods(t, s, calls, true, "POST", "POST", "POST", "GET", "GET")
+	checkReplayedMethods(t, s, calls, true, "POST", "POST", "POST", "GET", "GET")
 	want := [][]string{
 		{"5338658925190566729-3584145164946923081-1", "5645581655424771962-133652254487445652-1"},
 		{"7851631215097303540-3414260987311185999-1"},
@@ -525,14 +265,14 @@ func TestRecordedGetRegistration(t *testing.T) {
 		"GetRegistrationAsync_CreateGcmTemplateRegistrationThenGetGcmTemplateRegistrationDescription_GetGcmTemplateRegistrationType",
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, name, 0)
-			rpCleanup(t, c)
-			created := rpCreateLike(t, c, s, calls[len(calls)-2])
+			c, s, calls := replayRecording(t, name, 0)
+			deleteAllRegistrations(t, c)
+			created := replayCreate(t, c, s, calls[len(calls)-2])
 			got, err := c.GetRegistration(context.Background(), created.RegistrationID, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rpMethods(t, s, calls, true, "POST", "GET")
+			checkReplayedMethods(t, s, calls, true, "POST", "GET")
 			if diff := cmp.Diff(created.Registration, got.Registration); diff != "" {
 				t.Errorf("read back (-created +got):\n%s", diff)
 			}
@@ -551,27 +291,27 @@ func TestRecordedListByChannel(t *testing.T) {
 		channel string
 		want    int
 	}{
-		{"GetRegistrationsByChannelAsync_CreateGcmAndFcmRegistrations_GetTwoFcmCreatedRegistrations", 2, rpAdmToken, 2},
-		{"GetRegistrationsByChannelAsync_CreateGcmAndFcmTemplateRegistrations_GetTwoFcmTemplateCreatedRegistrations", 2, rpAdmToken, 2},
-		{sameChannel, 3, rpAppleToken, 2},
+		{"GetRegistrationsByChannelAsync_CreateGcmAndFcmRegistrations_GetTwoFcmCreatedRegistrations", 2, recordedAdmToken, 2},
+		{"GetRegistrationsByChannelAsync_CreateGcmAndFcmTemplateRegistrations_GetTwoFcmTemplateCreatedRegistrations", 2, recordedAdmToken, 2},
+		{sameChannel, 3, recordedAppleToken, 2},
 		// A lower-case APNs token sends the recorded (upper-case) filter.
-		{sameChannel, 3, strings.ToLower(rpAppleToken), 2},
+		{sameChannel, 3, strings.ToLower(recordedAppleToken), 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, tt.name, 0)
-			rpCleanup(t, c)
+			c, s, calls := replayRecording(t, tt.name, 0)
+			deleteAllRegistrations(t, c)
 			var created []string
 			methods := []string{}
 			for i := len(calls) - 1 - tt.creates; i < len(calls)-1; i++ {
-				created = append(created, rpCreateLike(t, c, s, calls[i]).RegistrationID)
+				created = append(created, replayCreate(t, c, s, calls[i]).RegistrationID)
 				methods = append(methods, "POST")
 			}
 			page, err := c.NewListRegistrationsByChannelPager(tt.channel, &ListRegistrationsByChannelOptions{Top: 100}).NextPage(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			rpMethods(t, s, calls, true, append(methods, "GET")...)
+			checkReplayedMethods(t, s, calls, true, append(methods, "GET")...)
 			var got []string
 			for _, r := range page.Registrations {
 				if !strings.EqualFold(r.Handle(), tt.channel) {
@@ -598,12 +338,12 @@ func TestRecordedListByTag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, tt.name, 0)
-			rpCleanup(t, c)
+			c, s, calls := replayRecording(t, tt.name, 0)
+			deleteAllRegistrations(t, c)
 			var methods []string
 			var tagged []string
 			for i := len(calls) - 1 - tt.creates; i < len(calls)-1; i++ {
-				r := rpCreateLike(t, c, s, calls[i])
+				r := replayCreate(t, c, s, calls[i])
 				methods = append(methods, "POST")
 				for _, tag := range r.Tags {
 					if tag == tt.tag {
@@ -615,7 +355,7 @@ func TestRecordedListByTag(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rpMethods(t, s, calls, true, append(methods, "GET")...)
+			checkReplayedMethods(t, s, calls, true, append(methods, "GET")...)
 			var got []string
 			for _, r := range page.Registrations {
 				got = append(got, r.RegistrationID)
@@ -629,19 +369,19 @@ func TestRecordedListByTag(t *testing.T) {
 
 func TestRecordedRegistrationExists(t *testing.T) {
 	t.Run("existing", func(t *testing.T) {
-		c, s, calls := rpReplay(t, "RegistrationExistsAsync_GetExistingRegistration", 0)
-		rpCleanup(t, c)
-		created := rpCreateLike(t, c, s, calls[len(calls)-2])
+		c, s, calls := replayRecording(t, "RegistrationExistsAsync_GetExistingRegistration", 0)
+		deleteAllRegistrations(t, c)
+		created := replayCreate(t, c, s, calls[len(calls)-2])
 		got, err := c.RegistrationExists(context.Background(), created.RegistrationID, nil)
 		if err != nil || !got.Exists {
 			t.Errorf("RegistrationExists = %v, %v; want true", got.Exists, err)
 		}
-		rpMethods(t, s, calls, true, "POST", "GET")
+		checkReplayedMethods(t, s, calls, true, "POST", "GET")
 	})
 	t.Run("deleted", func(t *testing.T) {
-		c, s, calls := rpReplay(t, "RegistrationExistsAsync_GetNonExistingRegistration", 0)
-		rpCleanup(t, c)
-		created := rpCreateLike(t, c, s, calls[len(calls)-4])
+		c, s, calls := replayRecording(t, "RegistrationExistsAsync_GetNonExistingRegistration", 0)
+		deleteAllRegistrations(t, c)
+		created := replayCreate(t, c, s, calls[len(calls)-4])
 		ctx := context.Background()
 		got, err := c.RegistrationExists(ctx, created.RegistrationID, nil)
 		if err != nil || !got.Exists {
@@ -657,7 +397,7 @@ func TestRecordedRegistrationExists(t *testing.T) {
 		if got.TrackingID != "33e8ef5f-b183-4f11-9ce0-ce01afffd462_G8" {
 			t.Errorf("TrackingID = %q, want the one in the 404's Detail", got.TrackingID)
 		}
-		rpMethods(t, s, calls, true, "POST", "GET", "DELETE", "GET")
+		checkReplayedMethods(t, s, calls, true, "POST", "GET", "DELETE", "GET")
 	})
 }
 
@@ -672,9 +412,9 @@ func TestRecordedDeleteRegistration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s, calls := rpReplay(t, tt.name, 0)
-			rpCleanup(t, c)
-			created := rpCreateLike(t, c, s, calls[len(calls)-3])
+			c, s, calls := replayRecording(t, tt.name, 0)
+			deleteAllRegistrations(t, c)
+			created := replayCreate(t, c, s, calls[len(calls)-3])
 			ctx := context.Background()
 			var opts *DeleteRegistrationOptions
 			if tt.withETag {
@@ -692,17 +432,17 @@ func TestRecordedDeleteRegistration(t *testing.T) {
 			if !errors.Is(err, ErrNotFound) || !errors.As(err, &re) || re.StatusCode != 404 || re.TrackingID == "" {
 				t.Errorf("GetRegistration after delete: %v; want a 404 ResponseError with a tracking id", err)
 			}
-			rpMethods(t, s, calls, true, "POST", "DELETE", "GET")
+			checkReplayedMethods(t, s, calls, true, "POST", "DELETE", "GET")
 		})
 	}
 }
 
 func TestRecordedDeleteRegistrationsByChannel(t *testing.T) {
-	c, s, calls := rpReplay(t, "DeleteRegistrationsByChannelAsync_DeleteAppleNativeRegistrationByChannel_RegistrationIsDeleted", 0)
-	rpCleanup(t, c)
-	created := rpCreateLike(t, c, s, calls[1])
+	c, s, calls := replayRecording(t, "DeleteRegistrationsByChannelAsync_DeleteAppleNativeRegistrationByChannel_RegistrationIsDeleted", 0)
+	deleteAllRegistrations(t, c)
+	created := replayCreate(t, c, s, calls[1])
 	ctx := context.Background()
-	got, err := c.DeleteRegistrationsByChannel(ctx, rpAppleToken, nil)
+	got, err := c.DeleteRegistrationsByChannel(ctx, recordedAppleToken, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -712,16 +452,16 @@ func TestRecordedDeleteRegistrationsByChannel(t *testing.T) {
 	if _, err := c.GetRegistration(ctx, created.RegistrationID, nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("GetRegistration after delete: %v; want 404", err)
 	}
-	rpMethods(t, s, calls, true, "POST", "GET", "DELETE", "GET")
+	checkReplayedMethods(t, s, calls, true, "POST", "GET", "DELETE", "GET")
 }
 
 func TestRecordedCreateRegistrationID(t *testing.T) {
-	c, s, calls := rpReplay(t, "CreateRegistrationIdAsync_CallMethod_GetRegistrationId", 0)
+	c, s, calls := replayRecording(t, "CreateRegistrationIdAsync_CallMethod_GetRegistrationId", 0)
 	got, err := c.CreateRegistrationID(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpMethods(t, s, calls, false, "POST")
+	checkReplayedMethods(t, s, calls, false, "POST")
 	if got.RegistrationID != "7260336227650468927-4200236381151834034-1" || got.Location != calls[0].header("Location") {
 		t.Errorf("got id %q Location %q", got.RegistrationID, got.Location)
 	}
@@ -761,14 +501,14 @@ func TestPagingManyPagesEscapedTokens(t *testing.T) {
 		if idx+1 < len(pages) {
 			w.Header().Set("x-ms-continuationtoken", pages[idx+1].header)
 		}
-		reg := NewAppleRegistration(rpAppleToken)
+		reg := NewAppleRegistration(recordedAppleToken)
 		reg.RegistrationID = fmt.Sprintf("reg-%d", idx)
 		reg.ETag = "1"
 		w.Header().Set("Content-Type", "application/atom+xml;type=feed;charset=utf-8")
-		w.Write(fhFeed(t, []Registration{reg}))
+		w.Write(fakeHubFeed(t, []Registration{reg}))
 	}))
 	defer srv.Close()
-	c := rpClient(t, srv.URL, "hub", "2020-06")
+	c := newTestClient(t, srv.URL, "hub", "2020-06")
 
 	collect := func(opts *ListRegistrationsOptions) (ids []string, tokens []*string) {
 		pager := c.NewListRegistrationsPager(opts)
@@ -886,18 +626,18 @@ func queryUnescape(s string) (string, error) {
 
 func TestRegistrationRoundTripAllPlatforms(t *testing.T) {
 	regs := []Registration{
-		NewAppleRegistration(rpAppleToken, "a", "b"),
-		NewAppleTemplateRegistration(rpAppleToken, `{"aps":{"alert":"$(m)"}}`, "a"),
+		NewAppleRegistration(recordedAppleToken, "a", "b"),
+		NewAppleTemplateRegistration(recordedAppleToken, `{"aps":{"alert":"$(m)"}}`, "a"),
 		NewFcmV1Registration("fcm-token", "a"),
 		NewFcmV1TemplateRegistration("fcm-token", `{"message":{"android":{"data":{"m":"$(m)"}}}}`),
 		NewGcmRegistration("gcm-token"),
 		NewGcmTemplateRegistration("gcm-token", `{"data":{"m":"$(m)"}}`),
-		NewWindowsRegistration(rpChannel),
-		NewWindowsTemplateRegistration(rpChannel, `<toast><visual><binding template="ToastText01"><text id="1">$(m)</text></binding></visual></toast>`),
-		NewMpnsRegistration(rpChannel),
-		NewMpnsTemplateRegistration(rpChannel, `<wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>$(m)</wp:Text1></wp:Toast></wp:Notification>`),
-		NewAdmRegistration(rpAdmToken),
-		NewAdmTemplateRegistration(rpAdmToken, `{"data":{"m":"$(m)"}}`),
+		NewWindowsRegistration(recordedChannelURI),
+		NewWindowsTemplateRegistration(recordedChannelURI, `<toast><visual><binding template="ToastText01"><text id="1">$(m)</text></binding></visual></toast>`),
+		NewMpnsRegistration(recordedChannelURI),
+		NewMpnsTemplateRegistration(recordedChannelURI, `<wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>$(m)</wp:Text1></wp:Toast></wp:Notification>`),
+		NewAdmRegistration(recordedAdmToken),
+		NewAdmTemplateRegistration(recordedAdmToken, `{"data":{"m":"$(m)"}}`),
 		NewBaiduRegistration("u", "c"),
 		NewBaiduTemplateRegistration("u", "c", `{"title":"$(m)"}`),
 		NewXiaomiRegistration("xm"),
@@ -905,7 +645,7 @@ func TestRegistrationRoundTripAllPlatforms(t *testing.T) {
 		NewBrowserRegistration("https://push.example/ep", "p256", "auth"),
 		NewBrowserTemplateRegistration("https://push.example/ep", "p256", "auth", `{"title":"$(m)"}`),
 	}
-	full := NewAppleTemplateRegistration(rpAppleToken, `{"aps":{"alert":"x"}}`, "t")
+	full := NewAppleTemplateRegistration(recordedAppleToken, `{"aps":{"alert":"x"}}`, "t")
 	full.Template.Name, full.Template.Expiry, full.Template.Priority = "n", "2030-01-01T00:00:00Z", "10"
 	full.Template.Headers = map[string]string{"apns-push-type": "alert", "apns-priority": "10"}
 	full.PushVariables = map[string]string{"k": "v"}
@@ -946,11 +686,11 @@ func TestTemplateHeadersDerived(t *testing.T) {
 		reg  Registration
 		want map[string]string
 	}{
-		{NewWindowsTemplateRegistration(rpChannel, `<?xml version="1.0"?><tile><visual/></tile>`), map[string]string{"X-WNS-Type": "wns/tile"}},
-		{NewWindowsTemplateRegistration(rpChannel, `<badge value="$(n)"/>`), map[string]string{"X-WNS-Type": "wns/badge"}},
-		{NewWindowsTemplateRegistration(rpChannel, `raw text`), map[string]string{"X-WNS-Type": "wns/raw"}},
-		{NewMpnsTemplateRegistration(rpChannel, `<wp:Notification xmlns:wp="WPNotification"><wp:Toast/></wp:Notification>`), map[string]string{"X-WindowsPhone-Target": "toast", "X-NotificationClass": "2"}},
-		{NewMpnsTemplateRegistration(rpChannel, `<anything/>`), map[string]string{"X-NotificationClass": "3"}},
+		{NewWindowsTemplateRegistration(recordedChannelURI, `<?xml version="1.0"?><tile><visual/></tile>`), map[string]string{"X-WNS-Type": "wns/tile"}},
+		{NewWindowsTemplateRegistration(recordedChannelURI, `<badge value="$(n)"/>`), map[string]string{"X-WNS-Type": "wns/badge"}},
+		{NewWindowsTemplateRegistration(recordedChannelURI, `raw text`), map[string]string{"X-WNS-Type": "wns/raw"}},
+		{NewMpnsTemplateRegistration(recordedChannelURI, `<wp:Notification xmlns:wp="WPNotification"><wp:Toast/></wp:Notification>`), map[string]string{"X-WindowsPhone-Target": "toast", "X-NotificationClass": "2"}},
+		{NewMpnsTemplateRegistration(recordedChannelURI, `<anything/>`), map[string]string{"X-NotificationClass": "3"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, tt.reg.Template.Headers); diff != "" {
@@ -960,9 +700,9 @@ func TestTemplateHeadersDerived(t *testing.T) {
 }
 
 func TestRegistrationValidation(t *testing.T) {
-	win := NewWindowsTemplateRegistration(rpChannel, `<toast/>`)
+	win := NewWindowsTemplateRegistration(recordedChannelURI, `<toast/>`)
 	win.Template.Headers = nil
-	apns := NewAppleTemplateRegistration(rpAppleToken, `{}`)
+	apns := NewAppleTemplateRegistration(recordedAppleToken, `{}`)
 	apns.Template.Headers = map[string]string{"X-Custom": "1"}
 	long := NewGcmTemplateRegistration("t", `{}`)
 	long.Template.Name = strings.Repeat("n", 201)
@@ -989,13 +729,27 @@ func TestRegistrationValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: validate() = %v, want an error containing %q", tt.name, err, tt.want)
 		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Subject != "registration" {
+			t.Errorf("%s: validate() = %#v, want a *ValidationError about the registration", tt.name, err)
+		}
+	}
+	// The text is the one the SDK always gave, and a tag's own error stays reachable.
+	withTag := NewGcmRegistration("t", "bad tag!")
+	withTag.RegistrationID = "1-2"
+	err := withTag.Validate()
+	if got, want := err.Error(), `notificationhubs: registration "1-2": tag "bad tag!": `; !strings.HasPrefix(got, want) {
+		t.Errorf("Validate() = %q, want it to start with %q", got, want)
+	}
+	if errors.Unwrap(err) == nil {
+		t.Errorf("Validate() = %v wraps nothing; want the tag's error", err)
 	}
 	// Validation happens before any request.
-	c := rpClient(t, "http://127.0.0.1:1", "hub", "2020-06")
+	c := newTestClient(t, "http://127.0.0.1:1", "hub", "2020-06")
 	if _, err := c.CreateRegistration(context.Background(), NewAppleRegistration("xyz"), nil); err == nil || !strings.Contains(err.Error(), "hexadecimal") {
 		t.Errorf("CreateRegistration with a bad token: %v", err)
 	}
-	withID := NewAppleRegistration(rpAppleToken)
+	withID := NewAppleRegistration(recordedAppleToken)
 	withID.RegistrationID = "x"
 	if _, err := c.CreateRegistration(context.Background(), withID, nil); err == nil {
 		t.Errorf("CreateRegistration with an id: no error")
@@ -1039,8 +793,8 @@ func TestUpdateRegistrationPreconditionFailed(t *testing.T) {
 		io.WriteString(w, "<Error><Code>412</Code><Detail>Precondition failed.TrackingId:abc_G1,TimeStamp:1/1/2024 1:00:00 AM</Detail></Error>")
 	}))
 	defer srv.Close()
-	c := rpClient(t, srv.URL, "hub", "2020-06")
-	reg := NewAppleRegistration(rpAppleToken)
+	c := newTestClient(t, srv.URL, "hub", "2020-06")
+	reg := NewAppleRegistration(recordedAppleToken)
 	reg.RegistrationID, reg.ETag = "1-2-3", `W/"3"`
 	_, err := c.UpdateRegistration(context.Background(), reg, nil)
 	var re *ResponseError
@@ -1086,7 +840,7 @@ func FuzzRegistrationFromAtom(f *testing.F) {
 		"CreateRegistrationAsync_PassValidMpnsTemplateRegistration_GetCreatedRegistrationBack",
 		"CreateRegistrationAsync_PassValidBaiduNativeRegistration_GetCreatedRegistrationBack",
 	} {
-		calls := rpLoad(f, name)
+		calls := loadRecording(f, name)
 		e, err := atom.ParseEntry([]byte(calls[len(calls)-1].body()))
 		if err != nil {
 			f.Fatal(err)
@@ -1126,10 +880,10 @@ func TestListByTagEscapesTag(t *testing.T) {
 	var uri string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uri = r.RequestURI
-		w.Write(fhFeed(t, nil))
+		w.Write(fakeHubFeed(t, nil))
 	}))
 	defer srv.Close()
-	c := rpClient(t, srv.URL, "hub", "2020-06")
+	c := newTestClient(t, srv.URL, "hub", "2020-06")
 	page, err := c.NewListRegistrationsByTagPager("user:#42@x.y", nil).NextPage(context.Background())
 	if err != nil || len(page.Registrations) != 0 || page.ContinuationToken != nil {
 		t.Fatalf("page %+v, %v", page, err)

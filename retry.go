@@ -12,7 +12,7 @@ import (
 )
 
 // retryOptions returns azcore retry options with a ShouldRetry that knows
-// about idempotency (rest-api.md §9.4). Everything else (MaxRetries,
+// about idempotency (docs/protocol.md, "Retries"). Everything else (MaxRetries,
 // delays, TryTimeout) comes from the caller's options.
 //
 // Idempotent operations retry transport errors (but an untrusted server

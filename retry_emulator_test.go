@@ -1,6 +1,6 @@
 package notificationhubs_test
 
-// SDK retry behaviour (rest-api.md §9.4) against faults the emulator injects
+// SDK retry behaviour (docs/protocol.md, "Retries") against faults the emulator injects
 // on the wire: every attempt is counted by the emulator itself, through its
 // request log, so a retry inside net/http is counted as well as one by the
 // SDK's pipeline.
@@ -125,7 +125,7 @@ func newRetryEnv(t *testing.T) *retryEnv {
 	if _, err := c.CreateRegistration(ctx, nh.NewAppleRegistration(retryToken, "r"), nil); err != nil {
 		t.Fatalf("CreateRegistration: %v", err)
 	}
-	in := nh.Installation{InstallationID: "inst-1", Platform: nh.InstallationPlatformFCMV1, PushChannel: "fcm-token-1", Tags: []string{"i"}}
+	in := nh.Installation{InstallationID: "inst-1", Platform: nh.InstallationPlatformFcmV1, PushChannel: "fcm-token-1", Tags: []string{"i"}}
 	if _, err := c.CreateOrUpdateInstallation(ctx, in, nil); err != nil {
 		t.Fatalf("CreateOrUpdateInstallation: %v", err)
 	}
@@ -175,7 +175,7 @@ var idempotentOps = []operation{
 	}},
 	{"CreateOrUpdateInstallation", emulator.OpInstallation, http.MethodPut, "/installations/inst-2", func(e *retryEnv) error {
 		_, err := e.c.CreateOrUpdateInstallation(e.ctx, nh.Installation{InstallationID: "inst-2",
-			Platform: nh.InstallationPlatformFCMV1, PushChannel: "fcm-token-2"}, nil)
+			Platform: nh.InstallationPlatformFcmV1, PushChannel: "fcm-token-2"}, nil)
 		return err
 	}},
 	{"ListRegistrations", emulator.OpRegistration, http.MethodGet, "/registrations", func(e *retryEnv) error {

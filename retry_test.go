@@ -16,47 +16,17 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-func policyRetry(maxRetries int32, delay time.Duration) policy.RetryOptions {
-	return policy.RetryOptions{MaxRetries: maxRetries, RetryDelay: delay}
-}
-
-// scripted returns a handler that answers request n with script[n]
-// (the last entry repeats): a status and headers; 201 answers as a send.
-func scripted(script ...func(w http.ResponseWriter)) func(http.ResponseWriter, *http.Request, int) {
-	return func(w http.ResponseWriter, r *http.Request, n int) {
-		if n >= len(script) {
-			n = len(script) - 1
-		}
-		if script[n] == nil {
-			stCreated(w, r)
-			return
-		}
-		script[n](w)
-	}
-}
-
-func status(code int, header ...string) func(w http.ResponseWriter) {
-	return func(w http.ResponseWriter) {
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.WriteHeader(code)
-	}
-}
-
-var stApple = NewAppleNotification([]byte(`{"aps":{"alert":"x"}}`), nil)
-
 func TestRetryThrottledThenCreated(t *testing.T) {
 	var mu sync.Mutex
 	var times []time.Time
-	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		mu.Lock()
 		times = append(times, time.Now())
 		mu.Unlock()
-		scripted(status(429, "Retry-After", "1"), nil)(w, r, n)
+		scripted(answerStatus(429, "Retry-After", "1"), nil)(w, r, n)
 	})
 	c := srv.client(t, nil)
-	resp, err := c.SendNotification(context.Background(), stApple, nil)
+	resp, err := c.SendNotification(context.Background(), sampleAppleNotification, nil)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -74,8 +44,8 @@ func TestRetryThrottledThenCreated(t *testing.T) {
 		if r.Query != "api-version=2020-06" {
 			t.Errorf("try %d: query %q, want api-version=2020-06", i+1, r.Query)
 		}
-		if string(r.Body) != string(stApple.Body) {
-			t.Errorf("try %d: body %q, want %q", i+1, r.Body, stApple.Body)
+		if string(r.Body) != string(sampleAppleNotification.Body) {
+			t.Errorf("try %d: body %q, want %q", i+1, r.Body, sampleAppleNotification.Body)
 		}
 		for k, want := range map[string]string{"ServiceBusNotification-Format": "apple", "Content-Type": contentTypeJSON, "X-Ms-Version": "2020-06"} {
 			if got := r.Header.Get(k); got != want {
@@ -93,12 +63,12 @@ func TestRetryThrottledThenCreated(t *testing.T) {
 }
 
 func TestRetryAfterHTTPDate(t *testing.T) {
-	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		date := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
-		scripted(status(503, "Retry-After", date), nil)(w, r, n)
+		scripted(answerStatus(503, "Retry-After", date), nil)(w, r, n)
 	})
 	c := srv.client(t, nil)
-	if _, err := c.SendNotification(context.Background(), stApple, nil); err != nil {
+	if _, err := c.SendNotification(context.Background(), sampleAppleNotification, nil); err != nil {
 		t.Fatalf("send: %v", err)
 	}
 	if n := len(srv.Requests()); n != 2 {
@@ -109,7 +79,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 func TestRetryPolicyByStatus(t *testing.T) {
 	ctx := context.Background()
 	send := func(c *Client, unsafe bool) error {
-		_, err := c.SendNotification(ctx, stApple, &SendNotificationOptions{RetryUnsafe: unsafe})
+		_, err := c.SendNotification(ctx, sampleAppleNotification, &SendNotificationOptions{RetryUnsafe: unsafe})
 		return err
 	}
 	cancel := func(c *Client, _ bool) error {
@@ -123,26 +93,26 @@ func TestRetryPolicyByStatus(t *testing.T) {
 		first        func(http.ResponseWriter)
 		wantRequests int
 	}{
-		{"send 500 not retried", send, false, status(500), 1},
-		{"send 500 retried when opted in", send, true, status(500), 2},
-		{"send 503 without Retry-After not retried", send, false, status(503), 1},
-		{"send 503 with Retry-After retried", send, false, status(503, "Retry-After", "0"), 2},
-		{"send 429 retried", send, false, status(429), 2},
-		{"send 408 not retried", send, false, status(408), 1},
-		{"send 403 not retried", send, false, status(403), 1},
-		{"send 403 not retried even when opted in", send, true, status(403), 1},
-		{"send 403 with Retry-After retried", send, false, status(403, "Retry-After", "0"), 2},
-		{"send 400 not retried", send, true, status(400), 1},
-		{"cancel 500 retried", cancel, false, status(500), 2},
-		{"cancel 408 retried", cancel, false, status(408), 2},
-		{"cancel 502 retried", cancel, false, status(502), 2},
-		{"cancel 504 retried", cancel, false, status(504), 2},
-		{"cancel 403 not retried", cancel, false, status(403), 1},
-		{"cancel 404 not retried", cancel, false, status(404), 1},
+		{"send 500 not retried", send, false, answerStatus(500), 1},
+		{"send 500 retried when opted in", send, true, answerStatus(500), 2},
+		{"send 503 without Retry-After not retried", send, false, answerStatus(503), 1},
+		{"send 503 with Retry-After retried", send, false, answerStatus(503, "Retry-After", "0"), 2},
+		{"send 429 retried", send, false, answerStatus(429), 2},
+		{"send 408 not retried", send, false, answerStatus(408), 1},
+		{"send 403 not retried", send, false, answerStatus(403), 1},
+		{"send 403 not retried even when opted in", send, true, answerStatus(403), 1},
+		{"send 403 with Retry-After retried", send, false, answerStatus(403, "Retry-After", "0"), 2},
+		{"send 400 not retried", send, true, answerStatus(400), 1},
+		{"cancel 500 retried", cancel, false, answerStatus(500), 2},
+		{"cancel 408 retried", cancel, false, answerStatus(408), 2},
+		{"cancel 502 retried", cancel, false, answerStatus(502), 2},
+		{"cancel 504 retried", cancel, false, answerStatus(504), 2},
+		{"cancel 403 not retried", cancel, false, answerStatus(403), 1},
+		{"cancel 404 not retried", cancel, false, answerStatus(404), 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newSTServer(t, scripted(tt.first, nil))
+			srv := newNamespaceServer(t, scripted(tt.first, nil))
 			c := srv.client(t, nil)
 			err := tt.op(c, tt.unsafe)
 			n := len(srv.Requests())
@@ -172,17 +142,6 @@ func (c *countingTransport) Do(r *http.Request) (*http.Response, error) {
 	return c.inner.Do(r)
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestRetryConnectionRefused(t *testing.T) {
 	ct := &countingTransport{inner: &http.Client{}}
 	cred, _ := NewSharedAccessKeyCredential("r", testKey)
@@ -193,7 +152,7 @@ func TestRetryConnectionRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.SendNotification(context.Background(), stApple, nil)
+	_, err = c.SendNotification(context.Background(), sampleAppleNotification, nil)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("error = %v, want ECONNREFUSED", err)
 	}
@@ -221,7 +180,7 @@ func TestRetryConnectionRefusedThenUp(t *testing.T) {
 					t.Errorf("relisten: %v", lerr)
 					return
 				}
-				srv := &http.Server{Handler: http.HandlerFunc(stCreated)}
+				srv := &http.Server{Handler: http.HandlerFunc(answerSent)}
 				go srv.Serve(l2)
 				t.Cleanup(func() { srv.Close() })
 				close(started)
@@ -234,7 +193,7 @@ func TestRetryConnectionRefusedThenUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.SendNotification(context.Background(), stApple, nil)
+	resp, err := c.SendNotification(context.Background(), sampleAppleNotification, nil)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -259,7 +218,7 @@ func TestSendNotRetriedAfterAmbiguousFailure(t *testing.T) {
 		{"cancel", false, true, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if n == 0 {
 					hj, _ := w.(http.Hijacker)
 					conn, _, _ := hj.Hijack()
@@ -270,14 +229,14 @@ func TestSendNotRetriedAfterAmbiguousFailure(t *testing.T) {
 					w.WriteHeader(http.StatusOK)
 					return
 				}
-				stCreated(w, r)
+				answerSent(w, r)
 			})
 			c := srv.client(t, nil)
 			var err error
 			if tt.cancel {
 				_, err = c.CancelScheduledNotification(context.Background(), "id", nil)
 			} else {
-				_, err = c.SendNotification(context.Background(), stApple, &SendNotificationOptions{RetryUnsafe: tt.unsafe})
+				_, err = c.SendNotification(context.Background(), sampleAppleNotification, &SendNotificationOptions{RetryUnsafe: tt.unsafe})
 			}
 			if got := len(srv.Requests()); got != tt.want {
 				t.Errorf("%d requests, want %d", got, tt.want)
@@ -294,12 +253,12 @@ func TestSendNotRetriedAfterAmbiguousFailure(t *testing.T) {
 
 func TestCancelledContextEndsRetryWait(t *testing.T) {
 	arrived := make(chan struct{}, 1)
-	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		select {
 		case arrived <- struct{}{}:
 		default:
 		}
-		status(429, "Retry-After", "30")(w)
+		answerStatus(429, "Retry-After", "30")(w)
 	})
 	c := srv.client(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -308,7 +267,7 @@ func TestCancelledContextEndsRetryWait(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, err := c.SendNotification(ctx, stApple, nil)
+	_, err := c.SendNotification(ctx, sampleAppleNotification, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}
@@ -319,9 +278,9 @@ func TestCancelledContextEndsRetryWait(t *testing.T) {
 }
 
 func TestRetryAfterBeyondMaxDelayReturnsError(t *testing.T) {
-	srv := newSTServer(t, scripted(status(429, "Retry-After", "120")))
+	srv := newNamespaceServer(t, scripted(answerStatus(429, "Retry-After", "120")))
 	c := srv.client(t, nil)
-	_, err := c.SendNotification(context.Background(), stApple, nil)
+	_, err := c.SendNotification(context.Background(), sampleAppleNotification, nil)
 	var re *ResponseError
 	if !errors.As(err, &re) || re.RetryAfter != 120*time.Second || !errors.Is(err, ErrThrottled) {
 		t.Fatalf("error = %v, want a throttled *ResponseError with RetryAfter 2m0s", err)
@@ -336,7 +295,7 @@ func TestRetryAfterBeyondMaxDelayReturnsError(t *testing.T) {
 // moment later, so no operation retries it: the user sees the x509 error
 // at once instead of after the retry delays.
 func TestNoRetryOnUntrustedCertificate(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	var dials atomic.Int32
 	tr := http.DefaultTransport.(*http.Transport).Clone() // trusts the system roots only
 	// The connection string names mynamespace.example.com; dial the test server instead.
@@ -345,7 +304,7 @@ func TestNoRetryOnUntrustedCertificate(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
 	}
 	t.Cleanup(tr.CloseIdleConnections)
-	c, err := NewClientFromConnectionString(stConnStr(), "myhub", &ClientOptions{ClientOptions: azcore.ClientOptions{
+	c, err := NewClientFromConnectionString(namespaceConnStr(), "myhub", &ClientOptions{ClientOptions: azcore.ClientOptions{
 		Transport: &http.Client{Transport: tr},
 		Retry:     policy.RetryOptions{MaxRetries: 3, RetryDelay: 10 * time.Millisecond},
 	}})
@@ -354,7 +313,10 @@ func TestNoRetryOnUntrustedCertificate(t *testing.T) {
 	}
 	for name, op := range map[string]func() error{
 		"idempotent": func() error { _, err := c.GetRegistration(context.Background(), "1-2-3", nil); return err },
-		"send":       func() error { _, err := c.SendNotification(context.Background(), stApple, nil); return err },
+		"send": func() error {
+			_, err := c.SendNotification(context.Background(), sampleAppleNotification, nil)
+			return err
+		},
 	} {
 		dials.Store(0)
 		err := op()

@@ -1,5 +1,9 @@
 package notificationhubs
 
+// One concern: sending. The send operations, their options and responses,
+// and the request path they share, built for few allocations per send
+// (docs/architecture.md, "The send path").
+
 import (
 	"bytes"
 	"context"
@@ -11,7 +15,6 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -21,7 +24,7 @@ import (
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
-// Request headers of sends (rest-api.md §3).
+// Request headers of sends (docs/protocol.md, "Sends").
 const (
 	headerFormat       = "ServiceBusNotification-Format"
 	headerTags         = "ServiceBusNotification-Tags"
@@ -42,12 +45,12 @@ type NotificationOutcomeState string
 
 // States of a NotificationOutcome.
 const (
-	// StateEnqueued: the service accepted the notification (every send
+	// NotificationOutcomeStateEnqueued: the service accepted the notification (every send
 	// that is not a test send).
-	StateEnqueued NotificationOutcomeState = "Enqueued"
-	// StateDetailedStateAvailable: a test send, with per-registration
+	NotificationOutcomeStateEnqueued NotificationOutcomeState = "Enqueued"
+	// NotificationOutcomeStateDetailedStateAvailable: a test send, with per-registration
 	// results.
-	StateDetailedStateAvailable NotificationOutcomeState = "DetailedStateAvailable"
+	NotificationOutcomeStateDetailedStateAvailable NotificationOutcomeState = "DetailedStateAvailable"
 )
 
 // NotificationOutcome is what the service says about a send. For a test
@@ -184,58 +187,6 @@ func (c *Client) audience(tags []string, expr string) ([]string, error) {
 	return []string{strings.Join(tags, "||")}, nil
 }
 
-// Bounds of a client's cache of valid tag expressions (exprCache).
-const (
-	exprCacheSlots   = 64
-	maxCachedExprLen = 512 // bytes; longer expressions are parsed every time
-)
-
-// exprCache remembers tag expressions that tagexpr.Parse accepted, so
-// that a client sending again and again to the same expressions does not
-// parse them for every send. It is a direct-mapped table of
-// exprCacheSlots entries, indexed by a hash of the expression: bounded in
-// size, safe for concurrent use without locks, and forgetful (a new
-// expression replaces the one in its slot). Only valid expressions are
-// stored, so errors and their text are those of the parser.
-type exprCache struct {
-	slots [exprCacheSlots]atomic.Pointer[cachedExpr]
-}
-
-// cachedExpr is a valid expression and its header value, shared
-// read-only by the requests that send to it.
-type cachedExpr struct {
-	expr   string
-	header []string
-}
-
-func (c *exprCache) slot(expr string) *atomic.Pointer[cachedExpr] {
-	// FNV-1a: a collision costs only a parse.
-	h := uint32(2166136261)
-	for i := 0; i < len(expr); i++ {
-		h ^= uint32(expr[i])
-		h *= 16777619
-	}
-	return &c.slots[h%exprCacheSlots]
-}
-
-// header returns the header value of expr if it was stored, else nil.
-func (c *exprCache) header(expr string) []string {
-	if p := c.slot(expr).Load(); p != nil && p.expr == expr {
-		return p.header
-	}
-	return nil
-}
-
-// add stores expr, which the parser accepted, and returns its header
-// value.
-func (c *exprCache) add(expr string) []string {
-	e := &cachedExpr{expr: expr, header: []string{expr}}
-	if len(expr) <= maxCachedExprLen {
-		c.slot(expr).Store(e)
-	}
-	return e.header
-}
-
 // SendNotification sends n to the registrations of its format: all of
 // them (broadcast, nil options), those with one of options.Tags, or those
 // matching options.TagExpression. With test send on (ClientOptions or
@@ -274,7 +225,7 @@ func (c *Client) SendNotification(ctx context.Context, n Notification, options *
 var formatHeaders = func() map[Format][]string {
 	m := map[Format][]string{}
 	for _, f := range []Format{FormatTemplate, FormatApple, FormatFcmV1, FormatGcm, FormatWindows,
-		FormatWindowsPhone, FormatAdm, FormatBaidu, FormatXiaomi, FormatBrowser} {
+		FormatMpns, FormatAdm, FormatBaidu, FormatXiaomi, FormatBrowser} {
 		m[f] = []string{string(f)}
 	}
 	return m
@@ -451,7 +402,7 @@ func (c *Client) doSend(req *policy.Request, retryUnsafe, test bool) (SendNotifi
 		TrackingID:     resp.Header.Get("Trackingid"),
 		CorrelationID:  resp.Header.Get("X-Ms-Correlation-Request-Id"),
 	}
-	out.State = StateEnqueued
+	out.State = NotificationOutcomeStateEnqueued
 	if !test {
 		return out, nil
 	}
@@ -471,7 +422,7 @@ func (c *Client) doSend(req *policy.Request, retryUnsafe, test bool) (SendNotifi
 }
 
 func outcomeFrom(oc atom.Outcome) NotificationOutcome {
-	o := NotificationOutcome{State: StateDetailedStateAvailable, Success: oc.Success, Failure: oc.Failure}
+	o := NotificationOutcome{State: NotificationOutcomeStateDetailedStateAvailable, Success: oc.Success, Failure: oc.Failure}
 	if oc.Results != nil {
 		o.Results = make([]RegistrationResult, len(oc.Results))
 		for i, r := range oc.Results {
@@ -552,8 +503,8 @@ func (c *Client) SendDirectNotification(ctx context.Context, n Notification, dev
 const batchBoundary = "nh-batch-multipart-boundary"
 
 // SendDirectBatchNotification sends n to up to 1000 device handles in one
-// multipart/mixed request (rest-api.md §3.4). Browser notifications need
-// per-device keys and cannot be batched.
+// multipart/mixed request (docs/protocol.md, "Direct and batch direct sends").
+// Browser notifications need per-device keys and cannot be batched.
 func (c *Client) SendDirectBatchNotification(ctx context.Context, n Notification, deviceHandles []string, options *SendDirectNotificationOptions) (resp SendNotificationResponse, err error) {
 	ctx, endSpan := runtime.StartSpan(ctx, "Client.SendDirectBatchNotification", c.tracer, nil)
 	defer func() { endSpan(err) }()

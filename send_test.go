@@ -15,9 +15,9 @@ import (
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
-// stFormat is one notification of the request-shape matrix with the
-// headers and content type it must produce (rest-api.md §3.1 table, as the
-// JS SDK 2.x sends them).
+// stFormat is one notification of the request-shape matrix with the headers and
+// content type it must produce (docs/protocol.md, "Sends", whose table lists them
+// as the JS SDK 2.x sends them).
 type stFormat struct {
 	name        string
 	n           Notification
@@ -72,7 +72,7 @@ type stWant struct {
 // checkRequest compares a received request with want: method, path,
 // query, every header (User-Agent and Authorization by form, the Go
 // transport's Accept-Encoding ignored) and body.
-func checkRequest(t *testing.T, got stRequest, want stWant) {
+func checkRequest(t *testing.T, got receivedRequest, want stWant) {
 	t.Helper()
 	if got.Method != want.method {
 		t.Errorf("method = %s, want %s", got.Method, want.method)
@@ -130,7 +130,7 @@ func merge(ms ...map[string]string) map[string]string {
 }
 
 // TestSendRequestShapes sends every format to every audience and checks
-// each request against what the JS SDK 2.x sends (rest-api.md §3) and the
+// each request against what the JS SDK 2.x sends (docs/protocol.md, "Sends") and the
 // recordings' paths and queries (/{hub}/messages?api-version=…[&direct],
 // /{hub}/messages/$batch?api-version=…&direct, /{hub}/schedulednotifications?api-version=…).
 func TestSendRequestShapes(t *testing.T) {
@@ -216,7 +216,7 @@ func TestSendRequestShapes(t *testing.T) {
 				continue
 			}
 			t.Run(ac.name+"/"+f.name, func(t *testing.T) {
-				srv := newSTServer(t, nil)
+				srv := newNamespaceServer(t, nil)
 				c := srv.client(t, nil)
 				id, err := ac.send(c, f)
 				if err != nil {
@@ -240,7 +240,7 @@ func TestSendRequestShapes(t *testing.T) {
 }
 
 func TestCancelScheduledNotificationShape(t *testing.T) {
-	srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("TrackingId", "t-1")
 		w.Header().Set("x-ms-correlation-request-id", "c-1")
 		w.WriteHeader(http.StatusOK)
@@ -258,7 +258,7 @@ func TestCancelScheduledNotificationShape(t *testing.T) {
 }
 
 func TestClientWideTestSend(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, &ClientOptions{EnableTestSend: true})
 	n := NewGcmNotification([]byte(`{"data":{"m":"x"}}`))
 	ctx := context.Background()
@@ -282,8 +282,8 @@ func TestClientWideTestSend(t *testing.T) {
 	}
 }
 
-// Outcome bodies: the sample of rest-api.md §3.2 (from Azure/azure-sdk-for-js#23139)
-// and the "no targets" form of the Python how-to.
+// Outcome bodies: the sample of docs/protocol.md, "Test sends" (from
+// Azure/azure-sdk-for-js#23139) and the "no targets" form of the Python how-to.
 const (
 	outcomeOne = `<NotificationOutcome xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
   <Success>1</Success>
@@ -309,17 +309,17 @@ func TestTestSendOutcome(t *testing.T) {
 		{"one result", outcomeOne, SendNotificationResponse{
 			NotificationID: "73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18",
 			TrackingID:     "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11", CorrelationID: "f3b1a7c2-1111-2222-3333-444455556666",
-			NotificationOutcome: NotificationOutcome{State: StateDetailedStateAvailable, Success: 1, Results: []RegistrationResult{{
+			NotificationOutcome: NotificationOutcome{State: NotificationOutcomeStateDetailedStateAvailable, Success: 1, Results: []RegistrationResult{{
 				ApplicationPlatform: "apple", PnsHandle: "7603CF2F0786", RegistrationID: "282625459606590828-2679902039720441464-3",
 				Outcome: "The Notification was successfully sent to the Push Notification System"}}}}},
 		{"no targets", outcomeNone, SendNotificationResponse{
 			NotificationID: "73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18",
 			TrackingID:     "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11", CorrelationID: "f3b1a7c2-1111-2222-3333-444455556666",
-			NotificationOutcome: NotificationOutcome{State: StateDetailedStateAvailable}}},
+			NotificationOutcome: NotificationOutcome{State: NotificationOutcomeStateDetailedStateAvailable}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newSTServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				w.Header().Set("TrackingId", "8b5bb8f2-6d1a-4f3c-9d55-4a3c1f0a2b11")
 				w.Header().Set("x-ms-correlation-request-id", "f3b1a7c2-1111-2222-3333-444455556666")
 				w.Header().Set("Location", "https://mynamespace.example.com/myhub/messages/73622a22797441e4b434e8c2c14112ce-20181107001834-33331921-18?api-version=2020-06")
@@ -370,7 +370,7 @@ func TestSendValidation(t *testing.T) {
 		{"json syntax", NewAppleNotification([]byte(`{"aps":{"alert":"x",}}`), nil), nil, "apple notification: body: is not valid JSON at byte offset 20"},
 		{"trailing data", NewAdmNotification([]byte(`{"data":{}} x`)), nil, "adm notification: body: has data after the JSON value"},
 		{"xml syntax", NewWindowsNotification([]byte(`<toast><visual></toast>`), nil), nil, "windows notification: body line 1 column"},
-		{"wns type vs root", NewWindowsNotification([]byte(`<tile/>`), &WindowsOptions{Type: WNSToast}), nil, "windows notification: header X-WNS-Type: is wns/toast but the XML root element is <tile>"},
+		{"wns type vs root", NewWindowsNotification([]byte(`<tile/>`), &WindowsOptions{Type: WnsToast}), nil, "windows notification: header X-WNS-Type: is wns/toast but the XML root element is <tile>"},
 		{"wns no type", NewWindowsNotification([]byte(`<foo/>`), nil), nil, "windows notification: header X-WNS-Type: is missing"},
 		{"wns bad type", NewWindowsNotification([]byte(`<toast/>`), &WindowsOptions{Type: "wns/alert"}), nil, `header X-WNS-Type: is "wns/alert"`},
 		{"fcmv1 no wrapper", NewFcmV1Notification([]byte(`{"notification":{"title":"x"}}`)), nil, `fcmv1 notification: body: has no "message" object`},
@@ -396,7 +396,7 @@ func TestSendValidation(t *testing.T) {
 		{"too many tags", NewAdmNotification([]byte(`{}`)), &SendNotificationOptions{Tags: strings.Split("a b c d e f g h i j k l m n o p q r s t u", " ")}, "Tags has 21 tags, more than the service's limit of 20"},
 		{"bad tag", NewAdmNotification([]byte(`{}`)), &SendNotificationOptions{Tags: []string{"ok", "not ok"}}, "Tags[1]"},
 	}
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -422,7 +422,7 @@ func TestSendValidation(t *testing.T) {
 }
 
 func TestDirectAndScheduleValidation(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	ctx := context.Background()
 	apple := NewAppleNotification([]byte(`{"aps":{"alert":"x"}}`), nil)
@@ -458,7 +458,7 @@ func TestDirectAndScheduleValidation(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 func TestPerPlatformMethods(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	ctx := context.Background()
 	o := &SendNotificationOptions{Tags: []string{"t"}}
@@ -506,13 +506,13 @@ func TestPerPlatformMethods(t *testing.T) {
 // TestSendNilContext checks that a send with a nil context is refused
 // with an error, not a panic, and sends nothing.
 func TestSendNilContext(t *testing.T) {
-	srv := newSTServer(t, nil)
+	srv := newNamespaceServer(t, nil)
 	c := srv.client(t, nil)
 	var ctx context.Context // nil
-	if _, err := c.SendNotification(ctx, stApple, nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+	if _, err := c.SendNotification(ctx, sampleAppleNotification, nil); err == nil || !strings.Contains(err.Error(), "nil context") {
 		t.Errorf("SendNotification(nil ctx) = %v, want a nil-context error", err)
 	}
-	if _, err := c.SendDirectNotification(ctx, stApple, "0123abcd", nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+	if _, err := c.SendDirectNotification(ctx, sampleAppleNotification, "0123abcd", nil); err == nil || !strings.Contains(err.Error(), "nil context") {
 		t.Errorf("SendDirectNotification(nil ctx) = %v, want a nil-context error", err)
 	}
 	if n := len(srv.Requests()); n != 0 {

@@ -13,7 +13,7 @@ import (
 )
 
 // NotificationDetailsState is the processing state of a sent notification
-// in its telemetry (rest-api.md §8.1).
+// in its telemetry (docs/protocol.md, "Telemetry").
 type NotificationDetailsState string
 
 // Notification states. The SDK maps the service's spellings

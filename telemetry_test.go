@@ -16,8 +16,8 @@ import (
 	"github.com/nhkit/notificationhubs/internal/atom"
 )
 
-// rpDetailsXML is the documented NotificationDetails body (rest-api.md
-// §8.1), elements in the service's order.
+// rpDetailsXML is the documented NotificationDetails body (docs/protocol.md,
+// "Telemetry"), elements in the service's order.
 const rpDetailsXML = `<NotificationDetails xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">` +
 	`<NotificationId>abc-1</NotificationId><Location>sb://ns.servicebus.windows.net/hub/messages/abc-1?api-version=2015-04</Location>` +
 	`<State>cancelled</State><EnqueueTime>2015-11-02T21:19:43Z</EnqueueTime><StartTime>2015-11-02T21:19:43.9926996Z</StartTime>` +
@@ -36,7 +36,7 @@ func TestGetNotificationOutcomeDetails(t *testing.T) {
 		io.WriteString(w, rpDetailsXML)
 	}))
 	defer srv.Close()
-	c := rpClient(t, srv.URL, "hub", "2020-06")
+	c := newTestClient(t, srv.URL, "hub", "2020-06")
 	got, err := c.GetNotificationOutcomeDetails(context.Background(), "abc-1", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestWaitForNotificationOutcomeDetailsUntilFinal(t *testing.T) {
 		w.Write(atom.MarshalNotificationDetails(atom.NotificationDetails{NotificationID: "x", State: s}))
 	}))
 	defer srv.Close()
-	c := rpClient(t, srv.URL, "hub", "2020-06")
+	c := newTestClient(t, srv.URL, "hub", "2020-06")
 	got, err := c.WaitForNotificationOutcomeDetails(context.Background(), "x", &WaitForNotificationOutcomeDetailsOptions{PollInterval: time.Millisecond})
 	if n := reads.Load(); err != nil || got.State != NotificationDetailsStateCompleted || n != 3 {
 		t.Errorf("got %s after %d reads, %v", got.State, n, err)
@@ -131,7 +131,7 @@ func TestGetFeedbackContainerURL(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "  ") }))
 	defer srv.Close()
-	_, err = rpClient(t, srv.URL, "hub", "2020-06").GetFeedbackContainerURL(context.Background(), nil)
+	_, err = newTestClient(t, srv.URL, "hub", "2020-06").GetFeedbackContainerURL(context.Background(), nil)
 	if err == nil || strings.Contains(err.Error(), "sig=") {
 		t.Errorf("empty body: %v", err)
 	}

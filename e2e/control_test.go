@@ -10,19 +10,6 @@ import (
 	"github.com/nhkit/notificationhubs/emulator/emulatortest"
 )
 
-// openShop creates the shop's installations on srv and returns a client
-// of the hub shop.
-func openShop(t *testing.T, srv *emulatortest.Server) *nh.Client {
-	t.Helper()
-	c := newClient(t, srv, "shop")
-	for _, in := range shopInstallations() {
-		if _, err := c.CreateOrUpdateInstallation(testCtx(t), in, nil); err != nil {
-			t.Fatalf("CreateOrUpdateInstallation %s: %v", in.InstallationID, err)
-		}
-	}
-	return c
-}
-
 // TestInboxResetPassesControlChecks clicks the page's reset button (twice:
 // arm, confirm) and checks that the emulator was reset: the page's request
 // must pass the control plane's checks (same origin, JSON content type).

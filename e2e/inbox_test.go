@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
@@ -21,71 +19,6 @@ import (
 	"github.com/nhkit/notificationhubs/emulator/inbox"
 	"github.com/nhkit/notificationhubs/internal/browsertest"
 )
-
-// liveBound is the issue's bound for a delivery to show on the open page.
-// The assertion waits longer (machines under test load vary); the measured
-// latency is logged.
-const (
-	liveBound    = time.Second
-	liveDeadline = 5 * time.Second
-)
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// newClient returns an SDK client for hub on srv that trusts its
-// certificate.
-func newClient(t *testing.T, srv *emulatortest.Server, hub string) *nh.Client {
-	t.Helper()
-	c, err := nh.NewClientFromConnectionString(srv.ConnectionString, hub,
-		&nh.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.Client}})
-	if err != nil {
-		t.Fatalf("NewClientFromConnectionString: %v", err)
-	}
-	return c
-}
-
-// The shop's three devices: one installation per platform, each with a
-// template named "main" that renders title and body its platform's way.
-const (
-	iosHandle = "5A1F0C2B9E8D7C6B5A4F3E2D1C0B9A8F7E6D5C4B3A2F1E0D9C8B7A6F5E4D3C2B"
-	fcmHandle = "fcm-token-dGVzdC1kZXZpY2UtMDAx:APA91bHk"
-	wnsHandle = "https://db5p.notify.windows.com/?token=AwYAAAB1cmkuZXhhbXBsZQ"
-	wantTitle = "Order shipped"
-	wantBody  = "Your parcel is on its way"
-)
-
-func shopInstallations() []nh.Installation {
-	return []nh.Installation{
-		{
-			InstallationID: "iphone-alice", UserID: "alice", Platform: nh.InstallationPlatformAPNS, PushChannel: iosHandle,
-			Tags: []string{"orders", "vip"},
-			Templates: map[string]nh.InstallationTemplate{"main": {
-				Body:    `{"aps":{"alert":{"title":"$(title)","subtitle":"$(subtitle)","body":"$(body)"},"badge":"#(badge)","sound":"default"},"orderId":"$(order)"}`,
-				Headers: map[string]string{"apns-priority": "10"},
-			}},
-		},
-		{
-			InstallationID: "pixel-bob", UserID: "bob", Platform: nh.InstallationPlatformFCMV1, PushChannel: fcmHandle,
-			Tags: []string{"orders"},
-			Templates: map[string]nh.InstallationTemplate{"main": {
-				Body: `{"message":{"notification":{"title":"$(title)","body":"$(body)"},"data":{"orderId":"$(order)"}}}`,
-			}},
-		},
-		{
-			InstallationID: "surface-carol", Platform: nh.InstallationPlatformWNS, PushChannel: wnsHandle,
-			Tags: []string{"orders", "muted"},
-			Templates: map[string]nh.InstallationTemplate{"main": {
-				Body:    `<toast launch="{'order=' + $(order)}"><visual><binding template="ToastGeneric"><text id="1">$(title)</text><text id="2">$(body)</text></binding></visual></toast>`,
-				Headers: map[string]string{"X-WNS-Type": "wns/toast"},
-			}},
-		},
-	}
-}
 
 // TestInboxShowsTemplateSends is the issue's first "done when": a
 // template notification sent through the SDK to APNs, FCM v1 and WNS
@@ -274,7 +207,7 @@ func importRegistrations(t *testing.T, srv *emulatortest.Server, c *nh.Client, n
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("upload the import file: status %d", res.StatusCode)
 	}
-	job, err := c.SubmitNotificationHubJob(ctx, nh.NotificationHubJob{
+	job, err := c.SubmitNotificationHubJob(ctx, nh.Job{
 		Type:               nh.JobTypeImportCreateRegistrations,
 		OutputContainerURL: container,
 		ImportFileURL:      u.String(),

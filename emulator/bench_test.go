@@ -16,35 +16,6 @@ import (
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
-// fillHub stores n apple installations with 5 tags each directly (not
-// through HTTP, which would dominate): tag g{i%1000} is shared by n/1000
-// installations, and r{i%5} and c{i%97} are broad.
-func fillHub(tb testing.TB, n int) *hub {
-	tb.Helper()
-	h := newHub("bench")
-	tags := make([]string, 0, 1000+5+97+2)
-	for i := range 1000 {
-		tags = append(tags, "g"+strconv.Itoa(i))
-	}
-	for i := range 5 {
-		tags = append(tags, "r"+strconv.Itoa(i))
-	}
-	for i := range 97 {
-		tags = append(tags, "c"+strconv.Itoa(i))
-	}
-	tags = append(tags, "all", "even", "odd")
-	for i := range n {
-		in := &installation{
-			id:          fmt.Sprintf("inst-%08d", i),
-			platform:    pApple,
-			pushChannel: fmt.Sprintf("%064X", i),
-			tags:        []string{tags[i%1000], tags[1000+i%5], tags[1005+i%97], tags[1102], tags[1103+i%2]},
-		}
-		h.project(in, nil)
-	}
-	return h
-}
-
 // benchSize is n, or a hundredth of it with -short, so that CI's brief
 // benchmark run (-short -benchtime=100x) keeps them compiling and running
 // without building a million installations per benchmark.

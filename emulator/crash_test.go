@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,49 +39,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var listenRe = regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
-
 // startChild runs an emulator process on dir and returns it with its URL.
 func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	addr := startChildProcess(t, cmd, crashChildEnv+"="+dir)
 	return cmd, "http://" + addr
-}
-
-// startChildProcess starts cmd, the test binary in a child mode of
-// TestMain (env), and returns the address the emulator printed. The
-// caller kills it.
-func startChildProcess(t *testing.T, cmd *exec.Cmd, env string) string {
-	t.Helper()
-	cmd.Env = append(os.Environ(), env)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case a := <-addrc:
-		return a
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("emulator child did not report its port")
-	}
-	return ""
 }
 
 // tracked is what a client knows about one installation's userId.

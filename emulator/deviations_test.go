@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -14,12 +13,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
-// TestSendLocationOnlyOnStandard checks that every kind of send answers
-// 201 with a Location (the notification id) on Standard and without one on
-// Free and Basic (rest-api.md §3.1: "only available for Standard tier").
+// TestSendLocationOnlyOnStandard checks that every kind of send answers 201 with a
+// Location (the notification id) on Standard and without one on Free and Basic
+// (docs/protocol.md, "Sends": the Location is "only available for Standard tier").
 func TestSendLocationOnlyOnStandard(t *testing.T) {
 	batchBody := "--b\r\nContent-Type: application/json\r\nContent-Disposition: inline; name=notification\r\n\r\n{\"data\":{}}\r\n" +
 		"--b\r\nContent-Type: application/json\r\nContent-Disposition: inline; name=devices\r\n\r\n[\"h1\",\"h2\"]\r\n--b--\r\n"
@@ -62,7 +62,7 @@ func TestSendLocationOnlyOnStandard(t *testing.T) {
 }
 
 // TestTemplateSendTargetPlatforms checks telemetry's TargetPlatforms:
-// template variants for a template send (rest-api.md §8.1), plain names
+// template variants for a template send (docs/protocol.md, "Telemetry"), plain names
 // for a native one.
 func TestTemplateSendTargetPlatforms(t *testing.T) {
 	s := newTest(Options{})
@@ -91,9 +91,9 @@ func TestTemplateSendTargetPlatforms(t *testing.T) {
 	}
 }
 
-// TestReadDelayCoversDelete checks that Options.ReadDelay delays deletes
-// like writes (rest-api.md §5.2): a GET within the delay after a DELETE
-// still sees the installation.
+// TestReadDelayCoversDelete checks that Options.ReadDelay delays deletes like
+// writes (docs/protocol.md, "Installation operations"): a GET within the delay
+// after a DELETE still sees the installation.
 func TestReadDelayCoversDelete(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	s := newTest(Options{ReadDelay: time.Second, Now: clk.now})
@@ -145,41 +145,10 @@ func TestReadDelayCoversDelete(t *testing.T) {
 	mustStatus(t, call{method: "GET", path: regPath("/installations/i?api-version=2020-06")}.do(t, s), 404)
 }
 
-// serveBanner runs Serve with o until the test ends and returns what it
-// printed up to the listen-only connection string.
-func serveBanner(t *testing.T, o ServeOptions) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Serve(ctx, o, pw)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	t.Cleanup(func() {
-		cancel()
-		go func() { _, _ = io.Copy(io.Discard, pr) }()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	var out strings.Builder
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "Connection string (listen)") {
-			return out.String()
-		}
-	}
-	t.Fatalf("Serve printed no connection strings: %v\n%s", sc.Err(), out.String())
-	return ""
-}
-
 // TestServeConnectionStrings checks the endpoints Serve prints: sb:// with
 // TLS (SDKs switch it to https), http:// in plain-HTTP mode, where sb://
 // would be unusable; and that the printed plain-HTTP connection string
-// works while Location headers still say https (rest-api.md §1.4).
+// works while Location headers still say https (docs/protocol.md, "Response headers").
 func TestServeConnectionStrings(t *testing.T) {
 	full := regexp.MustCompile(`Connection string \(full\): +Endpoint=([^;]+);SharedAccessKeyName=([^;]+);SharedAccessKey=(\S+)`)
 

@@ -5,11 +5,11 @@
 // # Protocol
 //
 // The emulator follows the real service's wire behaviour as recorded by
-// Microsoft's .NET SDK test suite: status codes, header names, Atom/XML and
-// JSON body shapes, element order and error bodies (rest-api.md §11). It
-// accepts the requests of every official SDK (.NET, Java, JS) and of the
-// Python REST sample: case-insensitive paths, optional trailing slashes,
-// percent-encoded query keys, absolute-form request targets.
+// Microsoft's .NET SDK test suite: status codes, header names, Atom/XML and JSON
+// body shapes, element order and error bodies (docs/protocol.md, "What the
+// emulator must get right"). It accepts the requests of every official SDK (.NET,
+// Java, JS) and of the Python REST sample: case-insensitive paths, optional
+// trailing slashes, percent-encoded query keys, absolute-form request targets.
 //
 // # Authentication
 //
@@ -23,7 +23,7 @@
 // Hubs created through the API (PUT /{hub}) have the rules they were
 // created with, or two such rules with fresh random keys: a token of one
 // hub's key does not open another. Tokens are verified as the service does
-// (rest-api.md §2.2), with a rule's primary or secondary key.
+// (docs/protocol.md, "SAS tokens"), with a rule's primary or secondary key.
 //
 // # Hub management
 //
@@ -250,6 +250,19 @@ type Options struct {
 
 // Server is an emulated Notification Hubs namespace. It implements
 // http.Handler and is safe for concurrent use.
+//
+// Lock order. mu guards the hubs: the map and all that is in each hub
+// (targets and their indexes, installations, scheduled sends, jobs);
+// readers take it shared. It is the outermost lock. Holding it, code may
+// take blobs.mu and then the store's queue lock (st.mu, through persist),
+// the delivery and send rings' locks, watch.mu (recordDeliveries, after
+// the ring's lock is released) and pnsMu (markSnapshot), never the other
+// way round. schedMu guards the timers of scheduled sends and closed; it
+// is never held together with mu. The locks of faults, throttle and
+// testSend are leaves, taken before a handler runs. Nothing waits for a
+// database batch (batch.wait) while holding mu: handlers queue their
+// writes under the lock and wait after releasing it, so that one group
+// commit serves many requests.
 type Server struct {
 	opts   Options
 	now    func() time.Time

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
@@ -214,15 +215,6 @@ func TestRegistrationIDThenPut(t *testing.T) {
 	}
 }
 
-func listIDs(t *testing.T, body string) []string {
-	t.Helper()
-	var ids []string
-	for _, m := range regexp.MustCompile(`<RegistrationId>([^<]+)</RegistrationId>`).FindAllStringSubmatch(body, -1) {
-		ids = append(ids, m[1])
-	}
-	return ids
-}
-
 func TestListPaging(t *testing.T) {
 	s := newTest(Options{})
 	var want []string
@@ -301,10 +293,6 @@ func TestListFilters(t *testing.T) {
 		t.Errorf("by-tag entry ids should use the tag path: %s", body)
 	}
 }
-
-const instApple = `{"installationId":"inst-1","platform":"APNS","pushChannel":"` + appleTok + `","userId":null,"pushChannelExpired":null,"expirationTime":null,
-"tags":["tag1"],"pushVariables":{"var1":"value1"},
-"templates":{"Template Name":{"body":"{\"aps\":{\"alert\":\"$(message)\"}}","expiry":"2018-11-07T16:18:32.6641371-08:00","tags":["tt"]}}}`
 
 func TestInstallationLifecycle(t *testing.T) {
 	s := newTest(Options{})

@@ -15,46 +15,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/nhkit/notificationhubs/internal/atom"
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
-
-// fakeClock is a settable Options.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// eventually polls f every 10 ms for up to 20 s.
-func eventually(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if f() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
-func details(t *testing.T, s *Server, id string) (int, atom.NotificationDetails) {
-	t.Helper()
-	w := call{method: "GET", path: regPath("/messages/" + id + "?api-version=2020-06")}.do(t, s)
-	if w.Code != 200 {
-		return w.Code, atom.NotificationDetails{}
-	}
-	d, err := atom.ParseNotificationDetails(w.Body.Bytes())
-	if err != nil {
-		t.Fatalf("telemetry of %s: %v", id, err)
-	}
-	return 200, d
-}
 
 func schedule(t *testing.T, s *Server, tags string, due time.Time) string {
 	t.Helper()
@@ -144,15 +108,6 @@ func TestTelemetryDelayAndPerPlatformCounts(t *testing.T) {
 	}
 }
 
-// get fetches a URL the emulator handed out (blob SAS URLs) through s.
-func get(t *testing.T, s *Server, rawURL string) (int, string) {
-	t.Helper()
-	req := httptest.NewRequest("GET", rawURL, nil)
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, req)
-	return w.Code, w.Body.String()
-}
-
 func parseFeedback(t *testing.T, blob string) []atom.PnsFeedback {
 	t.Helper()
 	var out []atom.PnsFeedback
@@ -173,7 +128,7 @@ func TestExpiredInvalidAndThrottledHandles(t *testing.T) {
 	createReg(t, s, gcmNative("t", "throttled-device-2"))
 	createReg(t, s, gcmNative("t", "ok-device"))
 	putInstallation(t, s, "inst", `{"installationId":"inst","platform":"gcm","pushChannel":"dev-inst","tags":["t"]}`)
-	s.MarkHandle("DEV-INST", HandleExpired)
+	s.MarkHandle("DEV-INST", HandleStateExpired)
 	appleReg := createReg(t, s, appleNative("t", appleTok))
 	// Through the control endpoint.
 	mustStatus(t, control(s, "POST", "/_emulator/handles", `{"handle":"`+appleTok+`","state":"invalid"}`), 204)
@@ -255,53 +210,12 @@ func TestExpiredInvalidAndThrottledHandles(t *testing.T) {
 	}
 }
 
-func submitJob(t *testing.T, s *Server, typ, out, in string) string {
-	t.Helper()
-	job := `<NotificationHubJob xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"><Type>` + typ +
-		`</Type><OutputContainerUri><![CDATA[` + out + `]]></OutputContainerUri>`
-	if in != "" {
-		job += `<ImportFileUri><![CDATA[` + in + `]]></ImportFileUri>`
-	}
-	job += `</NotificationHubJob>`
-	w := call{method: "POST", path: regPath("/jobs?api-version=2020-06"), body: entry(job)}.do(t, s)
-	body := mustStatus(t, w, 201)
-	e, err := atom.ParseEntry([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := atom.ParseJob(e.Content)
-	if err != nil || j.Status != "Started" || j.Type != typ {
-		t.Fatalf("submitted job = %+v, %v", j, err)
-	}
-	return j.JobID
-}
-
 func waitJob(t *testing.T, s *Server, id string) atom.Job {
 	t.Helper()
 	j := finishedJob(t, s, id)
 	if j.Status != "Completed" {
 		t.Fatalf("job %s: %+v", id, j)
 	}
-	return j
-}
-
-// finishedJob waits until job id is Completed or Failed and returns it.
-func finishedJob(t *testing.T, s *Server, id string) atom.Job {
-	t.Helper()
-	var j atom.Job
-	seen := map[string]bool{}
-	eventually(t, "job "+id, func() bool {
-		body := mustStatus(t, call{method: "GET", path: regPath("/jobs/" + id + "?api-version=2020-06")}.do(t, s), 200)
-		e, err := atom.ParseEntry([]byte(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if j, err = atom.ParseJob(e.Content); err != nil {
-			t.Fatal(err)
-		}
-		seen[j.Status] = true
-		return j.Status == "Completed" || j.Status == "Failed"
-	})
 	return j
 }
 

@@ -546,7 +546,7 @@ func (q *request) empty(status int, contentType string) {
 	q.write(status, contentType, nil)
 }
 
-// fail sends the service's XML error body (rest-api.md §9.1).
+// fail sends the service's XML error body (docs/protocol.md, "Errors").
 func (q *request) fail(status int, msg string) {
 	q.write(status, ctXML, errorBody(status, msg, q.trackingID, time.Now()))
 }

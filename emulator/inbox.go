@@ -25,8 +25,12 @@ import (
 // fetches pages of them anyway).
 const watchBuffer = 512
 
+// uiSegments is the number of path segments of the mount point uiPath.
+var uiSegments = len(parsePattern(uiPath))
+
 // serveInbox serves one of the inbox page's endpoints. segs are the
-// request's decoded path segments, the first two being _emulator and ui.
+// request's decoded path segments, the first uiSegments of them those of
+// the mount point.
 func (s *Server) serveInbox(q *request, segs []string) {
 	r := q.r
 	if s.endpoint.Load() == nil && r.Host != "" {
@@ -34,7 +38,7 @@ func (s *Server) serveInbox(q *request, segs []string) {
 		s.uiHost.Store(&host)
 	}
 	trailing := strings.HasSuffix(r.URL.EscapedPath(), "/")
-	if len(segs) == 2 && !trailing {
+	if len(segs) == uiSegments && !trailing {
 		// The mount point without its slash: send the browser to the
 		// directory, so that the page's relative URLs resolve below it.
 		q.w.Header().Set("Location", "ui/")
@@ -43,8 +47,8 @@ func (s *Server) serveInbox(q *request, segs []string) {
 	}
 	// The page's handlers see the path below the mount point, as
 	// http.StripPrefix would leave it, made of the decoded segments.
-	rest := "/" + strings.Join(segs[2:], "/")
-	if trailing && len(segs) > 2 {
+	rest := "/" + strings.Join(segs[uiSegments:], "/")
+	if trailing && len(segs) > uiSegments {
 		rest += "/"
 	}
 	r2 := new(http.Request)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/nhkit/notificationhubs/emulator/inbox"
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
@@ -303,7 +304,7 @@ func TestInboxConcurrent(t *testing.T) {
 func TestInboxTelemetryAndScheduled(t *testing.T) {
 	s := newTest(Options{})
 	shopHub(t, s)
-	s.MarkHandle("fcm-token-1", HandleExpired)
+	s.MarkHandle("fcm-token-1", HandleStateExpired)
 	src := s.Inbox()
 	sendTemplate(t, s, "orders", `{"title":"x","body":"y"}`)
 	rows := src.Telemetry("MyHub")

@@ -13,7 +13,7 @@ import (
 	"github.com/nhkit/notificationhubs/internal/atom"
 )
 
-// installation is a stored installation (rest-api.md §5).
+// installation is a stored installation (docs/protocol.md, "Installations").
 type installation struct {
 	id                 string
 	userID             string
@@ -386,112 +386,6 @@ func (h *hub) unproject(in *installation) {
 	delete(h.installations, in.id)
 }
 
-// ---- JSON output --------------------------------------------------------
-
-func writeJSONString(b *bytes.Buffer, s string) {
-	if plainJSONString(s) {
-		b.WriteByte('"')
-		b.WriteString(s)
-		b.WriteByte('"')
-		return
-	}
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	b.Truncate(b.Len() - 1) // Encode's newline
-}
-
-func writeStringList(b *bytes.Buffer, l []string) {
-	b.WriteByte('[')
-	for i, s := range l {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		writeJSONString(b, s)
-	}
-	b.WriteByte(']')
-}
-
-// marshal writes the installation in the service's key order.
-func (in *installation) marshal() []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"installationId":`)
-	writeJSONString(&b, in.id)
-	b.WriteString(`,"pushChannel":`)
-	if in.platform == pBrowser && in.browser != nil {
-		var sub bytes.Buffer
-		sub.WriteString(`{"endpoint":`)
-		writeJSONString(&sub, in.pushChannel)
-		sub.WriteString(`,"p256dh":`)
-		writeJSONString(&sub, in.browser.p256dh)
-		sub.WriteString(`,"auth":`)
-		writeJSONString(&sub, in.browser.auth)
-		sub.WriteByte('}')
-		if in.browser.asString {
-			writeJSONString(&b, sub.String())
-		} else {
-			b.Write(sub.Bytes())
-		}
-	} else {
-		writeJSONString(&b, in.pushChannel)
-	}
-	fmt.Fprintf(&b, `,"pushChannelExpired":%t,"platform":`, in.pushChannelExpired)
-	writeJSONString(&b, platformNames[in.platform].inst)
-	b.WriteString(`,"expirationTime":"` + expiryInstallation + `"`)
-	if len(in.tags) > 0 {
-		b.WriteString(`,"tags":`)
-		writeStringList(&b, in.tags)
-	}
-	if len(in.pushVariables) > 0 {
-		pv, _ := json.Marshal(in.pushVariables)
-		b.WriteString(`,"pushVariables":`)
-		b.Write(pv)
-	}
-	if len(in.templates) > 0 {
-		b.WriteString(`,"templates":{`)
-		for i, t := range in.templates {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(&b, t.name)
-			b.WriteString(`:{"body":`)
-			writeJSONString(&b, t.body)
-			if len(t.headers) > 0 {
-				b.WriteString(`,"headers":{`)
-				for j, h := range t.headers {
-					if j > 0 {
-						b.WriteByte(',')
-					}
-					writeJSONString(&b, h.name)
-					b.WriteByte(':')
-					writeJSONString(&b, h.value)
-				}
-				b.WriteByte('}')
-			}
-			if t.expiry != "" {
-				b.WriteString(`,"expiry":`)
-				writeJSONString(&b, t.expiry)
-			}
-			b.WriteString(`,"tags":`)
-			writeStringList(&b, appendUnique(append([]string(nil), t.tags...), t.name))
-			b.WriteByte('}')
-		}
-		b.WriteByte('}')
-	}
-	if len(in.secondaryTiles) > 0 {
-		b.WriteString(`,"secondaryTiles":`)
-		b.Write(in.secondaryTiles)
-	}
-	if in.userID != "" {
-		b.WriteString(`,"userId":`)
-		writeJSONString(&b, in.userID)
-	}
-	b.WriteByte('}')
-	return b.Bytes()
-}
-
-// ---- handlers -------------------------------------------------------------
-
 func (q *request) installationURL(id string) string {
 	return q.baseURL() + "/installations/" + url.PathEscape(id) + q.versionQuery()
 }
@@ -571,9 +465,9 @@ func seenBefore(h *hub, id string, old *installation, now time.Time) ([]byte, bo
 	return old.marshal(), true
 }
 
-// delayDelete sets up Options.ReadDelay for the delete of in from h: the
-// service queues deletes like writes (rest-api.md §5.2), so GET answers
-// the deleted installation until the delay has passed. Expired entries are
+// delayDelete sets up Options.ReadDelay for the delete of in from h: the service
+// queues deletes like writes (docs/protocol.md, "Installation operations"), so GET
+// answers the deleted installation until the delay has passed. Expired entries are
 // swept here. The caller holds s.mu.
 func (s *Server) delayDelete(h *hub, in *installation) {
 	if s.opts.ReadDelay <= 0 {
@@ -697,16 +591,4 @@ func (in *installation) clone() *installation {
 	}
 	c.targets = append([]uint32(nil), in.targets...)
 	return &c
-}
-
-// plainJSONString reports whether s is written in JSON as it is, between
-// quotes: printable ASCII without '"' or '\\' (encoding/json with HTML
-// escaping off leaves those bytes alone).
-func plainJSONString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

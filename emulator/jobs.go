@@ -21,7 +21,7 @@ import (
 // Options.JobStepDelay is zero.
 const DefaultJobStepDelay = 500 * time.Millisecond
 
-// Job types (rest-api.md §8.3).
+// Job types (docs/protocol.md, "Import and export jobs").
 const (
 	jobExport       = "ExportRegistrations"
 	jobImportCreate = "ImportCreateRegistrations"

@@ -102,7 +102,7 @@ func splitMultipart(body, boundary string) []part {
 }
 
 // parseBatch returns the notification body and device handles of a batch
-// direct send (rest-api.md §3.4).
+// direct send (docs/protocol.md, "Direct and batch direct sends").
 func parseBatch(contentType string, body []byte) (string, []string, error) {
 	missing := badRequest("Could not find a part of the multipart content supplied.")
 	b := boundaryOf(contentType)

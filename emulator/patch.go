@@ -8,7 +8,7 @@ import (
 )
 
 // patchOp is one JSON Patch operation of an installation PATCH
-// (rest-api.md §5.3): op add, remove or replace; value is usually a string
+// (docs/protocol.md, "JSON Patch"): op add, remove or replace; value is usually a string
 // that may itself hold JSON.
 type patchOp struct {
 	Op    string

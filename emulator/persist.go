@@ -1,5 +1,9 @@
 package emulator
 
+// Persistence: the store (a bbolt file written by one goroutine in group
+// commits), the records it keeps, the operations handlers queue on it, and
+// the load of a data directory at start.
+
 import (
 	"encoding/binary"
 	"encoding/json"

@@ -11,19 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
-
-func openAt(t testing.TB, dir string, opts Options) *Server {
-	t.Helper()
-	opts.DataDir = dir
-	opts.AllowedHosts = append(opts.AllowedHosts, testHost)
-	s, err := Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func TestPersistenceRestoresState(t *testing.T) {
 	dir := t.TempDir()
@@ -81,11 +71,6 @@ func stripVolatile(s string) string {
 		s = s[:i]
 	}
 	return volatileRe.Replace(s)
-}
-
-func lastSegment(loc string) string {
-	loc, _, _ = strings.Cut(loc, "?")
-	return loc[strings.LastIndex(loc, "/")+1:]
 }
 
 func TestResetClearsDataDir(t *testing.T) {

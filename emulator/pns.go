@@ -21,23 +21,23 @@ type HandleState string
 // "https://expired-1.notify.windows.com/?token=x"). APNs tokens are hex,
 // so mark them through the control API.
 const (
-	// HandleOK delivers normally.
-	HandleOK HandleState = ""
-	// HandleExpired makes the push service report the channel expired
+	// HandleStateOK delivers normally.
+	HandleStateOK HandleState = ""
+	// HandleStateExpired makes the push service report the channel expired
 	// (ExpiredChannel): the registration is deleted, an installation gets
 	// pushChannelExpired, and feedback is written.
-	HandleExpired HandleState = "expired"
-	// HandleInvalid makes the push service reject the handle
+	HandleStateExpired HandleState = "expired"
+	// HandleStateInvalid makes the push service reject the handle
 	// (InvalidToken for APNs and FCM, BadChannel elsewhere); feedback is
 	// written.
-	HandleInvalid HandleState = "invalid"
-	// HandleThrottled makes the push service throttle the channel
+	HandleStateInvalid HandleState = "invalid"
+	// HandleStateThrottled makes the push service throttle the channel
 	// (Throttled, ChannelThrottled for WNS and MPNS).
-	HandleThrottled HandleState = "throttled"
+	HandleStateThrottled HandleState = "throttled"
 )
 
 // Push-service outcomes beside Success, Skipped and
-// InvalidNotificationFormat (rest-api.md §8.1).
+// InvalidNotificationFormat (docs/protocol.md, "Telemetry").
 const (
 	OutcomeExpiredChannel   = "ExpiredChannel"
 	OutcomeInvalidToken     = "InvalidToken"
@@ -47,7 +47,7 @@ const (
 )
 
 // MarkHandle sets the simulated push service's state for handle (compared
-// case-insensitively); HandleOK clears the mark.
+// case-insensitively); HandleStateOK clears the mark.
 func (s *Server) MarkHandle(handle string, state HandleState) {
 	s.pnsMu.Lock()
 	defer s.pnsMu.Unlock()
@@ -56,7 +56,7 @@ func (s *Server) MarkHandle(handle string, state HandleState) {
 		m[k] = v
 	}
 	key := strings.ToLower(strings.TrimSpace(handle))
-	if state == HandleOK {
+	if state == HandleStateOK {
 		delete(m, key)
 	} else {
 		m[key] = state
@@ -75,7 +75,7 @@ const (
 func (s *Server) markHandleBounded(handle string, state HandleState) bool {
 	s.pnsMu.Lock()
 	_, has := s.marks[strings.ToLower(strings.TrimSpace(handle))]
-	full := !has && state != HandleOK && len(s.marks) >= maxMarks
+	full := !has && state != HandleStateOK && len(s.marks) >= maxMarks
 	s.pnsMu.Unlock()
 	if full {
 		return false
@@ -109,31 +109,31 @@ func handleStateOf(marks map[string]HandleState, handle string) HandleState {
 		}
 	}
 	if strings.IndexByte(handle, '-') < 0 {
-		return HandleOK
+		return HandleStateOK
 	}
 	l := strings.ToLower(handle)
 	switch {
 	case strings.Contains(l, "expired-"):
-		return HandleExpired
+		return HandleStateExpired
 	case strings.Contains(l, "invalid-"):
-		return HandleInvalid
+		return HandleStateInvalid
 	case strings.Contains(l, "throttled-"):
-		return HandleThrottled
+		return HandleStateThrottled
 	}
-	return HandleOK
+	return HandleStateOK
 }
 
 // pnsOutcome is the outcome name platform p's push service gives state.
 func pnsOutcome(p platform, st HandleState) string {
 	switch st {
-	case HandleExpired:
+	case HandleStateExpired:
 		return OutcomeExpiredChannel
-	case HandleInvalid:
+	case HandleStateInvalid:
 		if p == pApple || p == pGcm || p == pFcmV1 {
 			return OutcomeInvalidToken
 		}
 		return OutcomeBadChannel
-	case HandleThrottled:
+	case HandleStateThrottled:
 		if p == pWindows || p == pMpns {
 			return OutcomeChannelThrottled
 		}
@@ -224,7 +224,7 @@ func (s *Server) handleMark(q *request) {
 		return
 	}
 	switch body.State {
-	case HandleOK, HandleExpired, HandleInvalid, HandleThrottled:
+	case HandleStateOK, HandleStateExpired, HandleStateInvalid, HandleStateThrottled:
 	default:
 		q.fail(http.StatusBadRequest, "The state must be expired, invalid, throttled or empty.")
 		return

@@ -14,23 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// recordedCall is one call of a recording (the module's
-// testdata/recordings, shared with the SDK's tests and copied from the .NET
-// SDK's MockData; see README.md there).
-type recordedCall struct {
-	RequestURIPath string            `json:"RequestUriPath"`
-	StatusCode     int               `json:"StatusCode"`
-	Headers        map[string]string `json:"Headers"`
-	ContentHeaders map[string]string `json:"ContentHeaders"`
-	Content        *string           `json:"Content"`
-}
-
-// cosmetic headers the emulator does not reproduce.
-var cosmetic = map[string]bool{"date": true, "server": true, "transfer-encoding": true, "strict-transport-security": true, "content-length": true}
-
-// ours are headers the emulator always adds.
-var ours = map[string]bool{"trackingid": true, "x-ms-correlation-request-id": true, "content-length": true}
-
 var (
 	descRe  = regexp.MustCompile(`(?s)<content type="application/xml">(.*)</content>`)
 	roElems = regexp.MustCompile(`<ETag>[^<]*</ETag>|<ExpirationTime>[^<]*</ExpirationTime>|<RegistrationId>[^<]*</RegistrationId>`)
@@ -66,9 +49,9 @@ func jsonKeys(t *testing.T, s string) []string {
 	return keys
 }
 
-// requestFor rebuilds the request of a recorded call from the recording's
-// name, the call's path and its response (rest-api.md §3-§5; the .NET
-// test of the same name).
+// requestFor rebuilds the request of a recorded call from the recording's name,
+// the call's path and its response (docs/protocol.md, "Sends" to "Installations";
+// the .NET test of the same name).
 func requestFor(file string, c recordedCall, all []recordedCall) (call, bool) {
 	p := c.RequestURIPath
 	content := ""
@@ -188,17 +171,6 @@ func sendFor(file string, c recordedCall) call {
 		h["ServiceBusNotification-Tags"] = "tag1"
 	}
 	return c2
-}
-
-func headerNames(m map[string]string) []string {
-	out := []string{}
-	for k := range m {
-		if !cosmetic[strings.ToLower(k)] {
-			out = append(out, strings.ToLower(k))
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func TestReplayRecordings(t *testing.T) {

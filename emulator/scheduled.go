@@ -10,7 +10,7 @@ import (
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
 )
 
-// scheduledSend is a pending scheduled notification (rest-api.md §3.5).
+// scheduledSend is a pending scheduled notification (docs/protocol.md, "Scheduled sends").
 // When it fires, its send record takes the scheduled id as notification
 // id, so GET /{hub}/messages/{scheduledId} follows it from Scheduled to
 // Completed (or Canceled).

@@ -170,7 +170,7 @@ func TestControlPlaneRefusesCrossOrigin(t *testing.T) {
 	createReg(t, s, appleNative("t", appleTok))
 	mustStatus(t, sendReq("apple", "t", `{"aps":{}}`, nil).do(t, s), 201)
 	s.InjectFault(Fault{Op: OpJob, Count: -1, Status: 500})
-	s.MarkHandle("kept", HandleInvalid)
+	s.MarkHandle("kept", HandleStateInvalid)
 	before := state(s)
 	type variant struct {
 		name    string
@@ -405,7 +405,7 @@ func TestHandleMarksBounded(t *testing.T) {
 	}
 	marks := map[string]HandleState{}
 	for i := range maxMarks {
-		marks[fmt.Sprintf("h%d", i)] = HandleExpired
+		marks[fmt.Sprintf("h%d", i)] = HandleStateExpired
 	}
 	s.pnsMu.Lock()
 	s.marks = marks

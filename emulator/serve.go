@@ -36,7 +36,7 @@ type ServeOptions struct {
 	// say Endpoint=http://host:port/, which the JS SDK and this module's
 	// SDK use as given; the .NET and Java SDKs always switch to https and
 	// need TLS. Location and Content-Location headers still say https, as
-	// clients require (rest-api.md §1.4).
+	// clients require (docs/protocol.md, "Response headers").
 	PlainHTTP bool
 	// Emulator configures the emulator itself. On a listener beyond
 	// loopback (Listen not a loopback address), Serve sets

@@ -160,20 +160,6 @@ func TestServerClosesStalledConnections(t *testing.T) {
 	}
 }
 
-// serveChildEnv makes the test binary run an in-memory emulator with
-// Serve's defaults, in plain HTTP on 127.0.0.1:0, instead of the tests
-// (see TestMain).
-const serveChildEnv = "NH_EMULATOR_SERVE_CHILD"
-
-// startServeChild runs cmd, the test binary in serveChildEnv's mode, until
-// the test ends and returns it with the emulator's address.
-func startServeChild(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, string) {
-	t.Helper()
-	addr := startChildProcess(t, cmd, serveChildEnv+"=1")
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, addr
-}
-
 // TestIdleConnectionsUnderFileLimit holds 1,100 idle keep-alive
 // connections to an emulator whose open-file limit is 1,024 and checks
 // that a new client is still served, and that the connections the cap

@@ -35,8 +35,8 @@ func (s *Server) findSend(hubName, id string) *SendRecord {
 	return rec
 }
 
-// handleNotificationDetails answers per-message telemetry (rest-api.md
-// §8.1): Scheduled while a scheduled notification is pending, 404 until
+// handleNotificationDetails answers per-message telemetry (docs/protocol.md,
+// "Telemetry"): Scheduled while a scheduled notification is pending, 404 until
 // Options.TelemetryDelay has passed since the send, then Completed,
 // NoTargetFound or Canceled with per-platform outcome counts.
 func (s *Server) handleNotificationDetails(q *request) {

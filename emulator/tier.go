@@ -99,7 +99,7 @@ func (w *rateWindow) take(key string, limit int, now time.Time) (time.Duration, 
 }
 
 // allowTestSend enforces the service's 10 test sends per minute per hub
-// (rest-api.md §3.2) with 429 and Retry-After.
+// (docs/protocol.md, "Test sends") with 429 and Retry-After.
 func (s *Server) allowTestSend(q *request) bool {
 	limit := s.opts.TestSendsPerMinute
 	if limit < 0 {

@@ -357,12 +357,12 @@ func TestJSSDK(t *testing.T) {
 // readDelay is the read-after-write delay of TestJSSDKReadDelay.
 const readDelay = 1500 * time.Millisecond
 
-// TestJSSDKReadDelay runs the same suite against an emulator whose
-// installation reads lag writes by readDelay, as the service's do (writes
-// are "processed in the background", rest-api.md §6). NH_READ_DELAY_MS tells
-// the JS tests, which then wait for each write with eventually() (the JS SDK
-// has no wait of its own) and check that a read right after a write does not
-// show it yet.
+// TestJSSDKReadDelay runs the same suite against an emulator whose installation
+// reads lag writes by readDelay, as the service's do (writes are "processed in the
+// background", docs/protocol.md, "Installation operations"). NH_READ_DELAY_MS
+// tells the JS tests, which then wait for each write with eventually() (the JS SDK
+// has no wait of its own) and check that a read right after a write does not show
+// it yet.
 func TestJSSDKReadDelay(t *testing.T) {
 	t.Parallel()
 	runJSSuite(t, emulator.Options{ReadDelay: readDelay},

@@ -1,8 +1,9 @@
-// Package atom encodes and decodes the XML bodies of the Notification Hubs
-// data plane (rest-api.md §4, §3.2, §8, §9.1): Atom entry and feed
-// envelopes, registration descriptions of every platform, the test-send
-// NotificationOutcome, NotificationDetails (telemetry), import/export jobs,
-// PnsFeedback documents and error bodies. The SDK and the emulator share it.
+// Package atom encodes and decodes the XML bodies of the Notification Hubs data
+// plane (docs/protocol.md: "The Atom envelope", "Test sends", "Telemetry",
+// "Errors"): Atom entry and feed envelopes, registration descriptions of every
+// platform, the test-send NotificationOutcome, NotificationDetails (telemetry),
+// import/export jobs, PnsFeedback documents and error bodies. The SDK and the
+// emulator share it.
 //
 // Encoding writes the service's canonical DataContract element order;
 // decoding accepts any element order, i:nil elements, CDATA or escaped
@@ -110,7 +111,7 @@ type Feed struct {
 	Entries   []Entry
 }
 
-// Outcome is the NotificationOutcome of a test send (rest-api.md §3.2).
+// Outcome is the NotificationOutcome of a test send (docs/protocol.md, "Test sends").
 // Results is nil when the service wrote <Results i:nil="true"/>.
 type Outcome struct {
 	Success int
@@ -139,7 +140,7 @@ type PlatformCounts struct {
 	Counts  []OutcomeCount
 }
 
-// NotificationDetails is per-message telemetry (rest-api.md §8.1).
+// NotificationDetails is per-message telemetry (docs/protocol.md, "Telemetry").
 type NotificationDetails struct {
 	NotificationID     string
 	Location           string
@@ -154,7 +155,7 @@ type NotificationDetails struct {
 	PnsErrorDetailsURI string
 }
 
-// Job is a NotificationHubJob (rest-api.md §8.3).
+// Job is a NotificationHubJob (docs/protocol.md, "Import and export jobs").
 type Job struct {
 	JobID              string
 	Progress           string
@@ -169,7 +170,7 @@ type Job struct {
 	UpdatedAt          string
 }
 
-// PnsFeedback is one feedback document (rest-api.md §8.2).
+// PnsFeedback is one feedback document (docs/protocol.md, "PNS feedback").
 type PnsFeedback struct {
 	FeedbackTime            string
 	NotificationSystemError string

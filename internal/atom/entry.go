@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// MarshalEntry encodes an entry as the service sends it (rest-api.md §4.2
-// response form): unprefixed entry, a:etag attribute when ETag is set, id,
-// title, published, updated, self link, content type="application/xml".
+// MarshalEntry encodes an entry as the service sends it (docs/protocol.md, "The
+// Atom envelope" response form): unprefixed entry, a:etag attribute when ETag is
+// set, id, title, published, updated, self link, content type="application/xml".
 // Empty fields other than Content are left out.
 func MarshalEntry(e Entry) []byte {
 	var b bytes.Buffer
@@ -134,7 +134,8 @@ func trimETag(v string) string {
 	return v
 }
 
-// MarshalFeed encodes a feed as the service sends it (rest-api.md §4.2).
+// MarshalFeed encodes a feed as the service sends it (docs/protocol.md, "The Atom
+// envelope").
 func MarshalFeed(f Feed) []byte {
 	var b bytes.Buffer
 	b.WriteString(`<feed xmlns="` + NSAtom + `">`)

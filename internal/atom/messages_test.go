@@ -8,20 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// outcomeSample is the §3.2 sample (JS issue #23139), pretty-printed.
-const outcomeSample = `<NotificationOutcome xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
-  <Success>1</Success>
-  <Failure>0</Failure>
-  <Results>
-    <RegistrationResult>
-      <ApplicationPlatform>apple</ApplicationPlatform>
-      <PnsHandle>7603CF2F0786</PnsHandle>
-      <RegistrationId>282625459606590828-2679902039720441464-3</RegistrationId>
-      <Outcome>The Notification was successfully sent to the Push Notification System</Outcome>
-    </RegistrationResult>
-  </Results>
-</NotificationOutcome>`
-
 func TestOutcome(t *testing.T) {
 	tests := []struct {
 		name string

@@ -2,34 +2,11 @@ package atom
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-func readRecorded(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(wireDir, "recorded", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func recordedFiles(t testing.TB, prefix string) []string {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(wireDir, "recorded", prefix+"*.xml"))
-	if err != nil || len(m) == 0 {
-		t.Fatalf("no recorded %s*.xml files (%v)", prefix, err)
-	}
-	for i := range m {
-		m[i] = filepath.Base(m[i])
-	}
-	return m
-}
 
 // TestRecordedReencodeExactly decodes every recorded entry and feed and
 // encodes it again: the result must be the service's bytes, including every

@@ -24,7 +24,8 @@ const (
 	ContentTypeXML = "application/xml; charset=utf-8"
 )
 
-// Platforms lists every platform, in the order of rest-api.md §4.3.
+// Platforms lists every platform, in the order of docs/protocol.md, "Registration
+// descriptions".
 var Platforms = []Platform{Apple, Gcm, FcmV1, Windows, Mpns, Adm, Baidu, Browser, Xiaomi}
 
 // elemKind says how an element of a description is written.
@@ -368,8 +369,8 @@ func SplitTags(s string) []string {
 }
 
 // ParseRegistrations decodes an import file of a registrations job: one
-// description element per line (rest-api.md §8.3). Blank lines are skipped;
-// an error names the 1-based line that failed.
+// description element per line (docs/protocol.md, "Import and export jobs"). Blank
+// lines are skipped; an error names the 1-based line that failed.
 func ParseRegistrations(data []byte) ([]Registration, error) {
 	var regs []Registration
 	for i, line := range bytes.Split(data, []byte("\n")) {

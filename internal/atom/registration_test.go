@@ -14,67 +14,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/wire")
 
-const wireDir = "../../testdata/wire"
-
-// fullRegistration returns a registration of the given kind with every
-// field that belongs to it set.
-func fullRegistration(p Platform, template bool) Registration {
-	r := Registration{
-		Platform:       p,
-		Template:       template,
-		ETag:           "3",
-		ExpirationTime: "9999-12-31T23:59:59.999Z",
-		RegistrationID: "2270130495392485512-2858389966561136576-2",
-		Tags:           []string{"tag1", "$InstallationId:{8b3e1b9e}", "a:b#c"},
-		PushVariables:  map[string]string{"var1": "value1", "html": "<b>&amp;</b>"},
-	}
-	switch p {
-	case Apple:
-		r.DeviceToken = "62BCD3484834B7E2DC56733AC5509259230CC1BA82BA1AE7D06E91908A05A8FA"
-	case Gcm:
-		r.GcmRegistrationID = "amzn1.adm-registration.v2.123"
-	case FcmV1:
-		r.FcmV1RegistrationID = "fcm-v1-token:APA91b"
-	case Windows, Mpns:
-		r.ChannelURI = "https://db5.notify.windows.com/?token=AwYAAAD%2b&x=1"
-		r.SecondaryTileName = "Tile name"
-	case Adm:
-		r.AdmRegistrationID = "amzn1.adm-registration.v3.456"
-	case Baidu:
-		r.BaiduUserID = "userId"
-		r.BaiduChannelID = "channelId"
-	case Browser:
-		r.Endpoint = "https://fcm.googleapis.com/fcm/send/abc"
-		r.P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
-		r.Auth = "tBHItJI5svbpez7KI4CCXg"
-	case Xiaomi:
-		r.XiaomiRegistrationID = "xiaomi-regid"
-	}
-	if !template {
-		return r
-	}
-	r.TemplateName = "Template Name"
-	switch p {
-	case Apple:
-		r.BodyTemplate = `{"aps":{"alert":"$(message)","badge":"#(count)"}}`
-		r.Expiry = "2018-11-07T16:18:32.6641371-08:00"
-		r.Priority = "10"
-		r.ApnsHeaders = []Header{{"apns-push-type", "alert"}, {"apns-priority", "10"}}
-	case Windows:
-		r.BodyTemplate = `<toast><visual><binding template="ToastText01"><text id="1">$(message)</text></binding></visual></toast>`
-		r.WnsHeaders = []Header{{"X-WNS-Type", "wns/toast"}, {"X-WNS-TTL", "60"}}
-	case Mpns:
-		r.BodyTemplate = `<wp:Notification xmlns:wp="WPNotification" Version="2.0"><wp:Tile Id="TileId" Template="IconicTile"><wp:Title Action="Clear">$(title)</wp:Title></wp:Tile></wp:Notification>`
-		r.MpnsHeaders = []Header{{"X-NotificationClass", "1"}, {"X-WindowsPhone-Target", "token"}}
-	case Baidu:
-		r.BodyTemplate = `{"title":"$(title)","description":"Description"}`
-		r.MessageType = "1"
-	default:
-		r.BodyTemplate = `{"data":{"message":"$(message)"}}`
-	}
-	return r
-}
-
 // minimalRegistration returns a registration of the given kind with only
 // its required fields set.
 func minimalRegistration(p Platform, template bool) Registration {
@@ -86,28 +25,6 @@ func minimalRegistration(p Platform, template bool) Registration {
 	r.Endpoint, r.P256DH, r.Auth = full.Endpoint, full.P256DH, full.Auth
 	r.BodyTemplate = full.BodyTemplate
 	return r
-}
-
-type kind struct {
-	p        Platform
-	template bool
-}
-
-func allKinds() []kind {
-	var ks []kind
-	for _, p := range Platforms {
-		ks = append(ks, kind{p, false}, kind{p, true})
-	}
-	return ks
-}
-
-func mustMarshal(t testing.TB, r Registration) []byte {
-	t.Helper()
-	b, err := MarshalRegistration(r)
-	if err != nil {
-		t.Fatalf("MarshalRegistration(%s): %v", r.ElementName(), err)
-	}
-	return b
 }
 
 func TestRegistrationRoundTrip(t *testing.T) {
@@ -200,13 +117,6 @@ func TestRegistrationTypeAttributeForm(t *testing.T) {
 			})
 		}
 	}
-}
-
-// jsRequest wraps a description the way the JS SDK 2.x sends it [CAP].
-func jsRequest(desc string) []byte {
-	return []byte(`<?xml version="1.0" encoding="utf-8" standalone="yes"?>` +
-		`<entry xmlns="http://www.w3.org/2005/Atom"><updated>2024-05-01T10:00:00.000Z</updated>` +
-		`<content type="application/xml">` + desc + `</content></entry>`)
 }
 
 const descAttrs = ` xmlns:i="` + NSInstance + `" xmlns="` + NSConnect + `"`

@@ -4,9 +4,11 @@
 // # Shape
 //
 // Each command has an options struct (its dependencies and parsed flags), a
-// constructor newXxxCmd(f *factory, runF func(context.Context, *xxxOptions) error)
-// that parses and validates flags, and a runXxx(ctx, opts) that does the work.
-// Tests substitute runF to check flag parsing without I/O.
+// constructor newXxxCmd(f *factory) that parses and validates flags, and a
+// runXxx(ctx, opts) that does the work. nh send and nh emulator take a
+// second argument, runF, that their tests substitute to check flag parsing
+// without I/O. With -o json a command prints a named view struct (views.go
+// and beside each command), pinned by golden files in testdata/json.
 //
 // # Exit codes
 //

@@ -19,20 +19,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
+
 	notificationhubs "github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/emulator"
-	"github.com/spf13/cobra"
 )
-
-// testIO returns an IO on buffers.
-func testIO(stdin string) (IO, *bytes.Buffer, *bytes.Buffer) {
-	var out, errb bytes.Buffer
-	return IO{In: strings.NewReader(stdin), Out: &out, Err: &errb}, &out, &errb
-}
-
-func envMap(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
 
 func TestEveryCommandHasAnExample(t *testing.T) {
 	root := newRootCmd(newFactory(IO{}, envMap(nil)))

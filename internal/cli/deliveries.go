@@ -23,7 +23,7 @@ type deliveriesOptions struct {
 	controlToken   string
 }
 
-func newDeliveriesCmd(f *factory, runF func(context.Context, *deliveriesOptions) error) *cobra.Command {
+func newDeliveriesCmd(f *factory) *cobra.Command {
 	opts := &deliveriesOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "deliveries",
@@ -47,9 +47,6 @@ NH_EMULATOR_CONTROL_TOKEN.`,
   nh deliveries --tag sports --all-hubs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runDeliveries(cmd.Context(), opts)
 		},
 	}

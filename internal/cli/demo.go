@@ -17,7 +17,7 @@ type demoOptions struct {
 	f *factory
 }
 
-func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
+func newDemoCmd(f *factory) *cobra.Command {
 	opts := &demoOptions{f: f}
 	return &cobra.Command{
 		Use:   "demo",
@@ -36,9 +36,6 @@ It needs no connection string and ignores --hub and NH_* settings.`,
   nh demo -o json | jq '.steps[].deliveries[].device'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runDemo(cmd.Context(), opts)
 		},
 	}
@@ -241,7 +238,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	}
 
 	if !d.human {
-		return writeJSON(f.io.Out, map[string]any{"hub": demoHub, "steps": d.steps})
+		return writeJSON(f.io.Out, demoView{Hub: demoHub, Steps: d.steps})
 	}
 	d.printf("\nDone: %d registrations, %d sends, every platform reached.\n", len(d.steps[0].Devices), d.sends)
 	d.printf("Next: 'nh emulator' for a standing emulator,\n")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
+
 	notificationhubs "github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/emulator"
 )

@@ -128,6 +128,9 @@ var sdkField = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*Options\.[A-Z][A-Za-z0-9]*
 // "body" is PAYLOAD, "header X" is --header X, Content-Type is
 // --content-type, and hints name flags instead of SDK fields.
 func describeValidation(ve *notificationhubs.ValidationError) string {
+	if ve.Subject != "" {
+		return ve.Error() // a registration or installation: its own words
+	}
 	where := ve.Where
 	switch {
 	case where == "body" || strings.HasPrefix(where, "body "):

@@ -13,15 +13,15 @@ import (
 )
 
 var installationPlatforms = map[string]notificationhubs.InstallationPlatform{
-	"apns":         notificationhubs.InstallationPlatformAPNS,
-	"apple":        notificationhubs.InstallationPlatformAPNS,
-	"fcmv1":        notificationhubs.InstallationPlatformFCMV1,
-	"gcm":          notificationhubs.InstallationPlatformGCM,
-	"wns":          notificationhubs.InstallationPlatformWNS,
-	"windows":      notificationhubs.InstallationPlatformWNS,
-	"mpns":         notificationhubs.InstallationPlatformMPNS,
-	"windowsphone": notificationhubs.InstallationPlatformMPNS,
-	"adm":          notificationhubs.InstallationPlatformADM,
+	"apns":         notificationhubs.InstallationPlatformApns,
+	"apple":        notificationhubs.InstallationPlatformApns,
+	"fcmv1":        notificationhubs.InstallationPlatformFcmV1,
+	"gcm":          notificationhubs.InstallationPlatformGcm,
+	"wns":          notificationhubs.InstallationPlatformWns,
+	"windows":      notificationhubs.InstallationPlatformWns,
+	"mpns":         notificationhubs.InstallationPlatformMpns,
+	"windowsphone": notificationhubs.InstallationPlatformMpns,
+	"adm":          notificationhubs.InstallationPlatformAdm,
 	"baidu":        notificationhubs.InstallationPlatformBaidu,
 	"browser":      notificationhubs.InstallationPlatformBrowser,
 	"xiaomi":       notificationhubs.InstallationPlatformXiaomi,
@@ -33,10 +33,10 @@ func newInstallationCmd(f *factory) *cobra.Command {
   nh installation get dev-1 -o json`)
 	cmd.Aliases = []string{"installations", "inst"}
 	cmd.AddCommand(
-		newInstallationPutCmd(f, nil),
-		newInstallationGetCmd(f, nil),
-		newInstallationPatchCmd(f, nil),
-		newInstallationDeleteCmd(f, nil),
+		newInstallationPutCmd(f),
+		newInstallationGetCmd(f),
+		newInstallationPatchCmd(f),
+		newInstallationDeleteCmd(f),
 	)
 	return cmd
 }
@@ -53,7 +53,7 @@ type installationPutOptions struct {
 	wait        bool
 }
 
-func newInstallationPutCmd(f *factory, runF func(context.Context, *installationPutOptions) error) *cobra.Command {
+func newInstallationPutCmd(f *factory) *cobra.Command {
 	opts := &installationPutOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "put ID",
@@ -70,9 +70,6 @@ applies installations in the background; --wait reads back until it shows.`,
 			opts.id = args[0]
 			if opts.file == "" && opts.platform == "" {
 				return usageErrorf("give --platform and --push-channel, or --json")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runInstallationPut(cmd.Context(), opts)
 		},
@@ -149,7 +146,7 @@ func runInstallationPut(ctx context.Context, opts *installationPutOptions) error
 		return fmt.Errorf("put installation %s: %w", opts.id, err)
 	}
 	if f.output == outputJSON {
-		return writeJSON(f.io.Out, map[string]any{"installationId": opts.id, "trackingId": resp.TrackingID})
+		return writeJSON(f.io.Out, installationPutView{InstallationID: opts.id, TrackingID: resp.TrackingID})
 	}
 	fmt.Fprintf(f.io.Out, "stored installation %s\n", opts.id)
 	return nil
@@ -160,7 +157,7 @@ type installationGetOptions struct {
 	id string
 }
 
-func newInstallationGetCmd(f *factory, runF func(context.Context, *installationGetOptions) error) *cobra.Command {
+func newInstallationGetCmd(f *factory) *cobra.Command {
 	opts := &installationGetOptions{f: f}
 	return &cobra.Command{
 		Use:     "get ID",
@@ -169,9 +166,6 @@ func newInstallationGetCmd(f *factory, runF func(context.Context, *installationG
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.id = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runInstallationGet(cmd.Context(), opts)
 		},
 	}
@@ -233,7 +227,7 @@ type installationPatchOptions struct {
 	wait           bool
 }
 
-func newInstallationPatchCmd(f *factory, runF func(context.Context, *installationPatchOptions) error) *cobra.Command {
+func newInstallationPatchCmd(f *factory) *cobra.Command {
 	opts := &installationPatchOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "patch ID",
@@ -248,9 +242,6 @@ user id, push channel, templates; or the raw operations of --json.`,
 			opts.id = args[0]
 			if opts.userID != "" && opts.removeUser {
 				return usageErrorf("--user-id and --remove-user-id exclude each other")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runInstallationPatch(cmd.Context(), opts)
 		},
@@ -322,7 +313,7 @@ func runInstallationPatch(ctx context.Context, opts *installationPatchOptions) e
 		return fmt.Errorf("patch installation %s: %w", opts.id, err)
 	}
 	if f.output == outputJSON {
-		return writeJSON(f.io.Out, map[string]any{"installationId": opts.id, "operations": patches})
+		return writeJSON(f.io.Out, installationPatchView{InstallationID: opts.id, Operations: patches})
 	}
 	fmt.Fprintf(f.io.Out, "patched installation %s (%d operation(s))\n", opts.id, len(patches))
 	return nil
@@ -334,7 +325,7 @@ type installationDeleteOptions struct {
 	wait bool
 }
 
-func newInstallationDeleteCmd(f *factory, runF func(context.Context, *installationDeleteOptions) error) *cobra.Command {
+func newInstallationDeleteCmd(f *factory) *cobra.Command {
 	opts := &installationDeleteOptions{f: f}
 	cmd := &cobra.Command{
 		Use:     "delete ID",
@@ -343,9 +334,6 @@ func newInstallationDeleteCmd(f *factory, runF func(context.Context, *installati
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.id = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runInstallationDelete(cmd.Context(), opts)
 		},
 	}
@@ -362,7 +350,7 @@ func runInstallationDelete(ctx context.Context, opts *installationDeleteOptions)
 		return fmt.Errorf("delete installation %s: %w", opts.id, err)
 	}
 	if opts.f.output == outputJSON {
-		return writeJSON(opts.f.io.Out, map[string]any{"installationId": opts.id, "deleted": true})
+		return writeJSON(opts.f.io.Out, installationDeleteView{Deleted: true, InstallationID: opts.id})
 	}
 	// The service answers 204 whether or not the installation existed.
 	fmt.Fprintf(opts.f.io.Out, "deleted installation %s, if it existed (the service answers the same either way)\n", opts.id)

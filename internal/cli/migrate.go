@@ -12,7 +12,7 @@ import (
 func newMigrateCmd(f *factory) *cobra.Command {
 	cmd := groupCmd("migrate", "Migrate registrations between push protocols",
 		`  nh migrate fcmv1 --dry-run`)
-	cmd.AddCommand(newMigrateFcmV1Cmd(f, nil))
+	cmd.AddCommand(newMigrateFcmV1Cmd(f))
 	return cmd
 }
 
@@ -23,7 +23,7 @@ type migrateOptions struct {
 	recreate bool
 }
 
-func newMigrateFcmV1Cmd(f *factory, runF func(context.Context, *migrateOptions) error) *cobra.Command {
+func newMigrateFcmV1Cmd(f *factory) *cobra.Command {
 	opts := &migrateOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "fcmv1",
@@ -39,9 +39,6 @@ does exactly that, unless the hub changed meanwhile.`,
   nh migrate fcmv1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runMigrateFcmV1(cmd.Context(), opts)
 		},
 	}
@@ -77,7 +74,7 @@ func runMigrateFcmV1(ctx context.Context, opts *migrateOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := c.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateOptions{DryRun: opts.dryRun, Tag: opts.tag, Recreate: opts.recreate})
+	rep, err := c.MigrateGcmToFcmV1(ctx, &notificationhubs.MigrateGcmToFcmV1Options{DryRun: opts.dryRun, Tag: opts.tag, Recreate: opts.recreate})
 	if err != nil {
 		return fmt.Errorf("migrate to FCM v1: %w", err)
 	}

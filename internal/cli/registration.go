@@ -86,12 +86,15 @@ func viewRegistration(r notificationhubs.Registration) registrationView {
 	return v
 }
 
+// registrationListView is one page of a registration listing.
+type registrationListView struct {
+	Registrations     []registrationView `json:"registrations"`
+	ContinuationToken string             `json:"continuationToken,omitempty"`
+}
+
 func printRegistrations(f *factory, regs []notificationhubs.Registration, next *string) error {
 	if f.output == outputJSON {
-		out := struct {
-			Registrations     []registrationView `json:"registrations"`
-			ContinuationToken string             `json:"continuationToken,omitempty"`
-		}{Registrations: []registrationView{}}
+		out := registrationListView{Registrations: []registrationView{}}
 		for _, r := range regs {
 			out.Registrations = append(out.Registrations, viewRegistration(r))
 		}
@@ -156,11 +159,11 @@ func newRegistrationCmd(f *factory) *cobra.Command {
   nh registration list --tag sports --all`)
 	cmd.Aliases = []string{"registrations", "reg"}
 	cmd.AddCommand(
-		newRegistrationCreateCmd(f, nil),
-		newRegistrationGetCmd(f, nil),
-		newRegistrationListCmd(f, nil),
-		newRegistrationUpdateCmd(f, nil),
-		newRegistrationDeleteCmd(f, nil),
+		newRegistrationCreateCmd(f),
+		newRegistrationGetCmd(f),
+		newRegistrationListCmd(f),
+		newRegistrationUpdateCmd(f),
+		newRegistrationDeleteCmd(f),
 	)
 	return cmd
 }
@@ -300,7 +303,7 @@ type registrationCreateOptions struct {
 	id     string
 }
 
-func newRegistrationCreateCmd(f *factory, runF func(context.Context, *registrationCreateOptions) error) *cobra.Command {
+func newRegistrationCreateCmd(f *factory) *cobra.Command {
 	opts := &registrationCreateOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -316,9 +319,6 @@ cannot create a duplicate).`,
   nh registration create --platform baidu --handle user-1 --baidu-channel channel-1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runRegistrationCreate(cmd.Context(), opts)
 		},
 	}
@@ -364,7 +364,7 @@ type registrationGetOptions struct {
 	id string
 }
 
-func newRegistrationGetCmd(f *factory, runF func(context.Context, *registrationGetOptions) error) *cobra.Command {
+func newRegistrationGetCmd(f *factory) *cobra.Command {
 	opts := &registrationGetOptions{f: f}
 	return &cobra.Command{
 		Use:     "get ID",
@@ -373,9 +373,6 @@ func newRegistrationGetCmd(f *factory, runF func(context.Context, *registrationG
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.id = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runRegistrationGet(cmd.Context(), opts)
 		},
 	}
@@ -402,7 +399,7 @@ type registrationListOptions struct {
 	all     bool
 }
 
-func newRegistrationListCmd(f *factory, runF func(context.Context, *registrationListOptions) error) *cobra.Command {
+func newRegistrationListCmd(f *factory) *cobra.Command {
 	opts := &registrationListOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -424,9 +421,6 @@ appear too, as the registrations the service derives from them.`,
 			}
 			if opts.all && opts.token != "" {
 				return usageErrorf("--all and --continuation-token exclude each other")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runRegistrationList(cmd.Context(), opts)
 		},
@@ -490,7 +484,7 @@ type registrationUpdateOptions struct {
 	set        func(name string) bool
 }
 
-func newRegistrationUpdateCmd(f *factory, runF func(context.Context, *registrationUpdateOptions) error) *cobra.Command {
+func newRegistrationUpdateCmd(f *factory) *cobra.Command {
 	opts := &registrationUpdateOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "update ID",
@@ -504,9 +498,6 @@ replaces all tags; --add-tag and --remove-tag edit them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.id = args[0]
 			opts.set = func(name string) bool { return cmd.Flags().Changed(name) }
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runRegistrationUpdate(cmd.Context(), opts)
 		},
 	}
@@ -581,7 +572,7 @@ type registrationDeleteOptions struct {
 	etag string
 }
 
-func newRegistrationDeleteCmd(f *factory, runF func(context.Context, *registrationDeleteOptions) error) *cobra.Command {
+func newRegistrationDeleteCmd(f *factory) *cobra.Command {
 	opts := &registrationDeleteOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "delete ID",
@@ -591,9 +582,6 @@ func newRegistrationDeleteCmd(f *factory, runF func(context.Context, *registrati
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.id = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runRegistrationDelete(cmd.Context(), opts)
 		},
 	}
@@ -615,7 +603,7 @@ func runRegistrationDelete(ctx context.Context, opts *registrationDeleteOptions)
 		return fmt.Errorf("delete registration %s: %w", opts.id, err)
 	}
 	if opts.f.output == outputJSON {
-		return writeJSON(opts.f.io.Out, map[string]any{"registrationId": opts.id, "deleted": true})
+		return writeJSON(opts.f.io.Out, registrationDeleteView{Deleted: true, RegistrationID: opts.id})
 	}
 	fmt.Fprintf(opts.f.io.Out, "deleted registration %s\n", opts.id)
 	return nil

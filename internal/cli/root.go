@@ -45,18 +45,18 @@ for instance the certificate 'nh emulator' writes.
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{outputTable, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(
-		newDemoCmd(f, nil),
+		newDemoCmd(f),
 		newEmulatorCmd(f, nil),
 		newSendCmd(f, nil),
 		newScheduleCmd(f),
-		newOutcomeCmd(f, nil),
-		newFeedbackCmd(f, nil),
+		newOutcomeCmd(f),
+		newFeedbackCmd(f),
 		newJobCmd(f),
 		newRegistrationCmd(f),
 		newInstallationCmd(f),
 		newTagsCmd(f),
 		newMigrateCmd(f),
-		newDeliveriesCmd(f, nil),
+		newDeliveriesCmd(f),
 		newSASCmd(f),
 		newHubCmd(f),
 	)

@@ -11,11 +11,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/nhkit/notificationhubs/emulator"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nhkit/notificationhubs/emulator"
 )
 
 func TestMain(m *testing.M) {
@@ -34,34 +34,6 @@ type scriptState struct {
 }
 
 type stateKey struct{}
-
-// testEmulator is one emulator for all scripts; each script has its own
-// hub, so scripts run in parallel without seeing each other's devices.
-var testEmulator = sync.OnceValues(func() (*testEnv, error) {
-	emu := emulator.New(emulator.Options{Retention: 200000})
-	ls, err := startLocalServer(emu)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "nh-script-ca-")
-	if err != nil {
-		return nil, err
-	}
-	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, ls.CertPEM, 0o600); err != nil {
-		return nil, err
-	}
-	return &testEnv{emu: emu, ls: ls, caFile: ca, dir: dir}, nil
-})
-
-type testEnv struct {
-	emu    *emulator.Server
-	ls     *localServer
-	caFile string
-	dir    string
-}
-
-func (e *testEnv) endpoint() string { return "sb://" + e.ls.Addr + "/" }
 
 func TestScripts(t *testing.T) {
 	env, err := testEmulator()

@@ -24,8 +24,8 @@ var formats = map[string]notificationhubs.Format{
 	"fcm-legacy":   notificationhubs.FormatGcm,
 	"windows":      notificationhubs.FormatWindows,
 	"wns":          notificationhubs.FormatWindows,
-	"windowsphone": notificationhubs.FormatWindowsPhone,
-	"mpns":         notificationhubs.FormatWindowsPhone,
+	"windowsphone": notificationhubs.FormatMpns,
+	"mpns":         notificationhubs.FormatMpns,
 	"adm":          notificationhubs.FormatAdm,
 	"baidu":        notificationhubs.FormatBaidu,
 	"xiaomi":       notificationhubs.FormatXiaomi,
@@ -314,7 +314,7 @@ func buildNotification(f *factory, o *sendOptions) (notificationhubs.Notificatio
 	case notificationhubs.FormatWindows:
 		n = notificationhubs.NewWindowsNotification(body, &notificationhubs.WindowsOptions{Headers: headers})
 		headers = nil
-	case notificationhubs.FormatWindowsPhone:
+	case notificationhubs.FormatMpns:
 		n = notificationhubs.NewMpnsNotification(body, &notificationhubs.MpnsOptions{Headers: headers})
 		headers = nil
 	case notificationhubs.FormatAdm:
@@ -594,7 +594,7 @@ func newScheduleCmd(f *factory) *cobra.Command {
 	cmd := groupCmd("schedule", "Manage scheduled notifications",
 		`  nh send template --prop greeting_en=Hello --schedule +1h
   nh schedule cancel af14e491a7994a65b7b3a5681a373337_20181107001832_33331921_17`)
-	cmd.AddCommand(newScheduleCancelCmd(f, nil))
+	cmd.AddCommand(newScheduleCancelCmd(f))
 	return cmd
 }
 
@@ -603,7 +603,7 @@ type scheduleCancelOptions struct {
 	id string
 }
 
-func newScheduleCancelCmd(f *factory, runF func(context.Context, *scheduleCancelOptions) error) *cobra.Command {
+func newScheduleCancelCmd(f *factory) *cobra.Command {
 	opts := &scheduleCancelOptions{f: f}
 	return &cobra.Command{
 		Use:     "cancel SCHEDULED_ID",
@@ -612,9 +612,6 @@ func newScheduleCancelCmd(f *factory, runF func(context.Context, *scheduleCancel
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.id = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			c, err := f.client(clientConfig{})
 			if err != nil {
 				return err
@@ -627,7 +624,7 @@ func newScheduleCancelCmd(f *factory, runF func(context.Context, *scheduleCancel
 				return fmt.Errorf("cancel scheduled notification %s: %w", opts.id, err)
 			}
 			if f.output == outputJSON {
-				return writeJSON(f.io.Out, map[string]any{"scheduledNotificationId": opts.id, "canceled": true})
+				return writeJSON(f.io.Out, scheduleCancelView{Canceled: true, ScheduledNotificationID: opts.id})
 			}
 			fmt.Fprintf(f.io.Out, "canceled scheduled notification %s\n", opts.id)
 			return nil

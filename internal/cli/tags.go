@@ -14,7 +14,7 @@ import (
 
 func newTagsCmd(f *factory) *cobra.Command {
 	cmd := groupCmd("tags", "Work with tags and tag expressions", `  nh tags check 'sports || politics'`)
-	cmd.AddCommand(newTagsCheckCmd(f, nil))
+	cmd.AddCommand(newTagsCheckCmd(f))
 	return cmd
 }
 
@@ -24,7 +24,7 @@ type tagsCheckOptions struct {
 	devices string // auto, always, never
 }
 
-func newTagsCheckCmd(f *factory, runF func(context.Context, *tagsCheckOptions) error) *cobra.Command {
+func newTagsCheckCmd(f *factory) *cobra.Command {
 	opts := &tagsCheckOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "check EXPR",
@@ -46,9 +46,6 @@ When a connection string is configured and its endpoint is on this machine
 			case "auto", "always", "never":
 			default:
 				return usageErrorf("--devices must be auto, always or never, not %q", opts.devices)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runTagsCheck(cmd.Context(), opts)
 		},

@@ -1,5 +1,5 @@
 // Package sas signs and verifies Shared Access Signature tokens as Azure
-// Notification Hubs uses them (rest-api.md §2.2). It is shared by the SDK,
+// Notification Hubs uses them (docs/protocol.md, "SAS tokens"). It is shared by the SDK,
 // which signs, and the emulator, which verifies, and is pinned by
 // known-answer tests so that neither can drift from the service.
 //

@@ -1,7 +1,7 @@
 // Package tagexpr parses and evaluates Notification Hubs tag expressions
-// (rest-api.md §6) with the service's grammar and limits. The SDK uses it to
-// reject bad expressions before a request; the emulator uses it to choose
-// targets.
+// (docs/protocol.md, "Tags and tag expressions") with the service's grammar and
+// limits. The SDK uses it to reject bad expressions before a request; the emulator
+// uses it to choose targets.
 //
 // # Grammar
 //

@@ -15,8 +15,8 @@ const MaxPropertyNameLength = 120
 
 var (
 	propertyNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-	// numberRE is the service's JSON-number test for #(prop) (rest-api.md
-	// §7). As documented it has no leading '-': a negative value is
+	// numberRE is the service's JSON-number test for #(prop) (docs/protocol.md,
+	// "Templates"). As documented it has no leading '-': a negative value is
 	// emitted as a quoted string.
 	numberRE = regexp.MustCompile(`^(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 )

@@ -1,5 +1,5 @@
 // Package template implements the Notification Hubs template expression
-// language (rest-api.md §7): validating template bodies and rendering them
+// language (docs/protocol.md, "Templates"): validating template bodies and rendering them
 // with a notification's properties. The SDK uses it for client-side checks;
 // the emulator renders with it.
 //

@@ -2,7 +2,7 @@
 // registrations an installation projects, and sends addressed to installations.
 //
 // The service queues installation writes and processes them in the background
-// (rest-api.md §6, "Eventual consistency"), so every read that follows a write
+// (docs/protocol.md, "Installation operations"), so every read that follows a write
 // goes through eventually(): with NH_READ_DELAY_MS set it reads until the write
 // shows; without it, it reads once.
 

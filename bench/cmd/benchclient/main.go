@@ -508,13 +508,13 @@ func setup(ctx context.Context, cs string, o options) error {
 				tag := "user_" + strconv.Itoa(i)
 				ins := []notificationhubs.Installation{{
 					InstallationID: "bench-fcm-" + strconv.Itoa(i),
-					Platform:       notificationhubs.InstallationPlatformFCMV1,
+					Platform:       notificationhubs.InstallationPlatformFcmV1,
 					PushChannel:    fmt.Sprintf("bench-fcm-token-%08d", i),
 					Tags:           []string{tag},
 					Templates:      map[string]notificationhubs.InstallationTemplate{"bulk": {Body: fcmTemplate}},
 				}, {
 					InstallationID: "bench-apns-" + strconv.Itoa(i),
-					Platform:       notificationhubs.InstallationPlatformAPNS,
+					Platform:       notificationhubs.InstallationPlatformApns,
 					PushChannel:    fmt.Sprintf("%064x", i),
 					Tags:           []string{tag},
 				}}

@@ -29,32 +29,6 @@ type platform struct {
 	throttledOutcome string
 }
 
-const apnsPayload = `{"aps":{"alert":"hello"}}`
-
-func apnsHandle() string {
-	return strings.Repeat("0123456789abcdef", 4)[:56] + randomSuffix(8)
-}
-
-var (
-	suffixMu sync.Mutex
-	suffixN  int
-)
-
-// randomSuffix returns n hex digits that differ on every call.
-func randomSuffix(n int) string {
-	suffixMu.Lock()
-	suffixN++
-	v := suffixN
-	suffixMu.Unlock()
-	const hex = "0123456789abcdef"
-	b := make([]byte, n)
-	for i := n - 1; i >= 0; i-- {
-		b[i] = hex[v%16]
-		v /= 16
-	}
-	return string(b)
-}
-
 var platforms = []platform{
 	{
 		name: "apns-token",

@@ -4,10 +4,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,15 +14,6 @@ import (
 	"github.com/nhkit/notificationhubs/emulator/internal/push"
 	"github.com/nhkit/notificationhubs/emulator/internal/push/pushtest"
 )
-
-func p8(t *testing.T, curve elliptic.Curve) []byte {
-	k, _ := ecdsa.GenerateKey(curve, rand.Reader)
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
 
 func TestCredentialErrors(t *testing.T) {
 	good := p8(t, elliptic.P256())

@@ -10,8 +10,6 @@ import (
 	"github.com/nhkit/notificationhubs/emulator/internal/push/pushtest"
 )
 
-var epoch = time.Now().Truncate(time.Second)
-
 // step is one send at an offset of the fake clock, and the token count the
 // stand-in should have seen after it.
 type step struct {

@@ -1,5 +1,9 @@
 package emulator
 
+// A hub in memory: the platforms, the targets that registrations and
+// installations become, and the indexes sends look them up by. Its
+// persistent form is in persist.go.
+
 import (
 	"fmt"
 	"math/rand/v2"
@@ -51,7 +55,7 @@ func (p platform) String() string { return platformNames[p].format }
 //
 // "fcm" is accepted as an alias of "gcm" (FCM legacy): Microsoft's
 // current Python REST article sends it for FCM. Whether the service
-// accepts it is unconfirmed (rest-api.md §12, open question 7; the .NET
+// accepts it is unconfirmed (docs/protocol.md, "Open questions"; the .NET
 // SDK sends "gcm" for its FcmNotification). The emulator is lenient here
 // rather than strict, so that code written from the article works
 // locally; the send is then recorded with the format "gcm" (see
