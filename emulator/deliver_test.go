@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,8 +30,8 @@ type deliverFixture struct {
 	logs   *syncBuffer
 
 	apnsCred, fcmCred, wnsCred, admCred, webCred string // credential XML
-	vapidPub                                         string
-	secrets                                          []string // what must never show
+	vapidPub                                     string
+	secrets                                      []string // what must never show
 }
 
 // syncBuffer is a bytes.Buffer for a logger written from several
