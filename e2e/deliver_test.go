@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,11 +16,14 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/chromedp/chromedp"
 
 	nh "github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/admin"
 	"github.com/nhkit/notificationhubs/emulator"
 	"github.com/nhkit/notificationhubs/emulator/emulatortest"
+	"github.com/nhkit/notificationhubs/emulator/inbox"
+	"github.com/nhkit/notificationhubs/internal/browsertest"
 )
 
 // deliverPlatform is one push service as the end-to-end delivery test
@@ -424,5 +428,49 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestInboxShowsPushServiceAnswers opens the inbox of an emulator that
+// delivers, sends to an iPhone whose first push APNs throttles, and
+// watches the page: the delivery shows Pending with the throttled
+// attempt, then, without a reload, delivered with APNs' apns-id.
+func TestInboxShowsPushServiceAnswers(t *testing.T) {
+	env := newDeliverEnv(t)
+	c := env.good
+	handle := env.ps.NewApnsDeviceToken()
+	if _, err := c.CreateOrUpdateInstallation(testCtx(t), nh.Installation{InstallationID: "iphone", Platform: nh.InstallationPlatformAPNS,
+		PushChannel: handle, Tags: []string{"inbox"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	env.ps.SetFault(handle, emulatortest.PushThrottled)
+
+	b := newBrowser(t, env.srv.URL+"/_emulator/ui/")
+	open(b, "deliveries?hub="+goodHub, "deliveries")
+	b.Run("live feed connects", chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"]`)))
+	browsertest.Eval[int](b, `window.__noReload = 7`)
+	sent, err := c.SendNotification(testCtx(t), nh.NewAppleNotification([]byte(`{"aps":{"alert":{"title":"Hi","body":"there"}}}`), nil),
+		&nh.SendNotificationOptions{Tags: []string{"inbox"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := env.srv.Inbox().Deliveries(inbox.DeliveryQuery{NotificationID: sent.NotificationID, Limit: 1})
+	if len(page.Deliveries) != 1 {
+		t.Fatalf("deliveries %+v", page)
+	}
+	item := `#feed li[data-id=` + jsQuote(page.Deliveries[0].ID) + `]`
+	b.Poll("the delivery shows Pending", fmt.Sprintf(`(e => e && e.textContent.includes('Pending'))(document.querySelector(%s))`, jsQuote(item)), liveDeadline)
+	b.Run("select it", chromedp.Click(chromedp.CSS(item+" > button")))
+	b.Poll("its throttled attempt shows", `document.querySelector('#detail').textContent.includes('throttled')`, liveDeadline)
+	env.ps.SetFault(handle, emulatortest.PushDeliver)
+	d := waitDelivered(t, env.srv, sent.NotificationID)
+	id := d.Attempts[len(d.Attempts)-1].PnsID
+	b.Poll("the answer replaces Pending", fmt.Sprintf(`(e => e && !e.textContent.includes('Pending'))(document.querySelector(%s))`, jsQuote(item)), liveDeadline)
+	b.Poll("the detail shows the apns-id", fmt.Sprintf(`document.querySelector('#detail').textContent.includes(%s)`, jsQuote(id)), liveDeadline)
+	if got := b.Text("#feed-count"); !strings.Contains(got, "1 delivery") {
+		t.Errorf("feed count %q", got)
+	}
+	if marker := browsertest.Eval[int](b, `window.__noReload`); marker != 7 {
+		t.Error("the page reloaded")
 	}
 }
