@@ -27,6 +27,7 @@ import (
 const crashChildEnv = "NH_EMULATOR_CRASH_CHILD_DATA"
 
 func TestMain(m *testing.M) {
+	runDeliverChild()
 	if dir := os.Getenv(crashChildEnv); dir != "" || os.Getenv(serveChildEnv) != "" {
 		// A child: an emulator on dir (in memory if ""), until killed.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -54,7 +55,7 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 // startChildProcess starts cmd, the test binary in a child mode of
 // TestMain (env), and returns the address the emulator printed. The
 // caller kills it.
-func startChildProcess(t *testing.T, cmd *exec.Cmd, env string) string {
+func startChildProcess(t testing.TB, cmd *exec.Cmd, env string) string {
 	t.Helper()
 	cmd.Env = append(os.Environ(), env)
 	cmd.Stderr = os.Stderr
