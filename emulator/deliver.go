@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/nhkit/notificationhubs/emulator/inbox"
 	"github.com/nhkit/notificationhubs/emulator/internal/push"
@@ -90,8 +93,8 @@ const (
 var DeliverEndpointNames = []string{"apns", "fcmv1", "fcmv1-token", "wns", "wns-token", "adm", "adm-token", "browser"}
 
 // deliverCloseGrace is how long Close lets deliveries finish before it
-// cancels them.
-const deliverCloseGrace = 5 * time.Second
+// cancels them (a variable for tests).
+var deliverCloseGrace = 5 * time.Second
 
 // testSendWait bounds how long a test send waits for the push services'
 // answers before it answers with what it has.
@@ -631,10 +634,14 @@ func (d *deliverer) apply(batch []deliverResult) {
 	sends := map[uint64]*sendUpdate{}
 	var order []uint64
 	gone := map[*hub]map[goneHandle]bool{}
+	var kept [][]byte // what the database keeps of the answers
 	for _, x := range batch {
 		ref, r := x.ref, x.r
 		if ref.dlvSeq != 0 {
-			s.recordAttempt(ref.dlvSeq, r)
+			if d := s.recordAttempt(ref.dlvSeq, r); d != nil && s.st != nil {
+				kept = append(kept, resultRecord(deliveryResultRec{Kind: "delivery", NotificationID: d.NotificationID, Hub: d.Hub,
+					Handle: d.Handle, RegistrationID: d.RegistrationID, InstallationID: d.InstallationID, Outcome: d.Outcome, Attempts: d.Attempts}))
+			}
 		}
 		u := sends[ref.sendSeq]
 		if u == nil {
@@ -686,7 +693,13 @@ func (d *deliverer) apply(batch []deliverResult) {
 		}
 	}
 	for _, seq := range order {
-		s.applySendUpdate(seq, sends[seq])
+		if rec, ok := s.applySendUpdate(seq, sends[seq]); ok && s.st != nil {
+			kept = append(kept, resultRecord(deliveryResultRec{Kind: "send", NotificationID: rec.NotificationID, Hub: rec.Hub,
+				Send: &sendResult{Pending: rec.Pending, Success: rec.Success, Failed: rec.Failed, Outcomes: rec.Outcomes, State: rec.State, ErrorBlob: rec.ErrorBlob}}))
+		}
+	}
+	if len(kept) > 0 {
+		s.persist(appendBounded(bDeliveryResults, 2*s.opts.Retention, s.opts.RetentionBytes, kept))
 	}
 	s.expireGone(gone)
 }
@@ -710,8 +723,9 @@ func (w *testWait) ended(i int, outcome string) {
 }
 
 // recordAttempt adds r to the delivery record of ring sequence seq, if it
-// is still kept, and shows the record to the inbox's live feed.
-func (s *Server) recordAttempt(seq uint64, r push.Result) {
+// is still kept, and shows the record to the inbox's live feed. For a
+// final result it returns the record as it is now.
+func (s *Server) recordAttempt(seq uint64, r push.Result) *Delivery {
 	a := DeliveryAttempt{Attempt: r.Attempt, Status: r.Status.String(), Outcome: r.Outcome, HTTPStatus: r.HTTPStatus,
 		PnsID: r.ID, Reason: r.Reason, Final: r.Final, Time: r.Time}
 	if r.RetryAfter > 0 {
@@ -729,6 +743,10 @@ func (s *Server) recordAttempt(seq uint64, r push.Result) {
 	if ok && s.watch.n.Load() > 0 {
 		s.publish(seq, &d)
 	}
+	if ok && r.Final {
+		return &d
+	}
+	return nil
 }
 
 // publish hands an updated delivery to the inbox subscriptions, without
@@ -749,7 +767,7 @@ func (s *Server) publish(seq uint64, d *Delivery) {
 // counts, outcomes and, once no target is pending, the state Completed;
 // failures into its error details, handles gone into the feedback
 // container, and a log line for notifications a full queue dropped.
-func (s *Server) applySendUpdate(seq uint64, u *sendUpdate) {
+func (s *Server) applySendUpdate(seq uint64, u *sendUpdate) (SendRecord, bool) {
 	ref := u.ref
 	var blob string
 	if len(u.failures) > 0 {
@@ -758,7 +776,7 @@ func (s *Server) applySendUpdate(seq uint64, u *sendUpdate) {
 	if len(u.feedback) > 0 {
 		s.appendFeedback(ref.hubName, u.feedback)
 	}
-	s.sends.update(seq, func(rec *SendRecord) {
+	rec, ok := s.sends.update(seq, func(rec *SendRecord) {
 		rec.Pending -= u.ended
 		rec.Success += u.success
 		rec.Failed += u.failed
@@ -788,6 +806,7 @@ func (s *Server) applySendUpdate(seq uint64, u *sendUpdate) {
 		s.dlv.log.Warn("push delivery: queue full, notifications dropped", "hub", ref.hubName, "platform", string(svc),
 			"notificationId", ref.nid, "dropped", n, "queueSize", orInt(s.dlv.opt.QueueSize, DefaultDeliverQueueSize))
 	}
+	return rec, ok
 }
 
 func cloneCounts(m map[string]int) map[string]int {
@@ -903,5 +922,107 @@ func printDelivery(out io.Writer, o *DeliverOptions) {
 		if v := o.Endpoints[k]; v != "" {
 			fmt.Fprintf(out, "Push endpoint: %s at %s\n", k, v)
 		}
+	}
+}
+
+// ---- persistence ----------------------------------------------------------------
+
+// bDeliveryResults keeps, with Options.DataDir, what the push services
+// answered: the final state of delivery records and send records, which
+// the database stored as they were when the send was answered. Open
+// applies them, by notification id and target, to what it restores.
+var bDeliveryResults = []byte("deliveryresults")
+
+// deliveryResultRec is one answer kept: a delivery's final outcome and
+// attempts, or a send's counts.
+type deliveryResultRec struct {
+	Kind           string            `json:"kind"` // delivery or send
+	NotificationID string            `json:"notificationId"`
+	Hub            string            `json:"hub"`
+	Handle         string            `json:"handle,omitempty"`
+	RegistrationID string            `json:"registrationId,omitempty"`
+	InstallationID string            `json:"installationId,omitempty"`
+	Outcome        string            `json:"outcome,omitempty"`
+	Attempts       []DeliveryAttempt `json:"attempts,omitempty"`
+	Send           *sendResult       `json:"send,omitempty"`
+}
+
+type sendResult struct {
+	Pending   int                       `json:"pending"`
+	Success   int                       `json:"success"`
+	Failed    int                       `json:"failed"`
+	Outcomes  map[string]map[string]int `json:"outcomes,omitempty"`
+	State     string                    `json:"state"`
+	ErrorBlob string                    `json:"errorBlob,omitempty"`
+}
+
+func resultRecord(r deliveryResultRec) []byte {
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// deliveryKey identifies a delivery record within its send.
+func deliveryKey(nid, hub, handle, regID, instID string) string {
+	return strings.ToLower(hub) + "\x00" + nid + "\x00" + handle + "\x00" + regID + "\x00" + instID
+}
+
+// abandoned is the outcome, and the telemetry state, of what was still
+// being delivered when the emulator stopped without its grace period (a
+// crash): the service calls notifications it could not hand over
+// Abandoned.
+const abandoned = "Abandoned"
+
+// loadDeliveryResults applies the answers kept to the restored records;
+// deliveries still Pending end as Abandoned.
+func (s *Server) loadDeliveryResults(tx *bolt.Tx) error {
+	sends := map[string]*sendResult{}
+	ds := map[string]*deliveryResultRec{}
+	err := tx.Bucket(bDeliveryResults).ForEach(func(k, v []byte) error {
+		var r deliveryResultRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("delivery result %x: %w", k, err)
+		}
+		switch r.Kind {
+		case "send":
+			sends[strings.ToLower(r.Hub)+"\x00"+r.NotificationID] = r.Send
+		case "delivery":
+			ds[deliveryKey(r.NotificationID, r.Hub, r.Handle, r.RegistrationID, r.InstallationID)] = &r
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.sends.each(func(rec *SendRecord) {
+		if u := sends[strings.ToLower(rec.Hub)+"\x00"+rec.NotificationID]; u != nil {
+			rec.Pending, rec.Success, rec.Failed, rec.Outcomes, rec.State, rec.ErrorBlob = u.Pending, u.Success, u.Failed, u.Outcomes, u.State, u.ErrorBlob
+		}
+		if rec.Pending > 0 {
+			rec.Pending, rec.State = 0, abandoned
+		}
+	})
+	s.deliveries.each(func(d *Delivery) {
+		if r := ds[deliveryKey(d.NotificationID, d.Hub, d.Handle, d.RegistrationID, d.InstallationID)]; r != nil {
+			d.Outcome, d.Attempts = r.Outcome, r.Attempts
+		}
+		if d.Outcome == OutcomePending {
+			d.Outcome = abandoned
+		}
+	})
+	s.deliveries.recount()
+	return nil
+}
+
+// recount sums the cost of the retained values again, after each changed
+// them.
+func (r *ring[T]) recount() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bytes = 0
+	if r.cost == nil {
+		return
+	}
+	for i := range r.count {
+		r.bytes += r.cost(&r.buf[(r.head+i)%len(r.buf)])
 	}
 }

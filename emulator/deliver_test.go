@@ -512,3 +512,83 @@ func TestDeliverDirectAndTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliverAnswersPersist: with DataDir, what the push services answered
+// is restored with the records, and deliveries still waiting when the
+// emulator closes end as Dropped (canceled), not Pending for ever.
+func TestDeliverAnswersPersist(t *testing.T) {
+	old := deliverCloseGrace
+	deliverCloseGrace = 50 * time.Millisecond
+	t.Cleanup(func() { deliverCloseGrace = old })
+	dir := t.TempDir()
+	release := make(chan struct{})
+	var blockIt atomic.Bool
+	f := newDeliverFixture(t, nil, func(o *DeliverOptions) {
+		dial := o.DialContext
+		o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if blockIt.Load() {
+				return blockingDial(release, dial)(ctx, network, addr)
+			}
+			return dial(ctx, network, addr)
+		}
+	})
+	opts := f.s.opts
+	opts.DataDir = dir
+	_ = f.s.Close()
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s = s
+	key := f.hub(t, "h", f.apnsCred, f.wnsCred)
+	f.install(t, "h", key, "ok", "apns", apnsTok2, "ok")
+	f.install(t, "h", key, "gone", "apns", strings.Repeat("ab", 32), "gone")
+	f.apns.SetFault(strings.ToUpper(strings.Repeat("ab", 32)), pushtest.FaultGone)
+	okID := f.send(t, "h", key, "apple", "ok", `{"aps":{"alert":"hi"}}`, nil)
+	goneID := f.send(t, "h", key, "apple", "gone", `{"aps":{"alert":"hi"}}`, nil)
+	f.settled(t, okID)
+	f.settled(t, goneID)
+	// A WNS push that waits for its connection when the emulator closes.
+	blockIt.Store(true)
+	f.install(t, "h", key, "w", "wns", f.wns.ChannelURI(), "w")
+	waitID := f.send(t, "h", key, "windows", "w", `<toast/>`, map[string]string{"X-WNS-Type": "wns/toast"})
+	before := f.s.Deliveries(DeliveryFilter{Hub: "h"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+
+	opts.Deliver = nil
+	s2, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	after := s2.Deliveries(DeliveryFilter{Hub: "h"})
+	if len(after) != 3 || len(before) != 3 {
+		t.Fatalf("deliveries before %d, after %d", len(before), len(after))
+	}
+	for i, d := range after {
+		b := before[i]
+		if d.NotificationID == waitID {
+			if d.Outcome != "Dropped" || len(d.Attempts) != 1 || d.Attempts[0].Status != "canceled" {
+				t.Errorf("the delivery waiting at Close: %+v", d)
+			}
+			continue
+		}
+		if d.Outcome != b.Outcome || len(d.Attempts) != 1 || d.Attempts[0].PnsID != b.Attempts[0].PnsID || d.Attempts[0].PnsID == "" {
+			t.Errorf("restored %+v, want %+v", d, b)
+		}
+	}
+	states := map[string]string{}
+	for _, r := range s2.Sends("h") {
+		states[r.NotificationID] = fmt.Sprintf("%s %d/%d %v", r.State, r.Success, r.Failed, r.Outcomes)
+	}
+	want := map[string]string{okID: "Completed 1/0 map[apple:map[Success:1]]", goneID: "Completed 0/1 map[apple:map[ExpiredChannel:1]]",
+		waitID: "Completed 0/1 map[windows:map[Dropped:1]]"}
+	for id, w := range want {
+		if states[id] != w {
+			t.Errorf("send %s restored as %q, want %q", id, states[id], w)
+		}
+	}
+}
