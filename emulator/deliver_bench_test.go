@@ -367,4 +367,3 @@ func procRSS(b *testing.B, pid int) (cur, peak int64) {
 	}
 	return cur, peak
 }
-
