@@ -150,3 +150,94 @@ func cmdStandIn(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: standin subscribe PUBLIC_KEY | standin received SERVICE")
 	}
 }
+
+// TestDeliverGuideFollowsREADME keeps the script and the README's guide
+// together: every nh command of the guide's shell blocks must be in the
+// script, with the same command words and at least the same flags (the
+// script adds the stand-ins' endpoints and a port).
+func TestDeliverGuideFollowsREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide, ok := strings.CutPrefix(string(readme)[strings.Index(string(readme), "## Deliver to a real device"):], "## Deliver to a real device")
+	if !ok {
+		t.Fatal(`README.md has no "## Deliver to a real device"`)
+	}
+	guide, _, _ = strings.Cut(guide, "\n## ")
+	script, err := os.ReadFile(filepath.Join("testdata", "deliver", "guide.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var have []commandShape
+	for _, line := range strings.Split(string(script), "\n") {
+		line = strings.TrimPrefix(strings.TrimSpace(line), "! ")
+		if rest, ok := strings.CutPrefix(line, "exec nh-bin "); ok {
+			line = "nh " + rest
+		}
+		if strings.HasPrefix(line, "nh ") {
+			have = append(have, shapeOf(line))
+		}
+	}
+	inShell, n := false, 0
+	for _, line := range strings.Split(guide, "\n") {
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inShell = line == "```sh"
+			continue
+		case !inShell || !strings.HasPrefix(line, "nh "):
+			continue
+		}
+		n++
+		want := shapeOf(line)
+		found := false
+		for _, h := range have {
+			found = found || h.covers(want)
+		}
+		if !found {
+			t.Errorf("the guide's %q is not in testdata/deliver/guide.txtar", line)
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d nh commands in the guide; the test reads it wrong", n)
+	}
+}
+
+// commandShape is an nh command line's words (before the first flag,
+// placeholders and quoted arguments left out) and flag names.
+type commandShape struct {
+	words string
+	flags map[string]bool
+}
+
+func shapeOf(line string) commandShape {
+	line, _, _ = strings.Cut(line, " #") // a trailing comment
+	s := commandShape{flags: map[string]bool{}}
+	var words []string
+	flagSeen := false
+	for _, f := range strings.Fields(line) {
+		switch {
+		case strings.HasPrefix(f, "--"):
+			name, _, _ := strings.Cut(f, "=")
+			s.flags[name] = true
+			flagSeen = true
+		case flagSeen || strings.ContainsAny(f, "'<${\""):
+		default:
+			words = append(words, f)
+		}
+	}
+	s.words = strings.Join(words, " ")
+	return s
+}
+
+func (s commandShape) covers(want commandShape) bool {
+	if s.words != want.words {
+		return false
+	}
+	for f := range want.flags {
+		if !s.flags[f] {
+			return false
+		}
+	}
+	return true
+}
