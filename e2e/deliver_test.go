@@ -33,8 +33,7 @@ type deliverPlatform struct {
 	name    string // installation platform: apns, fcmv1, wns, adm, browser
 	counts  string // telemetry's outcome-count key
 	format  string // delivery records' platform
-	handle  func() (handle string, sub *emulatortest.PushSubscription)
-	install bool // an installation (else a registration)
+	install bool   // an installation (else a registration)
 	payload string
 	send    func(payload []byte) nh.Notification
 	// throttled is the outcome of a 429 (WNS throttles with 406).
