@@ -260,6 +260,9 @@ func (env *deliverEnv) run(t *testing.T, p deliverPlatform, path string) {
 		"unavailable": {"PnsUnavailable", []string{"unavailable", "unavailable", "unavailable"}},
 		"refused":     {"InvalidCredentials", []string{"bad-credential"}},
 	}[path]
+	if d.Platform != p.format || d.Handle != handle && p.name != "apns" {
+		t.Errorf("delivery record of platform %s, handle %s", d.Platform, d.Handle)
+	}
 	if d.Outcome != w.outcome {
 		t.Errorf("delivery outcome %s, want %s (attempts %+v)", d.Outcome, w.outcome, d.Attempts)
 	}
