@@ -284,7 +284,7 @@ func BenchmarkDeliverBroadcast(b *testing.B) {
 	addr := startChildProcess(b, cmd, deliverChildEnv+"="+string(cfg))
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	base := "http://" + addr
-	before, _ := procRSS(b, cmd.Process.Pid)
+	before, _ := rss(b, cmd.Process.Pid)
 	hc := &http.Client{Timeout: time.Minute}
 	auth := sas.Sign(base+"/bench", NamespaceRuleName, DefaultNamespaceKey, time.Now().Add(3*time.Hour))
 
@@ -314,7 +314,7 @@ func BenchmarkDeliverBroadcast(b *testing.B) {
 		b.Logf("broadcast %d to %d devices: answered in %v, delivered in %v", i+1, devices, answered.Round(time.Millisecond), d.Round(time.Millisecond))
 	}
 	b.StopTimer()
-	_, peak := procRSS(b, cmd.Process.Pid)
+	_, peak := rss(b, cmd.Process.Pid)
 	b.ReportMetric(total.Seconds()/float64(b.N), "s/broadcast")
 	b.ReportMetric(float64(b.N*devices)/total.Seconds(), "pushes/s")
 	b.ReportMetric(float64(before)/(1<<20), "rss-before-MB")
@@ -346,24 +346,4 @@ func settledOver(b *testing.B, hc *http.Client, base string) bool {
 		}
 	}
 	return len(recs) > 0
-}
-
-// procRSS is rss for a benchmark: VmRSS and VmHWM of pid.
-func procRSS(b *testing.B, pid int) (cur, peak int64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Skipf("no /proc: %v", err)
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		var n int64
-		_, _ = fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &n)
-		switch k {
-		case "VmRSS":
-			cur = n << 10
-		case "VmHWM":
-			peak = n << 10
-		}
-	}
-	return cur, peak
 }
