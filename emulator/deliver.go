@@ -363,10 +363,10 @@ func (d *deliverer) newSender(p platform, c atom.PnsCredential) (push.Sender, er
 	var err error
 	switch p {
 	case pApple:
-		prod, perr := push.ApnsProduction(get("Endpoint"))
-		if perr != nil {
-			prod = !strings.Contains(strings.ToLower(get("Endpoint")), "sandbox")
-		}
+		// As the hub's description was checked: sandbox or development
+		// endpoints are the sandbox, any other production.
+		ep := strings.ToLower(get("Endpoint"))
+		prod := !strings.Contains(ep, "sandbox") && !strings.Contains(ep, "development")
 		if get("Token") != "" {
 			cred, err = push.NewApnsTokenCredential(get("KeyId"), get("AppId"), get("AppName"), []byte(get("Token")), prod)
 		} else {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -590,5 +591,30 @@ func TestDeliverAnswersPersist(t *testing.T) {
 		if states[id] != w {
 			t.Errorf("send %s restored as %q, want %q", id, states[id], w)
 		}
+	}
+}
+
+// TestDeliverApnsCertificate delivers with a hub's APNs push certificate
+// (PKCS#12, base64, as the service stores it): the stand-in checks the
+// client certificate it issued and the topic from its subject.
+func TestDeliverApnsCertificate(t *testing.T) {
+	f := newDeliverFixture(t, nil, nil)
+	p12 := f.apns.NewCertificate(t, "com.example.cert", "p12-password")
+	cred := credXML("ApnsCredential", "Endpoint", "gateway.sandbox.push.apple.com", "ApnsCertificate", base64.StdEncoding.EncodeToString(p12),
+		"CertificateKey", "p12-password")
+	key := f.hub(t, "h", cred)
+	f.install(t, "h", key, "a", "apns", apnsTok2, "t")
+	nid := f.send(t, "h", key, "apple", "t", `{"aps":{"alert":"hi"}}`, map[string]string{"apns-push-type": "background", "apns-priority": "5"})
+	if rec := f.settled(t, nid); rec.Success != 1 {
+		t.Fatalf("send %+v; deliveries %+v", rec, f.s.Deliveries(DeliveryFilter{NotificationID: nid}))
+	}
+	got := f.apns.Received()
+	if len(got) != 1 || got[0].Header.Get("apns-topic") != "com.example.cert" || got[0].Header.Get("apns-push-type") != "background" ||
+		got[0].Header.Get("apns-priority") != "5" || got[0].Header.Get("authorization") != "" || got[0].Proto != "HTTP/2.0" {
+		t.Errorf("APNs received %+v", got)
+	}
+	l := f.logs.String()
+	if strings.Contains(l, "p12-password") || strings.Contains(l, base64.StdEncoding.EncodeToString(p12)[:40]) {
+		t.Errorf("the certificate or its password in the log: %s", l)
 	}
 }
