@@ -48,7 +48,7 @@ type DeliverOptions struct {
 	// APNs hosts), fcmv1 (the FCM API), fcmv1-token (Google's OAuth token
 	// endpoint), wns (the scheme and host of every channel URI), wns-token,
 	// adm (the ADM messaging API), adm-token, and browser (the scheme and
-	// host of every subscription endpoint). See DeliverEndpointNames.
+	// host of every subscription endpoint).
 	Endpoints map[string]string
 	// RootCAs are the roots trusted for the push services' certificates;
 	// nil means the system's.
@@ -89,8 +89,12 @@ const (
 	DefaultDeliverConcurrency = 32
 )
 
-// DeliverEndpointNames are the keys of DeliverOptions.Endpoints.
-var DeliverEndpointNames = []string{"apns", "fcmv1", "fcmv1-token", "wns", "wns-token", "adm", "adm-token", "browser"}
+// deliverEndpointNames are the keys of DeliverOptions.Endpoints.
+var deliverEndpointNames = []string{"apns", "fcmv1", "fcmv1-token", "wns", "wns-token", "adm", "adm-token", "browser"}
+
+// DeliverEndpointNames returns the keys DeliverOptions.Endpoints takes,
+// in the order nh emulator prints them.
+func DeliverEndpointNames() []string { return slices.Clone(deliverEndpointNames) }
 
 // deliverCloseGrace is how long Close lets deliveries finish before it
 // cancels them (a variable for tests).
@@ -141,8 +145,8 @@ func checkDeliverOptions(o *DeliverOptions) error {
 		}
 	}
 	for k, v := range o.Endpoints {
-		if !slices.Contains(DeliverEndpointNames, k) {
-			return fmt.Errorf("emulator: Options.Deliver.Endpoints: %q is no push service endpoint: want one of %s", k, strings.Join(DeliverEndpointNames, ", "))
+		if !slices.Contains(deliverEndpointNames, k) {
+			return fmt.Errorf("emulator: Options.Deliver.Endpoints: %q is no push service endpoint: want one of %s", k, strings.Join(deliverEndpointNames, ", "))
 		}
 		u, err := url.Parse(v)
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" && !strings.HasSuffix(k, "-token") {
@@ -918,7 +922,7 @@ func printDelivery(out io.Writer, o *DeliverOptions) {
 		names = []string{"every platform"}
 	}
 	fmt.Fprintf(out, "Delivery: to the push services (%s), for hubs with a credential for the platform; other hubs simulated\n", strings.Join(names, ", "))
-	for _, k := range DeliverEndpointNames {
+	for _, k := range deliverEndpointNames {
 		if v := o.Endpoints[k]; v != "" {
 			fmt.Fprintf(out, "Push endpoint: %s at %s\n", k, v)
 		}

@@ -37,7 +37,7 @@ var deliverPlatformNames = []string{"apns", "fcmv1", "wns", "adm", "browser", "g
 func (d *deliverFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&d.deliver, "deliver", "", "deliver to the real push services, for hubs with a credential for the platform: all, or a list such as apns,fcmv1 (default: simulate; nothing leaves this machine)")
 	fl.Lookup("deliver").NoOptDefVal = deliverAll
-	fl.StringArrayVar(&d.endpoints, "pns-endpoint", nil, "with --deliver: send to SERVICE at URL instead (repeatable): "+strings.Join(emulator.DeliverEndpointNames, ", ")+"=https://host:port")
+	fl.StringArrayVar(&d.endpoints, "pns-endpoint", nil, "with --deliver: send to SERVICE at URL instead (repeatable): "+strings.Join(emulator.DeliverEndpointNames(), ", ")+"=https://host:port")
 	fl.StringVar(&d.caFile, "pns-ca-file", "", "with --deliver: also trust these PEM certificates for the push services (a staging service's or a stand-in's)")
 	fl.IntVar(&d.queue, "deliver-queue", 0, "with --deliver: notifications waiting per push service before more are dropped (default 250000)")
 }
@@ -68,8 +68,8 @@ func (d *deliverFlags) check() error {
 	d.eps = map[string]string{}
 	for _, e := range d.endpoints {
 		name, u, ok := strings.Cut(e, "=")
-		if !ok || !slices.Contains(emulator.DeliverEndpointNames, name) || !strings.HasPrefix(u, "https://") {
-			return usageErrorf("--pns-endpoint %q: want SERVICE=https://host:port, SERVICE one of %s", e, strings.Join(emulator.DeliverEndpointNames, ", "))
+		if !ok || !slices.Contains(emulator.DeliverEndpointNames(), name) || !strings.HasPrefix(u, "https://") {
+			return usageErrorf("--pns-endpoint %q: want SERVICE=https://host:port, SERVICE one of %s", e, strings.Join(emulator.DeliverEndpointNames(), ", "))
 		}
 		d.eps[name] = u
 	}
