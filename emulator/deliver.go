@@ -204,7 +204,6 @@ type deliverRef struct {
 	sendSeq uint64 // the send record's ring sequence
 	dlvSeq  uint64 // the delivery record's, 0 when it is not retained
 	p       platform
-	t       *target // nil for direct sends
 	regID   string
 	instID  string
 	test    *testWait
@@ -432,7 +431,7 @@ func (s *Server) pendingJobs(h *hub, n *notification, rec *SendRecord, ids []uin
 				sh.headers, sh.payload = nativeMessage(t.platform, n)
 			}
 		}
-		ref := &deliverRef{h: h, hubName: rec.Hub, nid: rec.NotificationID, p: t.platform, t: t, regID: t.regID}
+		ref := &deliverRef{h: h, hubName: rec.Hub, nid: rec.NotificationID, p: t.platform, regID: t.regID}
 		if t.inst != nil {
 			ref.instID = t.inst.id
 		}
