@@ -393,7 +393,7 @@ func ConvertGcmTemplateToFcmV1(body string) (string, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return "", fmt.Errorf("no FCM v1 equivalent known for %s (convert by hand with MigrateOptions.ConvertTemplate)", strings.Join(unknown, ", "))
+		return "", fmt.Errorf("no FCM v1 equivalent known for %s (convert by hand with MigrateGcmToFcmV1Options.ConvertTemplate)", strings.Join(unknown, ", "))
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

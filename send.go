@@ -55,7 +55,7 @@ const (
 
 // NotificationOutcome is what the service says about a send. For a test
 // send it holds the success and failure counts and each registration's
-// result (at most 10); otherwise State is StateEnqueued and the rest is
+// result (at most 10); otherwise State is NotificationOutcomeStateEnqueued and the rest is
 // zero.
 type NotificationOutcome struct {
 	State   NotificationOutcomeState

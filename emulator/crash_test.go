@@ -25,6 +25,7 @@ import (
 const crashChildEnv = "NH_EMULATOR_CRASH_CHILD_DATA"
 
 func TestMain(m *testing.M) {
+	runDeliverChild()
 	if dir := os.Getenv(crashChildEnv); dir != "" || os.Getenv(serveChildEnv) != "" {
 		// A child: an emulator on dir (in memory if ""), until killed.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

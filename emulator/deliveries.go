@@ -44,10 +44,15 @@ type Delivery struct {
 	// Direct is set for direct and batch direct sends.
 	Direct bool `json:"direct,omitempty"`
 	// Outcome is Success, Skipped (a duplicate handle) or
-	// InvalidNotificationFormat (a template that did not render).
+	// InvalidNotificationFormat (a template that did not render); with
+	// Options.Deliver, Pending until the push service has answered, then
+	// the outcome of its answer (deliver.go).
 	Outcome string `json:"outcome"`
 	// Time is when the emulator handed the notification over.
 	Time time.Time `json:"time"`
+	// Attempts are the push service's answers, one per attempt, when the
+	// emulator delivers to it (Options.Deliver).
+	Attempts []DeliveryAttempt `json:"attempts,omitempty"`
 }
 
 // DeliveryFilter selects deliveries; empty fields match everything. Hub is
@@ -94,8 +99,12 @@ type SendRecord struct {
 	// SentTime is when the notification was handed to the push services
 	// (for a scheduled one, when it fired or was cancelled).
 	SentTime time.Time `json:"sentTime"`
-	// State is the telemetry state: Completed, NoTargetFound or Canceled.
+	// State is the telemetry state: Completed, NoTargetFound or Canceled,
+	// or Processing while Pending is not 0.
 	State string `json:"state,omitempty"`
+	// Pending counts the targets handed to a push service that has not
+	// answered yet (Options.Deliver).
+	Pending int `json:"pending,omitempty"`
 	// Outcomes counts the outcomes per platform (apple, fcmv1, …), e.g.
 	// {"apple":{"Success":3,"ExpiredChannel":1}}.
 	Outcomes map[string]map[string]int `json:"outcomes,omitempty"`
@@ -261,6 +270,9 @@ func (d *Delivery) size() int64 {
 	}
 	for k, v := range d.Headers {
 		n += len(k) + len(v) + 32
+	}
+	for _, a := range d.Attempts {
+		n += len(a.Status) + len(a.Outcome) + len(a.PnsID) + len(a.Reason) + 96
 	}
 	return int64(n + recordOverhead)
 }

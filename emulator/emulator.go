@@ -36,9 +36,15 @@
 //
 // # Deliveries
 //
-// Nothing leaves the machine. Every notification a push service would
-// receive is recorded as a Delivery (bounded by Options.Retention) and can
-// be read with Server.Deliveries or GET /_emulator/deliveries.
+// Every notification a push service would receive is recorded as a
+// Delivery (bounded by Options.Retention) and can be read with
+// Server.Deliveries or GET /_emulator/deliveries. By default nothing
+// leaves the machine. With Options.Deliver, the targets of hubs that have
+// a credential for their platform are delivered to the real push services
+// (or the endpoints given instead), asynchronously: each delivery record
+// says Pending until the push service answers, and the answers flow back
+// as the service's do, into telemetry, the feedback container and the
+// registrations (docs/push-delivery.md).
 //
 // # Persistence
 //
@@ -246,6 +252,11 @@ type Options struct {
 	// the blob store) and the inbox page answer 403. Serve sets it when it
 	// listens beyond loopback without a ControlToken.
 	DisableControlPlane bool
+
+	// Deliver, if set, hands the sends of hubs that have a credential for
+	// a platform to that platform's real push service (deliver.go). Nil
+	// delivers nothing: no connection leaves the machine.
+	Deliver *DeliverOptions
 }
 
 // Server is an emulated Notification Hubs namespace. It implements
@@ -298,6 +309,10 @@ type Server struct {
 	devRuleSet []authRule
 	epochUUID  string
 	feedSeq    atomic.Int64
+
+	// Delivery to the push services (deliver.go); nil without
+	// Options.Deliver.
+	dlv *deliverer
 
 	// The inbox page (inbox.go).
 	epoch    string // random prefix of inbox delivery ids
@@ -363,6 +378,7 @@ func (s *Server) Close() error {
 	}
 	s.schedMu.Unlock()
 	s.jobsWG.Wait()
+	s.closeDelivery()
 	if s.st != nil {
 		return s.st.close()
 	}
@@ -384,7 +400,7 @@ func checkOptions(opts Options) error {
 	if opts.RetentionBytes < 0 || opts.MaxBlobBytes < 0 || opts.MaxBlobStoreBytes < 0 {
 		return errors.New("emulator: Options.RetentionBytes, MaxBlobBytes and MaxBlobStoreBytes cannot be negative")
 	}
-	return nil
+	return checkDeliverOptions(opts.Deliver)
 }
 
 func newServer(opts Options) *Server {
@@ -442,6 +458,7 @@ func newServer(opts Options) *Server {
 			s.hubs[strings.ToLower(h)] = newHub(h)
 		}
 	}
+	s.dlv = newDeliverer(s, opts.Deliver)
 	return s
 }
 

@@ -180,7 +180,7 @@ func fillHub(tb testing.TB, n int) *hub {
 // startChildProcess starts cmd, the test binary in a child mode of
 // TestMain (env), and returns the address the emulator printed. The
 // caller kills it.
-func startChildProcess(t *testing.T, cmd *exec.Cmd, env string) string {
+func startChildProcess(t testing.TB, cmd *exec.Cmd, env string) string {
 	t.Helper()
 	cmd.Env = append(os.Environ(), env)
 	cmd.Stderr = os.Stderr

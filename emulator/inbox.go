@@ -385,6 +385,7 @@ func (s *Server) inboxDelivery(seq uint64, d *Delivery) inbox.Delivery {
 			out.Headers[k] = v
 		}
 	}
+	out.Attempts = inboxAttempts(d.Attempts)
 	return out
 }
 
@@ -396,15 +397,16 @@ type watchSet struct {
 	subs map[chan inbox.Delivery]struct{}
 }
 
-// recordDeliveries retains ds and hands them to the inbox subscriptions.
-// It never blocks: a subscription whose buffer is full misses them.
-func (s *Server) recordDeliveries(ds []Delivery) {
+// recordDeliveries retains ds and hands them to the inbox subscriptions,
+// and returns the ring sequence of the last. It never blocks: a
+// subscription whose buffer is full misses them.
+func (s *Server) recordDeliveries(ds []Delivery) (last uint64) {
 	if len(ds) == 0 {
-		return
+		return 0
 	}
-	last := s.deliveries.push(ds...)
+	last = s.deliveries.push(ds...)
 	if s.watch.n.Load() == 0 {
-		return
+		return last
 	}
 	first := last - uint64(len(ds)) + 1
 	s.watch.mu.Lock()
@@ -418,7 +420,7 @@ func (s *Server) recordDeliveries(ds []Delivery) {
 			}
 		}
 		if !room {
-			return // every subscriber is full: skip converting the rest
+			return last // every subscriber is full: skip converting the rest
 		}
 		d := s.inboxDelivery(first+uint64(i), &ds[i])
 		for ch := range s.watch.subs {
@@ -428,6 +430,7 @@ func (s *Server) recordDeliveries(ds []Delivery) {
 			}
 		}
 	}
+	return last
 }
 
 // Subscribe implements inbox.Source.

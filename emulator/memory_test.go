@@ -127,7 +127,7 @@ func TestRetentionBytes(t *testing.T) {
 
 // rss returns the resident set size and its peak (VmRSS, VmHWM) of the
 // process pid in bytes, from /proc.
-func rss(t *testing.T, pid int) (cur, peak int64) {
+func rss(t testing.TB, pid int) (cur, peak int64) {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

@@ -42,7 +42,7 @@ var (
 	bDeliveries = []byte("deliveries")
 	bBlobs      = []byte("blobs")
 	bJobs       = []byte("jobs")
-	allBuckets  = [][]byte{bHubs, bRegs, bInsts, bSched, bSends, bDeliveries, bBlobs, bJobs}
+	allBuckets  = [][]byte{bHubs, bRegs, bInsts, bSched, bSends, bDeliveries, bBlobs, bJobs, bDeliveryResults}
 )
 
 // commitLinger is how long the committer waits, once woken, for more
@@ -592,6 +592,9 @@ func (s *Server) load() (err error) {
 			return err
 		}
 		s.deliveries.push(ds...)
+		if err := s.loadDeliveryResults(tx); err != nil {
+			return err
+		}
 		if err := s.blobs.load(tx); err != nil {
 			return err
 		}

@@ -106,6 +106,7 @@ type fanResult struct {
 	expired  []*target          // channels the push service reported expired
 	failures []atom.PnsFeedback // every push-service failure (PnsErrorDetails)
 	feedback []atom.PnsFeedback // the ones that go to the feedback container
+	dlv      *deliverBatch      // targets for the real push services (deliver.go)
 }
 
 // counter accumulates per-platform outcome counts.
@@ -115,6 +116,9 @@ type counter struct {
 }
 
 func (c *counter) add(p platform, outcome string) {
+	if outcome == OutcomePending {
+		return // counted when the push service answers (deliver.go)
+	}
 	if outcome == OutcomeSuccess {
 		c.success[p]++
 		return
@@ -225,6 +229,11 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			}
 			continue
 		}
+		if s.delivers(h, t.platform) {
+			outcome[i] = OutcomePending
+			rec.Pending++
+			continue
+		}
 		outcome[i] = OutcomeSuccess
 		rec.Success++
 		cnt.add(t.platform, OutcomeSuccess)
@@ -275,8 +284,15 @@ func (s *Server) fanOut(h *hub, n *notification, ids []uint32, rec *SendRecord, 
 			})
 		}
 	}
-	s.recordDeliveries(ds)
+	last := s.recordDeliveries(ds)
 	fr.ds = ds
+	if rec.Pending > 0 {
+		var rendered func(int) (map[string]string, string)
+		if n.platform == pNone {
+			rendered = func(i int) (map[string]string, string) { return renders[i].headers, renders[i].payload }
+		}
+		fr.dlv = s.pendingJobs(h, n, rec, ids, outcome, start, last, test, rendered)
+	}
 	return fr
 }
 
@@ -304,6 +320,8 @@ func outcomeText(outcome string) string {
 		return "The notification hub has no credential for this push service"
 	case OutcomeSkipped:
 		return "Skipped: a notification was already sent to this device"
+	case OutcomePending:
+		return "The notification is still being delivered to the Push Notification System"
 	}
 	return "The Push Notification System rejected the notification: " + outcome
 }
@@ -364,7 +382,9 @@ func (s *Server) sendAt(h *hub, hubName string, n *notification, tagHeader strin
 	fr := s.fanOut(h, n, ids, rec, test)
 	s.mu.RUnlock()
 	b := s.recordSend(h, rec, fr, extra...)
-	return fr.results, rec, b.wait()
+	err = b.wait()
+	s.awaitTestResults(fr.dlv, fr.results)
+	return fr.results, rec, err
 }
 
 // recordSend applies a fan-out's consequences (expired channels removed,
@@ -374,6 +394,9 @@ func (s *Server) recordSend(h *hub, rec *SendRecord, fr *fanResult, extra ...dbO
 	rec.State = "Completed"
 	if rec.Targets == 0 {
 		rec.State = "NoTargetFound"
+	}
+	if rec.Pending > 0 {
+		rec.State = sendProcessing
 	}
 	ops := extra
 	if len(fr.failures) > 0 {
@@ -392,7 +415,7 @@ func (s *Server) recordSend(h *hub, rec *SendRecord, fr *fanResult, extra ...dbO
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
-	s.sends.push(*rec)
+	s.startDelivery(s.sends.push(*rec), fr.dlv)
 	ops = append(ops, s.opAddSend(rec, fr.ds)...)
 	return s.persist(ops...)
 }
@@ -405,6 +428,7 @@ func (s *Server) direct(h *hub, hubName string, n *notification, handles []strin
 	marks := s.markSnapshot()
 	s.mu.RLock()
 	noCredential := h.lacksCredential(n.platform)
+	deliver := s.delivers(h, n.platform)
 	s.mu.RUnlock()
 	seen := map[string]bool{}
 	fr := &fanResult{}
@@ -440,6 +464,9 @@ func (s *Server) direct(h *hub, hubName string, n *notification, handles []strin
 			if st != HandleStateThrottled {
 				fr.feedback = append(fr.feedback, fb)
 			}
+		} else if deliver {
+			d.Outcome = OutcomePending
+			rec.Pending++
 		} else {
 			d.Outcome = OutcomeSuccess
 			rec.Success++
@@ -448,8 +475,11 @@ func (s *Server) direct(h *hub, hubName string, n *notification, handles []strin
 		ds = append(ds, d)
 	}
 	cnt.into(rec)
-	s.recordDeliveries(ds)
+	last := s.recordDeliveries(ds)
 	fr.ds = ds
+	if rec.Pending > 0 {
+		fr.dlv = s.directJobs(h, n, ds, last, browser)
+	}
 	return s.recordSend(nil, rec, fr).wait()
 }
 

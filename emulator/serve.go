@@ -206,6 +206,7 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	if exposed && o.Emulator.ControlToken == "" {
 		o.Emulator.DisableControlPlane = true
 	}
+	o.Emulator.Deliver = deliverLogTo(o.Emulator.Deliver, out)
 	srv, err := Open(o.Emulator)
 	if err != nil {
 		return err
@@ -248,6 +249,7 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	default:
 		fmt.Fprintf(out, "Inbox: %s\n", inboxURL)
 	}
+	printDelivery(out, o.Emulator.Deliver)
 	if o.PlainHTTP {
 		fmt.Fprintf(out, "Plain HTTP: the JS SDK and the nhkit Go SDK use the http:// endpoint as given; the .NET and Java SDKs always use https and need TLS mode (without --plain-http).\n")
 	} else {

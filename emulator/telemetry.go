@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhkit/notificationhubs/emulator/internal/push"
 	"github.com/nhkit/notificationhubs/internal/atom"
 )
 
@@ -21,7 +22,10 @@ var countElements = []struct {
 
 // outcomeOrder lists outcome names in a stable order: Success first.
 var outcomeOrder = []string{OutcomeSuccess, OutcomeSkipped, OutcomeInvalidFormat, OutcomeExpiredChannel,
-	OutcomeInvalidToken, OutcomeBadChannel, OutcomeThrottled, OutcomeChannelThrottled}
+	OutcomeInvalidToken, OutcomeBadChannel, OutcomeThrottled, OutcomeChannelThrottled,
+	OutcomeInvalidCredentials, push.OutcomeWrongToken, push.OutcomeInvalidNotificationSize,
+	push.OutcomePnsServerError, push.OutcomePnsUnavailable, push.OutcomePnsUnreachable,
+	push.OutcomeTokenProviderUnreachable, push.OutcomeDropped}
 
 // findSend returns a copy of the newest send record with id in hub.
 func (s *Server) findSend(hubName, id string) *SendRecord {

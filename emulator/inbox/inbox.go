@@ -191,9 +191,36 @@ type Delivery struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Payload is the exact body the push service would receive.
 	Payload string `json:"payload"`
-	// Outcome is Success or the failure (e.g. InvalidNotificationFormat).
+	// Outcome is Success or the failure (e.g. InvalidNotificationFormat);
+	// Pending while a real push service has not answered.
 	Outcome string `json:"outcome"`
 	// Time is when the emulator handed the notification over.
+	Time time.Time `json:"time"`
+	// Attempts are a real push service's answers, one per attempt, when
+	// the emulator delivers to it; a delivery that changes is sent again
+	// on the live feed with the same ID.
+	Attempts []Attempt `json:"attempts,omitempty"`
+}
+
+// Attempt is one attempt to hand a delivery to its push service.
+type Attempt struct {
+	// Attempt counts from 1.
+	Attempt int `json:"attempt"`
+	// Status is delivered, handle-gone, throttled, unavailable,
+	// bad-credential, bad-request, queue-full, canceled or unsupported.
+	Status string `json:"status"`
+	// Outcome is the Notification Hubs outcome name of the attempt.
+	Outcome string `json:"outcome"`
+	// HTTPStatus is the push service's status code; 0 when none came.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// PnsID is the push service's id of the notification (apns-id, the
+	// FCM message name, …).
+	PnsID string `json:"pnsId,omitempty"`
+	// Reason is the push service's reason for a failure.
+	Reason string `json:"reason,omitempty"`
+	// RetryAfter is the push service's Retry-After in seconds.
+	RetryAfter int `json:"retryAfter,omitempty"`
+	// Time is when the attempt ended.
 	Time time.Time `json:"time"`
 }
 

@@ -21,6 +21,7 @@ type deliveriesOptions struct {
 	tag            string
 	allHubs        bool
 	controlToken   string
+	wait           time.Duration
 }
 
 func newDeliveriesCmd(f *factory) *cobra.Command {
@@ -37,6 +38,11 @@ The hub is --hub, NH_HUB or the connection string's EntityPath (--all-hubs
 for every hub). --notification-id, --handle and --tag narrow the list, as
 the endpoint's notificationId, handle and tag parameters do.
 
+An emulator that delivers to the real push services ('nh emulator
+--deliver') shows each attempt's answer: status, the push service's id
+(apns-id, the FCM message name…) or its reason. Until the push service
+answers a delivery is Pending; --wait waits for the answers.
+
 An emulator on loopback needs no credential for /_emulator/. One that
 listens on another address wants the token it was started with
 ('nh emulator --control-token'): give it as --control-token or
@@ -44,7 +50,8 @@ NH_EMULATOR_CONTROL_TOKEN.`,
 		Example: `  nh deliveries
   nh deliveries --notification-id 29da2edf79d401e5a220f7c1d81ea91a-20261206022824-63620007-1
   nh deliveries --handle 62BCD3484834B7E2 -o json
-  nh deliveries --tag sports --all-hubs`,
+  nh deliveries --tag sports --all-hubs
+  nh deliveries --notification-id 29da2edf79d401e5a220f7c1d81ea91a-20261206022824-63620007-1 --wait 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDeliveries(cmd.Context(), opts)
@@ -56,6 +63,7 @@ NH_EMULATOR_CONTROL_TOKEN.`,
 	fl.StringVar(&opts.tag, "tag", "", "only the deliveries to devices with this tag")
 	fl.BoolVar(&opts.allHubs, "all-hubs", false, "every hub, not only --hub")
 	fl.StringVar(&opts.controlToken, "control-token", "", "token of an emulator listening beyond loopback (default $"+envControlToken+")")
+	fl.DurationVar(&opts.wait, "wait", 0, "wait up to this long until no delivery is Pending (nh emulator --deliver)")
 	return cmd
 }
 
@@ -69,7 +77,7 @@ func runDeliveries(ctx context.Context, opts *deliveriesOptions) error {
 		}
 		q.hub = hub
 	}
-	ds, err := fetchDeliveries(ctx, f, q)
+	ds, err := fetchDeliveriesWait(ctx, f, q, opts.wait)
 	if err != nil {
 		return err
 	}
@@ -81,6 +89,13 @@ func runDeliveries(ctx context.Context, opts *deliveriesOptions) error {
 	handleWidth, payloadWidth := 40, 100
 	if !f.io.OutTTY {
 		handleWidth, payloadWidth = 1<<30, 1<<30
+	}
+	if anyAttempts(ds) {
+		t := newTable("TIME", "NOTIFICATION", "PLATFORM", "HANDLE", "OUTCOME", "PUSH SERVICE", "PAYLOAD")
+		for _, d := range ds {
+			t.add(d.Time.UTC().Format(time.RFC3339), d.NotificationID, d.Platform, shorten(d.Handle, handleWidth), d.Outcome, attemptsText(d.Attempts), oneLine(d.Payload, payloadWidth))
+		}
+		return t.write(f.io.Out, f.io.OutTTY)
 	}
 	t := newTable("TIME", "NOTIFICATION", "PLATFORM", "HANDLE", "OUTCOME", "PAYLOAD")
 	for _, d := range ds {

@@ -44,6 +44,8 @@ type emulatorOptions struct {
 	maxBlobSize          byteSize
 	maxBlobStore         byteSize
 	retentionBytes       byteSize
+
+	deliver deliverFlags // deliver.go
 }
 
 func newEmulatorCmd(f *factory, runF func(context.Context, *emulatorOptions) error) *cobra.Command {
@@ -52,8 +54,17 @@ func newEmulatorCmd(f *factory, runF func(context.Context, *emulatorOptions) err
 		Use:   "emulator",
 		Short: "Run a local emulator of Notification Hubs",
 		Long: `Emulator serves an in-memory Notification Hubs namespace on this machine.
-Nothing is sent to any push service: deliveries are recorded and can be read at
-GET /_emulator/deliveries.
+By default nothing is sent to any push service: deliveries are recorded and can
+be read at GET /_emulator/deliveries ('nh deliveries').
+
+With --deliver (all platforms) or --deliver=apns,fcmv1,... the sends of hubs
+that have a credential for a platform ('nh hub credentials set') go to its real
+push service: APNs, FCM v1, WNS, ADM, browsers' Web Push. Each send is answered
+at once; 'nh deliveries' shows each device's delivery Pending until the push
+service answers, then its answer. --pns-endpoint SERVICE=URL points a push
+service elsewhere (a staging service, a local stand-in), --pns-ca-file trusts
+its certificate. Hubs created on first use have no credentials and stay
+simulated.
 
 By default it listens on 127.0.0.1:8443 with TLS, using a self-signed
 certificate it generates and writes to --cert-dir, or one of your own
@@ -98,6 +109,8 @@ delivery records by count (10000) and by --retention-bytes.`,
   nh emulator --plain-http --listen 127.0.0.1:8080
   nh emulator --data ~/.nh-emulator --tier basic
   nh emulator --read-delay 2s --telemetry-delay 5s
+  nh emulator --deliver
+  nh emulator --deliver=apns,browser --pns-endpoint apns=https://127.0.0.1:9444 --pns-ca-file stand-in.pem
   nh emulator --listen 0.0.0.0:8443 --generate-control-token --allow-host devbox.lan`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -120,6 +133,9 @@ delivery records by count (10000) and by --retention-bytes.`,
 			}
 			if opts.maxConnections < 0 {
 				return usageErrorf("--max-connections cannot be negative")
+			}
+			if err := opts.deliver.check(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -155,6 +171,7 @@ delivery records by count (10000) and by --retention-bytes.`,
 	fl.Var(&opts.maxBlobSize, "max-blob-size", "largest blob the blob store takes, e.g. 32MiB (default 32MiB)")
 	fl.Var(&opts.maxBlobStore, "max-blob-store", "what all blobs together may hold, e.g. 256MiB (default 256MiB)")
 	fl.Var(&opts.retentionBytes, "retention-bytes", "size of the delivery records kept, and of the send records, e.g. 64MiB (default 64MiB)")
+	opts.deliver.add(fl)
 	return cmd
 }
 
@@ -196,6 +213,8 @@ func (opts *emulatorOptions) serveOptions() emulator.ServeOptions {
 			MaxBlobBytes:      int64(opts.maxBlobSize),
 			MaxBlobStoreBytes: int64(opts.maxBlobStore),
 			RetentionBytes:    int64(opts.retentionBytes),
+
+			Deliver: opts.deliver.options(),
 		},
 	}
 }

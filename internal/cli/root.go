@@ -59,6 +59,7 @@ for instance the certificate 'nh emulator' writes.
 		newDeliveriesCmd(f),
 		newSASCmd(f),
 		newHubCmd(f),
+		newVapidKeysCmd(f),
 	)
 	root.SetHelpCommand(&cobra.Command{
 		Use:   "help [command]",

@@ -329,12 +329,12 @@ views.deliveries = async function (params, register) {
     (!filter.handle || d.handle === filter.handle) && (!filter.notification || d.notificationId === filter.notification);
 
   const item = d => {
-    const failed = d.outcome && d.outcome !== 'Success';
+    const failed = isFailure(d);
     return h('li', { class: 'dlv-item', dataset: { id: d.id } },
       h('button', { type: 'button', class: 'dlv' + (failed ? ' failed' : ''), 'aria-current': d.id === selected ? 'true' : null, onclick: () => select(d.id, true) },
         h('span', { class: 'dlv-meta' }, badge(platformName(d.platform), 'pf-' + d.platform),
           h('code', { class: 'handle' }, shortHandle(d.handle)),
-          failed ? badge(d.outcome, 'fail') : null),
+          failed ? badge(d.outcome, 'fail') : d.outcome === PENDING ? badge('Pending', 'pending') : null),
         renderPreview(d, true)));
   };
 
@@ -365,7 +365,22 @@ views.deliveries = async function (params, register) {
   };
   const count = (g, d, sign) => {
     g.targets += sign;
-    if (d.outcome && d.outcome !== 'Success') g.failures += sign;
+    if (isFailure(d)) g.failures += sign;
+  };
+
+  // A delivery the push service answered comes again with its id: replace
+  // its row (and its detail, if shown).
+  const update = d => {
+    const old = byID.get(d.id);
+    const li = groupsEl.querySelector(`li[data-id="${CSS.escape(d.id)}"]`);
+    byID.set(d.id, d);
+    if (!li) return;
+    const g = li.closest('li.group')._group;
+    count(g, old, -1);
+    count(g, d, 1);
+    setCounts(g);
+    li.replaceWith(item(d));
+    if (d.id === selected) detailEl.replaceChildren(renderDetail(d));
   };
 
   // append older deliveries (newest first) at the bottom
@@ -392,7 +407,7 @@ views.deliveries = async function (params, register) {
   const prependNewer = list => {
     const touched = new Set();
     for (const d of list) {
-      if (byID.has(d.id)) continue;
+      if (byID.has(d.id)) { update(d); continue; }
       byID.set(d.id, d);
       total++;
       let top = groupsEl.firstElementChild ? groupsEl.firstElementChild._group : null;
@@ -482,8 +497,29 @@ views.deliveries = async function (params, register) {
   return view;
 };
 
+// PENDING is the outcome of a delivery a push service has not answered.
+const PENDING = 'Pending';
+
+// isFailure says whether a delivery failed (Pending has not, yet).
+function isFailure(d) {
+  return Boolean(d.outcome) && d.outcome !== 'Success' && d.outcome !== PENDING;
+}
+
+// renderAttempts shows what a real push service answered, attempt by
+// attempt (nh emulator --deliver).
+function renderAttempts(d) {
+  if (!d.attempts || !d.attempts.length) return null;
+  return [h('h4', null, 'Push service'),
+    simpleTable('Attempts to deliver to the push service', ['Attempt', 'Status', 'HTTP', 'Push service id', 'Reason', 'Retry-After', 'Time'],
+      d.attempts.map(a => h('tr', { class: a.status === 'delivered' ? null : 'failed' },
+        h('td', { class: 'num' }, String(a.attempt || '')), h('td', null, a.status),
+        h('td', { class: 'num' }, a.httpStatus ? String(a.httpStatus) : ''),
+        h('td', null, a.pnsId ? h('code', { class: 'wrap' }, a.pnsId) : ''), h('td', null, a.reason || ''),
+        h('td', { class: 'num' }, a.retryAfter ? a.retryAfter + ' s' : ''), h('td', null, timeEl(a.time)))))];
+}
+
 function renderDetail(d) {
-  const failed = d.outcome && d.outcome !== 'Success';
+  const failed = isFailure(d);
   const headers = Object.entries(d.headers || {}).sort(([a], [b]) => a.localeCompare(b));
   const copyBtn = h('button', { type: 'button', class: 'small', onclick: ev => copyText(d.payload, ev.currentTarget) }, 'Copy payload');
   const row = (k, v) => v ? [h('dt', null, k), h('dd', null, v)] : null;
@@ -504,6 +540,7 @@ function renderDetail(d) {
       row('Outcome', failed ? h('span', { class: 'fail-text' }, d.outcome) : d.outcome),
       row('Time', timeEl(d.time))),
     h('p', null, h('a', { href: '#/device' + qs({ hub: d.hub, handle: d.handle }) }, 'This device’s inbox')),
+    renderAttempts(d),
     h('h4', null, 'Headers'),
     headers.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'headers' },
       h('caption', { class: 'sr-only' }, 'Headers sent to the push service'),
@@ -527,7 +564,7 @@ views.device = async function (params, register) {
   let total = 0;
   const card = d => h('li', { class: 'card', dataset: { id: d.id } },
     renderPreview(d, false),
-    d.outcome && d.outcome !== 'Success' ? h('p', { class: 'fail-text' }, 'Not delivered: ' + d.outcome) : null,
+    isFailure(d) ? h('p', { class: 'fail-text' }, 'Not delivered: ' + d.outcome) : null,
     h('p', { class: 'card-foot' }, h('a', { href: link('deliveries', { notification: d.notificationId, id: d.id }) }, 'Details',
       h('span', { class: 'sr-only' }, ' of notification ' + d.notificationId))));
   const upd = () => {
@@ -557,6 +594,10 @@ views.device = async function (params, register) {
   let loaded = false;
   const pending = [];
   const prepend = mine => {
+    for (const d of mine.filter(x => seen.has(x.id))) { // answered by the push service
+      const el = list.querySelector(`li[data-id="${CSS.escape(d.id)}"]`);
+      if (el) el.replaceWith(card(d));
+    }
     mine = mine.filter(d => !seen.has(d.id));
     for (const d of mine) { seen.add(d.id); total++; list.prepend(card(d)); }
     if (mine.length) upd();

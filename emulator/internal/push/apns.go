@@ -126,9 +126,10 @@ var apnsTopicSuffix = map[string]string{
 }
 
 // Send posts n to /3/device/{token}. The apns-* headers of n go along;
-// apns-topic defaults to the bundle id (with the suffix Apple wants for
-// voip, complication, fileprovider, liveactivity, location and pushtotalk
-// pushes) and apns-push-type to alert.
+// apns-topic defaults to n.BundleID or else the credential's bundle id
+// (with the suffix Apple wants for voip, complication, fileprovider,
+// liveactivity, location and pushtotalk pushes) and apns-push-type to
+// alert.
 func (c *ApnsClient) Send(ctx context.Context, n *Notification) (r Result) {
 	r = Result{Service: ServiceApns, Handle: n.Handle}
 	defer func() { r.Time = c.clock.Now() }()
@@ -149,7 +150,11 @@ func (c *ApnsClient) Send(ctx context.Context, n *Notification) (r Result) {
 		h.Set("apns-push-type", pushType)
 	}
 	if h.Get("apns-topic") == "" {
-		h.Set("apns-topic", c.bundleID+apnsTopicSuffix[pushType])
+		bundle := c.bundleID
+		if n.BundleID != "" {
+			bundle = n.BundleID
+		}
+		h.Set("apns-topic", bundle+apnsTopicSuffix[pushType])
 	}
 	h.Set("content-type", "application/json")
 	var bearer string

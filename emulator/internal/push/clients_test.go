@@ -442,3 +442,39 @@ func TestEndpointOverrides(t *testing.T) {
 		}
 	})
 }
+
+// TestApnsOneTokenForSeveralApps sends for two apps of one team with one
+// client: the topic follows Notification.BundleID, and one provider token
+// serves both (Apple refuses a key's tokens renewed more often than every
+// 20 minutes, so a client per app would trip it).
+func TestApnsOneTokenForSeveralApps(t *testing.T) {
+	a := pushtest.NewApns(t)
+	p8, keyID, teamID := a.NewKey(t, "com.example.one", "com.example.two")
+	cred, err := push.NewApnsTokenCredential(keyID, teamID, "com.example.one", p8, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := push.NewApnsTokenClient(cred, pushtest.Options(t, a))
+	defer c.Close()
+	for _, tc := range []struct {
+		bundle, pushType, topic string
+	}{
+		{"", "", "com.example.one"},
+		{"com.example.two", "", "com.example.two"},
+		{"com.example.two", "voip", "com.example.two.voip"},
+	} {
+		n := &push.Notification{Handle: apnsHandle(), Payload: []byte(apnsPayload), BundleID: tc.bundle}
+		if tc.pushType != "" {
+			n.Headers = map[string]string{"apns-push-type": tc.pushType}
+		}
+		if r := c.Send(context.Background(), n); r.Status != push.StatusDelivered {
+			t.Fatalf("bundle %q: result %+v", tc.bundle, r)
+		}
+		if got := last(t, a).Header.Get("apns-topic"); got != tc.topic {
+			t.Errorf("bundle %q, push type %q: apns-topic %q, want %q", tc.bundle, tc.pushType, got, tc.topic)
+		}
+	}
+	if n := a.TokensSeen(); n != 1 {
+		t.Errorf("%d provider tokens, want 1 for both apps", n)
+	}
+}

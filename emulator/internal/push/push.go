@@ -79,6 +79,10 @@ type Notification struct {
 	// ({"message":{…}}), the WNS XML or raw bytes, the ADM JSON
 	// ({"data":{…}}), or the Web Push plaintext to encrypt.
 	Payload []byte
+	// BundleID is, for APNs, the app the default apns-topic derives from;
+	// empty means the credential's. One provider token (a key id and team)
+	// may serve several apps, and Apple wants one client per token.
+	BundleID string
 }
 
 // header returns the value of the header name, compared case-insensitively.

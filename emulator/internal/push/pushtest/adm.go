@@ -40,10 +40,17 @@ func (s *Adm) TokenURL() string { return s.URL() + "/auth/o2/token" }
 // TokenRequests counts the token requests.
 func (s *Adm) TokenRequests() int { return int(s.oauth.count.Load()) }
 
+// NewSecurityProfile makes a security profile the stand-in trusts and
+// returns its client id and secret.
+func (s *Adm) NewSecurityProfile() (clientID, secret string) {
+	clientID, secret = "amzn1.application-oa2-client."+randomHex(16), randomHex(32)
+	s.oauth.register(clientID, secret)
+	return clientID, secret
+}
+
 // NewCredential makes a security profile the stand-in trusts.
 func (s *Adm) NewCredential(tb testing.TB) *push.AdmCredential {
-	id, secret := "amzn1.application-oa2-client."+randomHex(16), randomHex(32)
-	s.oauth.register(id, secret)
+	id, secret := s.NewSecurityProfile()
 	c, err := push.NewAdmCredential(id, secret)
 	if err != nil {
 		tb.Fatal(err)

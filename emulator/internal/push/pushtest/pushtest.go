@@ -71,11 +71,15 @@ type base struct {
 	Server *httptest.Server
 	// RetryAfter is sent with FaultThrottled ("7" by default).
 	RetryAfter string
+	// NoRecord keeps only the count of requests (Requests), not the
+	// requests themselves, for benchmarks.
+	NoRecord bool
 
 	mu       sync.Mutex
 	now      func() time.Time
 	faults   map[string]Fault
 	received []Received
+	requests int
 	conns    int
 }
 
@@ -140,8 +144,19 @@ func (b *base) fault(handle string) Fault {
 
 func (b *base) record(r Received) {
 	b.mu.Lock()
-	b.received = append(b.received, r)
+	b.requests++
+	if !b.NoRecord {
+		b.received = append(b.received, r)
+	}
 	b.mu.Unlock()
+}
+
+// Requests counts the requests the stand-in answered (token requests
+// apart), recorded or not.
+func (b *base) Requests() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.requests
 }
 
 // Received returns what the stand-in received, oldest first.

@@ -62,14 +62,20 @@ func NewWebPush(tb testing.TB) *WebPush {
 	return s
 }
 
-// NewVapidCredential makes an application server key pair and returns the
-// credential with it.
-func NewVapidCredential(tb testing.TB) *push.BrowserCredential {
+// NewVapidKeys makes an application server key pair and returns its public
+// and private key, base64url as VAPID tools print them.
+func NewVapidKeys() (publicKey, privateKey string) {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	pub, _ := k.PublicKey.Bytes()
 	priv, _ := k.Bytes()
-	c, err := push.NewBrowserCredential("mailto:ops@example.com",
-		base64.RawURLEncoding.EncodeToString(pub), base64.RawURLEncoding.EncodeToString(priv))
+	return base64.RawURLEncoding.EncodeToString(pub), base64.RawURLEncoding.EncodeToString(priv)
+}
+
+// NewVapidCredential makes an application server key pair and returns the
+// credential with it.
+func NewVapidCredential(tb testing.TB) *push.BrowserCredential {
+	pub, priv := NewVapidKeys()
+	c, err := push.NewBrowserCredential("mailto:ops@example.com", pub, priv)
 	if err != nil {
 		tb.Fatal(err)
 	}

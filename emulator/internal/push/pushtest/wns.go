@@ -46,10 +46,17 @@ func (s *Wns) TokenRequests() int { return int(s.oauth.count.Load()) }
 // is the URI itself.
 func (s *Wns) ChannelURI() string { return s.URL() + "/?token=" + randomHex(12) }
 
+// NewApp makes an app the stand-in trusts and returns its package SID and
+// client secret.
+func (s *Wns) NewApp() (packageSID, secret string) {
+	packageSID, secret = "ms-app://s-1-15-2-"+randomHex(8), randomHex(16)
+	s.oauth.register(packageSID, secret)
+	return packageSID, secret
+}
+
 // NewCredential makes an app the stand-in trusts.
 func (s *Wns) NewCredential(tb testing.TB) *push.WnsCredential {
-	sid, secret := "ms-app://s-1-15-2-"+randomHex(8), randomHex(16)
-	s.oauth.register(sid, secret)
+	sid, secret := s.NewApp()
 	c, err := push.NewWnsCredential(sid, secret)
 	if err != nil {
 		tb.Fatal(err)
