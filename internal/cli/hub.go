@@ -40,13 +40,13 @@ strings (which hold its keys) only when asked with --connection-strings.`
 		`  nh hub credentials set fcmv1 --hub myapp --service-account @service-account.json
   nh hub credentials clear gcm --hub myapp`)
 	creds.Aliases = []string{"credential", "creds"}
-	creds.AddCommand(newHubCredentialsSetCmd(ho, nil), newHubCredentialsClearCmd(ho, nil))
+	creds.AddCommand(newHubCredentialsSetCmd(ho), newHubCredentialsClearCmd(ho))
 	cmd.AddCommand(
-		newHubCreateCmd(ho, nil),
-		newHubGetCmd(ho, nil),
-		newHubListCmd(ho, nil),
-		newHubUpdateCmd(ho, nil),
-		newHubDeleteCmd(ho, nil),
+		newHubCreateCmd(ho),
+		newHubGetCmd(ho),
+		newHubListCmd(ho),
+		newHubUpdateCmd(ho),
+		newHubDeleteCmd(ho),
 		creds,
 	)
 	return cmd
@@ -106,7 +106,7 @@ type hubCreateOptions struct {
 	connStrings  bool
 }
 
-func newHubCreateCmd(ho *hubCmdOptions, runF func(context.Context, *hubCreateOptions) error) *cobra.Command {
+func newHubCreateCmd(ho *hubCmdOptions) *cobra.Command {
 	opts := &hubCreateOptions{hubCmdOptions: ho}
 	cmd := &cobra.Command{
 		Use:   "create NAME",
@@ -122,9 +122,6 @@ prints the new rules' connection strings, which hold their keys.`,
 			opts.name = args[0]
 			if cmd.Flags().Changed("registration-ttl") && opts.ttl < 24*time.Hour {
 				return usageErrorf("--registration-ttl must be at least 24h, the service's minimum")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runHubCreate(cmd.Context(), opts)
 		},
@@ -159,7 +156,7 @@ type hubGetOptions struct {
 	connStrings bool
 }
 
-func newHubGetCmd(ho *hubCmdOptions, runF func(context.Context, *hubGetOptions) error) *cobra.Command {
+func newHubGetCmd(ho *hubCmdOptions) *cobra.Command {
 	opts := &hubGetOptions{hubCmdOptions: ho}
 	cmd := &cobra.Command{
 		Use:   "get [NAME]",
@@ -176,9 +173,6 @@ and the day's usage. --connection-strings adds its rules' connection strings.`,
 				return err
 			}
 			opts.name = name
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runHubGet(cmd.Context(), opts)
 		},
 	}
@@ -211,7 +205,7 @@ type hubListOptions struct {
 	*hubCmdOptions
 }
 
-func newHubListCmd(ho *hubCmdOptions, runF func(context.Context, *hubListOptions) error) *cobra.Command {
+func newHubListCmd(ho *hubCmdOptions) *cobra.Command {
 	opts := &hubListOptions{hubCmdOptions: ho}
 	return &cobra.Command{
 		Use:     "list",
@@ -219,9 +213,6 @@ func newHubListCmd(ho *hubCmdOptions, runF func(context.Context, *hubListOptions
 		Example: `  nh hub list -o json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runHubList(cmd.Context(), opts)
 		},
 	}
@@ -283,7 +274,7 @@ type hubUpdateOptions struct {
 	connStrings  bool
 }
 
-func newHubUpdateCmd(ho *hubCmdOptions, runF func(context.Context, *hubUpdateOptions) error) *cobra.Command {
+func newHubUpdateCmd(ho *hubCmdOptions) *cobra.Command {
 	opts := &hubUpdateOptions{hubCmdOptions: ho}
 	var meta string
 	cmd := &cobra.Command{
@@ -320,9 +311,6 @@ until the next rotation. --add-rule NAME=RIGHTS adds a rule with fresh keys
 			}
 			if !opts.setTTL && !opts.setDisabled && opts.userMetadata == nil && len(opts.rotate)+len(opts.addRules)+len(opts.removeRules) == 0 {
 				return usageErrorf("nothing to update: give --registration-ttl, --disabled, --user-metadata, --rotate-keys, --add-rule or --remove-rule")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runHubUpdate(cmd.Context(), opts)
 		},
@@ -432,7 +420,7 @@ type hubDeleteOptions struct {
 	name string
 }
 
-func newHubDeleteCmd(ho *hubCmdOptions, runF func(context.Context, *hubDeleteOptions) error) *cobra.Command {
+func newHubDeleteCmd(ho *hubCmdOptions) *cobra.Command {
 	opts := &hubDeleteOptions{hubCmdOptions: ho}
 	return &cobra.Command{
 		Use:   "delete NAME",
@@ -443,9 +431,6 @@ NH_HUB) with all its registrations, installations and scheduled sends.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.name = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runHubDelete(cmd.Context(), opts)
 		},
 	}

@@ -55,7 +55,7 @@ var credentialFlags = []struct {
 	{"xiaomi", "endpoint", "the Xiaomi endpoint (default https://api.xmpush.xiaomi.com)"},
 }
 
-func newHubCredentialsSetCmd(ho *hubCmdOptions, runF func(context.Context, *hubCredentialsSetOptions) error) *cobra.Command {
+func newHubCredentialsSetCmd(ho *hubCmdOptions) *cobra.Command {
 	opts := &hubCredentialsSetOptions{hubCmdOptions: ho}
 	strs := map[string]*string{}
 	cmd := &cobra.Command{
@@ -103,9 +103,6 @@ credential is checked before it is sent, and no key or secret is ever printed.
 				if !flagFor(opts.platform, name) {
 					return usageErrorf("--%s is not a flag of %s credentials", name, opts.platform)
 				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runHubCredentialsSet(cmd.Context(), opts)
 		},
@@ -318,7 +315,7 @@ type hubCredentialsClearOptions struct {
 	platform string
 }
 
-func newHubCredentialsClearCmd(ho *hubCmdOptions, runF func(context.Context, *hubCredentialsClearOptions) error) *cobra.Command {
+func newHubCredentialsClearCmd(ho *hubCmdOptions) *cobra.Command {
 	opts := &hubCredentialsClearOptions{hubCmdOptions: ho}
 	return &cobra.Command{
 		Use:   "clear PLATFORM",
@@ -333,9 +330,6 @@ their targets with InvalidCredentials.`,
 			var err error
 			if opts.platform, opts.hub, err = ho.platformAndHub(args[0]); err != nil {
 				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			c, err := opts.adminClient()
 			if err != nil {
