@@ -85,7 +85,7 @@ func TestThrottleWindowOverHTTP(t *testing.T) {
 	}
 	// 30 requests a window of 10 s; the test runs well inside one window
 	// unless it starts in the last two seconds of one.
-	if time.Now().Truncate(10*time.Second).Add(8 * time.Second).Before(time.Now()) {
+	if time.Now().Truncate(10 * time.Second).Add(8 * time.Second).Before(time.Now()) {
 		time.Sleep(2500 * time.Millisecond)
 	}
 	for i := range 30 {
