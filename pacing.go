@@ -30,15 +30,16 @@ import (
 //     which came once the bucket, full at the step's start, drained at the
 //     step's rate minus the hub's: rate ≈ step rate − burst ÷ time into
 //     the step. The rate starts just below that estimate and probes
-//     upwards at probePerSecond until the next throttled answer.
+//     upwards until the next throttled answer, at probePerSecond at
+//     first and twice as fast every probeDoubling.
 //   - A later throttled answer after a time τ of sending since the last
 //     hold says the pace R was too fast: the hub's bucket, full when the
 //     sends resumed, drained in τ, so its rate is R − b/τ; if it holds at
 //     most a second's worth (b ≤ r), that is at least R·τ/(1+τ). The rate
 //     is cut to the middle of the two, √(τ/(1+τ))·R, or to cutFactor·R if
-//     that is lower (R being the rate the hub accepted over the last
-//     second, if lower than the pace), and climbs back towards cutFactor·R
-//     with a time constant of recovery.
+//     that is lower, but by half at most (R being the rate the hub
+//     accepted over the last second, if lower than the pace), and climbs
+//     back towards cutFactor·R with a time constant of recovery.
 //   - From there the rate creeps up by creepPerSecond a second while the
 //     pace is what holds the sends back, so that a hub that allows more
 //     is found again. The creep is slow because a throttled answer costs
@@ -55,6 +56,8 @@ const (
 	cutFactor      = 0.97
 	creepPerSecond = 0.001
 	probePerSecond = 0.02
+	probeDoubling  = 5 * time.Second
+	probeMax       = 0.5
 	slowStartStep  = 250 * time.Millisecond
 	// slowStartCut is the fraction of the slow start's estimate the rate
 	// starts from.
@@ -115,7 +118,10 @@ type pacer struct {
 	// creeps only from there.
 	ceiling   float64
 	stepStart time.Time
-	burst     float64
+	stepSends int // sends started in the step
+	// prevStepRate is the sends per second of the previous step.
+	prevStepRate float64
+	burst        float64
 	// resumed says whether a send started since the hold ended, and
 	// resumeTotal is total when the first did.
 	resumed     bool
@@ -222,15 +228,20 @@ func (p *pacer) grow(now time.Time, limited bool) {
 	if p.slow {
 		if p.stepStart.Before(p.hold) {
 			p.stepStart = p.hold
+			p.stepSends, p.prevStepRate = 0, 0
 		}
-		// The rate doubles at the end of each step in which the pace
-		// held the sends back.
+		// The rate doubles at the end of each step in which the senders
+		// kept up with it (most of its slots were taken); otherwise
+		// something else holds them back and a faster pace says nothing.
 		if steps := int(now.Sub(p.stepStart) / slowStartStep); steps > 0 {
-			if limited {
-				p.rate *= math.Exp2(float64(min(steps, 20)))
+			p.prevStepRate = float64(p.stepSends) / slowStartStep.Seconds()
+			if steps == 1 && p.prevStepRate >= 0.8*p.rate {
+				p.rate *= 2
 			}
 			p.stepStart = p.stepStart.Add(time.Duration(steps) * slowStartStep)
+			p.stepSends = 0
 		}
+		p.stepSends++
 	} else {
 		from := p.grown
 		if from.Before(p.hold) {
@@ -246,7 +257,10 @@ func (p *pacer) grow(now time.Time, limited bool) {
 			} else {
 				c := creepPerSecond
 				if p.probing {
-					c = probePerSecond
+					// The slow start's estimate may be far off (a throttled
+					// answer of the hub's own making, not of its rate): the
+					// probe speeds up, doubling every probeDoubling.
+					c = min(probeMax, probePerSecond*math.Exp2(now.Sub(p.cut).Seconds()/probeDoubling.Seconds()))
 				}
 				p.rate *= 1 + c*dt.Seconds()
 			}
@@ -363,17 +377,21 @@ func (p *pacer) throttledAnswer(sent, now time.Time, retryAfter time.Duration) {
 		p.slow = true
 		p.stepStart = p.hold
 	case p.slow:
-		// The bucket drained during this step: rate − hub's rate =
-		// burst ÷ time into the step; the hub's rate is at least the
-		// previous step's, which it did not throttle.
-		in := now.Sub(p.stepStart).Seconds()
-		est := p.rate - p.burst/max(in, 1e-3)
+		// The hub's bucket, full at the step's start, drained during the
+		// step at its rate (the pace, or less if the senders could not
+		// keep up) minus the hub's: r = step rate − burst ÷ time into the
+		// step. The hub's rate is at least the previous step's, which it
+		// did not throttle, and below this one's.
+		in := max(now.Sub(p.stepStart).Seconds(), 1e-3)
+		step := min(p.rate, float64(p.stepSends)/in)
+		lo := min(step, max(p.prevStepRate, p.rate/2))
+		est := step - p.burst/in
 		p.ceiling = est
-		if est < p.rate/2 {
+		if est < lo {
 			// Throttled at once: the hub's rate lies between the two
 			// steps, and its bucket is too small to tell where. Start at
 			// the lower and climb back towards the upper quickly.
-			est, p.ceiling = p.rate/2, p.rate
+			est, p.ceiling = lo, step
 		}
 		p.rate = max(minRate, slowStartCut*est)
 		p.slow = false
@@ -382,7 +400,8 @@ func (p *pacer) throttledAnswer(sent, now time.Time, retryAfter time.Duration) {
 		// See the top of the file.
 		tau := now.Sub(p.resumeAt).Seconds()
 		p.ceiling = min(p.rate, p.acceptedRate(now, 10*time.Millisecond))
-		p.rate = max(minRate, min(cutFactor, math.Sqrt(tau/(1+tau)))*p.ceiling)
+		f := max(0.5, min(cutFactor, math.Sqrt(tau/(1+tau))))
+		p.rate = max(minRate, f*p.ceiling)
 		p.probing = false
 	}
 	p.cut = now

@@ -281,34 +281,54 @@ func TestPacerMaxRate(t *testing.T) {
 	}
 }
 
-// TestPacerGrowsOnlyWhenLimiting checks that the rate creeps up only while
+// TestPacerGrowsOnlyWhenLimiting checks that the rate grows only while
 // the pace holds the sends back: a sender limited by its concurrency or
 // its input must not build up a rate the hub never saw.
 func TestPacerGrowsOnlyWhenLimiting(t *testing.T) {
-	p := newPacer(0)
-	now := simStart
-	for range 100 {
+	for _, slow := range []bool{true, false} {
+		p := newPacer(0)
+		now := simStart
+		for range 100 {
+			p.issue(now, false)
+			p.success(now.Add(time.Millisecond))
+		}
+		p.throttledAnswer(now, now.Add(time.Millisecond), time.Second)
+		now = now.Add(time.Second + time.Millisecond)
 		p.issue(now, false)
-		p.success(now.Add(time.Millisecond))
-	}
-	p.throttledAnswer(now, now.Add(time.Millisecond), time.Second)
-	now = now.Add(time.Second + time.Millisecond)
-	// Slow start doubles the rate each step in which the pace limits.
-	p.issue(now, false)
-	start := p.stats().rate
-	for range 40 {
-		now = now.Add(100 * time.Millisecond)
-		p.issue(now, false)
-	}
-	if r := p.stats().rate; r != start {
-		t.Errorf("rate %v → %v over 4 s without the pace holding anything back", start, r)
-	}
-	for range 10 {
-		now = now.Add(100 * time.Millisecond)
-		p.issue(now, true)
-	}
-	if r := p.stats().rate; r < 8*start {
-		t.Errorf("rate %v → %v over 1 s of slow start with the pace holding the sends back", start, r)
+		if !slow {
+			// End the slow start with a throttled answer 100 ms into a
+			// step: the rate is found.
+			for range 10 {
+				now = now.Add(10 * time.Millisecond)
+				p.issue(now, true)
+				p.success(now)
+			}
+			p.throttledAnswer(now, now, time.Second)
+			now = now.Add(time.Second)
+		}
+		start := p.stats().rate
+		// Sends at a tenth of the pace, not held back by it.
+		for range 40 {
+			now = now.Add(time.Duration(float64(time.Second) / p.stats().rate * 10))
+			p.issue(now, false)
+			p.success(now)
+		}
+		if r := p.stats().rate; r != start {
+			t.Errorf("slow start %v: rate %v → %v over 40 sends at a tenth of it", slow, start, r)
+		}
+		// Sends at the pace, held back by it, for 2 s.
+		for end := now.Add(2 * time.Second); now.Before(end); {
+			now = p.slot(now)
+			p.issue(now, true)
+			p.success(now)
+		}
+		want := 1.002 * start // the creep
+		if slow {
+			want = 8 * start // doubling every 250 ms
+		}
+		if r := p.stats().rate; r < want {
+			t.Errorf("slow start %v: rate %v → %v over 2 s held back by the pace, want ≥ %v", slow, start, r, want)
+		}
 	}
 }
 

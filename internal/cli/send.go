@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ type sendOptions struct {
 	concurrency int
 	failures    string
 	maxAttempts int
+	maxRate     float64
 
 	scheduleAt time.Time
 }
@@ -98,12 +100,15 @@ The SDK checks the payload and headers before anything is sent.
 
 Bulk: --each FILE sends one template notification per row of a CSV or JSON
 Lines file (a "tags" or "tag_expression" column for the audience, every other
-column a template property; optional "key" column). Sends run --concurrency at
-a time and pause for the service's Retry-After on 429. Rows that succeed are
-journaled in FAILURES.journal as they complete; rows that fail or were not
-reached are written to the failures file (default FILE.failed.jsonl), which a
-re-run takes as --each input. Re-running the same command also resumes: rows
-already in the journal are skipped, so no row is sent twice.`,
+column a template property; optional "key" column). At most --concurrency
+sends are in flight, at the pace the hub allows: a 429 holds every send for its
+Retry-After, then the sends resume at a rate found from the hub's answers
+(--max-rate caps it and starts there). Progress on a terminal shows the send
+rate, the pace and the throttled answers. Rows that succeed are journaled in
+FAILURES.journal as they complete; rows that fail or were not reached are
+written to the failures file (default FILE.failed.jsonl), which a re-run takes
+as --each input. Re-running the same command also resumes, after Ctrl-C or
+kill -9 alike: rows already in the journal are skipped, so no row is sent twice.`,
 		Example: `  nh send --format apple '{"aps":{"alert":"Hello"}}'
   nh send windows @toast.xml --tag sports --tag politics
   nh send fcmv1 - --tag-expression 'sports && !politics' < message.json
@@ -167,6 +172,7 @@ func addSendFlags(cmd *cobra.Command, opts *sendOptions, withFormat bool) {
 		fl.IntVar(&opts.concurrency, "concurrency", 8, "bulk: sends in flight at once")
 		fl.StringVar(&opts.failures, "failures", "", "bulk: failures file (default FILE.failed.jsonl; its journal is FAILURES.journal)")
 		fl.IntVar(&opts.maxAttempts, "max-attempts", 10, "bulk: attempts per row when throttled")
+		fl.Float64Var(&opts.maxRate, "max-rate", 0, "bulk: at most this many sends per second, and start at it (0: find the hub's rate)")
 	}
 	fl.StringArrayVar(&opts.props, "prop", nil, "template property NAME=VALUE (repeatable)")
 	fl.StringArrayVar(&opts.tags, "tag", nil, "send to registrations with this tag (repeatable: joined with ||)")
@@ -193,6 +199,9 @@ func (o *sendOptions) validate(cmd *cobra.Command) error {
 		}
 		if o.concurrency < 1 || o.concurrency > 256 {
 			return usageErrorf("--concurrency must be between 1 and 256")
+		}
+		if o.maxRate < 0 || math.IsNaN(o.maxRate) || math.IsInf(o.maxRate, 0) {
+			return usageErrorf("--max-rate must be a number of sends per second, 0 for none")
 		}
 		return nil
 	}
@@ -508,19 +517,19 @@ func runSendEach(ctx context.Context, o *sendOptions) error {
 	if !f.io.ErrTTY {
 		progress = nil
 	}
+	sender := c.NewBulkSender(&notificationhubs.BulkSenderOptions{
+		Concurrency: o.concurrency,
+		MaxRate:     o.maxRate,
+		MaxAttempts: o.maxAttempts,
+		RetryUnsafe: o.retryUnsafe,
+	})
 	sum, err := runEach(ctx, eachConfig{
 		rows:        rows,
-		concurrency: o.concurrency,
-		maxAttempts: o.maxAttempts,
 		journalPath: failPath + ".journal",
 		failPath:    failPath,
 		progress:    progress,
-		send: func(ctx context.Context, r eachRow) error {
-			_, err := c.SendNotification(ctx, notificationhubs.NewTemplateNotification(r.Properties),
-				&notificationhubs.SendNotificationOptions{TagExpression: r.audience(), RetryUnsafe: o.retryUnsafe})
-			return err
-		},
-		classify: throttling,
+		send:        bulkSend(sender),
+		stats:       sender.Stats,
 	})
 	if err != nil {
 		return err
@@ -532,6 +541,9 @@ func runSendEach(ctx context.Context, o *sendOptions) error {
 	} else {
 		fmt.Fprintf(f.io.Out, "rows: %d, sent: %d, already done: %d, failed: %d, not attempted: %d, throttled answers: %d\n",
 			sum.Rows, sum.Sent, sum.AlreadyDone, sum.Failed, sum.NotAttempted, sum.Throttled)
+		if sum.Throttled > 0 && sum.Rate > 0 {
+			fmt.Fprintf(f.io.Out, "pace at the end: %.0f sends/s (--max-rate %.0f starts there next time)\n", sum.Rate, sum.Rate)
+		}
 		if sum.FailuresFile != "" {
 			fmt.Fprintf(f.io.Out, "rows left: %s (re-run with --each %s, or re-run this command)\n", sum.FailuresFile, sum.FailuresFile)
 		}
@@ -539,8 +551,10 @@ func runSendEach(ctx context.Context, o *sendOptions) error {
 	switch {
 	case sum.Interrupted:
 		return fmt.Errorf("interrupted: %d row(s) left in %s", sum.Failed+sum.NotAttempted, sum.FailuresFile)
-	case sum.Failed > 0:
-		return fmt.Errorf("%d row(s) failed; see %s", sum.Failed, sum.FailuresFile)
+	case sum.stopped != nil:
+		return fmt.Errorf("%d row(s) left in %s: %w", sum.Failed+sum.NotAttempted, sum.FailuresFile, sum.stopped)
+	case sum.Failed > 0 || sum.NotAttempted > 0:
+		return fmt.Errorf("%d row(s) failed; see %s", sum.Failed+sum.NotAttempted, sum.FailuresFile)
 	}
 	return nil
 }
