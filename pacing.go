@@ -29,14 +29,19 @@ import (
 //     every slowStartStep (slow start) until the next throttled answer,
 //     which came once the bucket, full at the step's start, drained at the
 //     step's rate minus the hub's: rate ≈ step rate − burst ÷ time into
-//     the step. The rate starts just below that estimate and probes
-//     upwards until the next throttled answer, at probePerSecond at
-//     first and twice as fast every probeDoubling.
+//     the step, and at least the previous step's. The rate starts just
+//     below that estimate. If the estimate is that lower bound (the hub
+//     throttled at once: its bucket is too small to tell), the rate
+//     climbs back towards the step's and probes upwards until the next
+//     throttled answer, at probePerSecond at first and twice as fast
+//     every probeDoubling.
 //   - A later throttled answer after a time τ of sending since the last
 //     hold says the pace R was too fast: the hub's bucket, full when the
-//     sends resumed, drained in τ, so its rate is R − b/τ; if it holds at
-//     most a second's worth (b ≤ r), that is at least R·τ/(1+τ). The rate
-//     is cut to the middle of the two, √(τ/(1+τ))·R, or to cutFactor·R if
+//     sends resumed, drained in τ, so its rate is R − b/τ; that is at
+//     least R − burst/τ (the first burst held the whole bucket and more),
+//     and if the bucket holds at most a second's worth (b ≤ r), at least
+//     R·τ/(1+τ). The rate is cut to the middle of the higher of these
+//     lower bounds and R (their geometric mean), or to cutFactor·R if
 //     that is lower, but by half at most (R being the rate the hub
 //     accepted over the last second, if lower than the pace), and climbs
 //     back towards cutFactor·R with a time constant of recovery.
@@ -44,8 +49,8 @@ import (
 //     pace is what holds the sends back, so that a hub that allows more
 //     is found again. The creep is slow because a throttled answer costs
 //     a whole Retry-After of sending nothing: in the simulations of
-//     pacing_test.go a throttled episode comes about once a minute or
-//     less once the rate is found.
+//     pacing_test.go a throttled episode comes every 20 to 60 seconds
+//     once the rate is found.
 //   - A throttled answer with fewer than informative sends accepted since
 //     the last hold tells little: it halves the rate and starts the slow
 //     start again. One before anything was accepted at all starts
@@ -59,6 +64,9 @@ const (
 	probeDoubling  = 5 * time.Second
 	probeMax       = 0.5
 	slowStartStep  = 250 * time.Millisecond
+	// slowStartFactor is how much the rate grows each step of the slow
+	// start.
+	slowStartFactor = 2
 	// slowStartCut is the fraction of the slow start's estimate the rate
 	// starts from.
 	slowStartCut = 0.99
@@ -78,7 +86,8 @@ const (
 	// informative is the fewest sends accepted since a hold for a
 	// throttled answer to say something about the hub's rate.
 	informative = 4
-	// catchUp is how much of a late start the next slot makes up for.
+	// catchUp is how much of a late start the following slots make up
+	// for.
 	catchUp = 2 * time.Millisecond
 )
 
@@ -109,8 +118,10 @@ type pacer struct {
 	// Slow start: the rate doubles at the end of each step, which began
 	// at stepStart; burst is what the hub accepted before its first
 	// throttled answer.
-	slow     bool
-	probing  bool // after the slow start, until the next cut
+	slow bool
+	// probe is the creep per second right after the slow start, which
+	// doubles every probeDoubling until the next cut; 0: none.
+	probe    float64
 	starting bool // the first throttled answer's hold runs; slow start begins after it
 	restarts int  // unpaced starts again after throttled answers that let nothing through
 	// ceiling is the rate the hub last throttled (0: none known): after
@@ -202,17 +213,17 @@ func (p *pacer) issue(now time.Time, limited bool) {
 	p.grow(now, limited)
 	if p.rate > 0 {
 		// The next slot follows this one's, not the moment the send
-		// started: waking up takes a while, and at hundreds of sends a
-		// second that would slow the pace. A send that starts a little
-		// late (up to half an interval, at most catchUp) is made up for;
-		// after a longer pause the pace starts afresh, so that sends do
-		// not bunch up.
+		// started: waking up takes a while (a millisecond or more on a
+		// busy machine), and at hundreds of sends a second that would
+		// slow the pace. A send that starts up to catchUp late is made
+		// up for, by the next ones starting sooner; after a longer pause
+		// the pace starts afresh, so that sends do not bunch up.
 		interval := time.Duration(float64(time.Second) / p.rate)
 		base := p.next
 		if base.Before(p.hold) {
 			base = p.hold
 		}
-		if base.Before(now.Add(-min(interval/2, catchUp))) {
+		if base.Before(now.Add(-catchUp)) {
 			base = now // not a late start but a pause: no catching up
 		}
 		p.next = base.Add(interval)
@@ -236,7 +247,7 @@ func (p *pacer) grow(now time.Time, limited bool) {
 		if steps := int(now.Sub(p.stepStart) / slowStartStep); steps > 0 {
 			p.prevStepRate = float64(p.stepSends) / slowStartStep.Seconds()
 			if steps == 1 && p.prevStepRate >= 0.8*p.rate {
-				p.rate *= 2
+				p.rate *= slowStartFactor
 			}
 			p.stepStart = p.stepStart.Add(time.Duration(steps) * slowStartStep)
 			p.stepSends = 0
@@ -256,11 +267,11 @@ func (p *pacer) grow(now time.Time, limited bool) {
 				p.rate += (target - p.rate) * -math.Expm1(-dt.Seconds()/recovery.Seconds())
 			} else {
 				c := creepPerSecond
-				if p.probing {
-					// The slow start's estimate may be far off (a throttled
-					// answer of the hub's own making, not of its rate): the
+				if p.probe > 0 {
+					// The slow start's estimate may be off, even far off
+					// (a throttled answer not of the hub's rate): the
 					// probe speeds up, doubling every probeDoubling.
-					c = min(probeMax, probePerSecond*math.Exp2(now.Sub(p.cut).Seconds()/probeDoubling.Seconds()))
+					c = min(probeMax, p.probe*math.Exp2(now.Sub(p.cut).Seconds()/probeDoubling.Seconds()))
 				}
 				p.rate *= 1 + c*dt.Seconds()
 			}
@@ -285,7 +296,7 @@ func (p *pacer) success(now time.Time) {
 // advance moves the accepted-rate slots to now. p.mu is held.
 func (p *pacer) advance(now time.Time) {
 	slot := now.UnixNano() / int64(rateWindow/time.Duration(len(p.accepted)))
-	if slot <= p.accSlot {
+	if slot <= p.accSlot && p.accSlot != 0 {
 		return
 	}
 	n := int64(len(p.accepted))
@@ -304,7 +315,9 @@ func (p *pacer) acceptedRate(now time.Time, floor time.Duration) float64 {
 	for _, c := range p.accepted {
 		n += c
 	}
-	from := now.Add(-rateWindow)
+	// The slots span from the start of the oldest to now.
+	bin := int64(rateWindow / time.Duration(len(p.accepted)))
+	from := time.Unix(0, (p.accSlot-int64(len(p.accepted))+1)*bin)
 	if from.Before(p.first) {
 		from = p.first
 	}
@@ -387,22 +400,31 @@ func (p *pacer) throttledAnswer(sent, now time.Time, retryAfter time.Duration) {
 		lo := min(step, max(p.prevStepRate, p.rate/2))
 		est := step - p.burst/in
 		p.ceiling = est
+		// Throttled at once (the estimate at or near the lower bound):
+		// the hub's rate lies between the two steps, and its bucket is
+		// too small to tell where. Start at the lower, climb back
+		// towards the upper quickly and probe on from there.
+		p.probe = 0
+		if est < 1.1*lo {
+			p.probe = probePerSecond
+		}
 		if est < lo {
-			// Throttled at once: the hub's rate lies between the two
-			// steps, and its bucket is too small to tell where. Start at
-			// the lower and climb back towards the upper quickly.
 			est, p.ceiling = lo, step
 		}
 		p.rate = max(minRate, slowStartCut*est)
 		p.slow = false
-		p.probing = true
 	default:
 		// See the top of the file.
 		tau := now.Sub(p.resumeAt).Seconds()
 		p.ceiling = min(p.rate, p.acceptedRate(now, 10*time.Millisecond))
-		f := max(0.5, min(cutFactor, math.Sqrt(tau/(1+tau))))
+		lo := tau / (1 + tau)
+		if p.burst > 0 && p.ceiling > 0 && tau > 0 {
+			// The first burst bounds the bucket from above.
+			lo = max(lo, 1-p.burst/(p.ceiling*tau))
+		}
+		f := max(0.5, min(cutFactor, math.Sqrt(lo)))
 		p.rate = max(minRate, f*p.ceiling)
-		p.probing = false
+		p.probe = 0
 	}
 	p.cut = now
 	if p.maxRate > 0 && p.rate > p.maxRate {

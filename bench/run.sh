@@ -8,7 +8,8 @@
 # the pinned JS SDK (npm ci) and benchstat, starts a TLS sink and
 # `nh emulator` on 127.0.0.1 as separate processes, runs every client as
 # its own process, interleaved and repeated, and profiles the SDK client.
-# Then it runs the emulator's go test -bench; issue 2's in-process check:
+# Then it runs issue 15's bulk sends against throttled emulators (one per
+# rate); the emulator's go test -bench; issue 2's in-process check:
 # the test binary's BenchmarkSendOverhead (the bare POST, the SDK and
 # azcore's pipeline alone taking turns in one process; server=tls and
 # server=plain, GOMAXPROCS 1 and 2), repeated (bench/out/overhead.txt);
@@ -29,7 +30,10 @@
 # of BenchmarkSendOverhead per server and GOMAXPROCS; 0: skip),
 # BENCH_OVERHEAD_BENCHTIME (3s, its -test.benchtime), BENCH_SDK_MICRO (1: run the SDK's
 # micro-benchmarks; 0: skip), BENCH_EMULATOR_BENCH (1: run the emulator's
-# go test -bench; 0: skip).
+# go test -bench; 0: skip), BENCH_BULK (1: run issue 15's bulk table
+# against throttled emulators, about 2 minutes; 0: skip), BENCH_BULK_ROWS
+# (5000), BENCH_BULK_RATES ("100 500 2000"), BENCH_BULK_CONCS ("4 16 64"),
+# BENCH_BULK_TOLD_CONC (16), BENCH_BULK_WINDOW_RATE (500; empty: skip).
 #
 # Everything listens on and talks to loopback only; every client run is
 # bounded in time and count, and the servers stop by themselves after
@@ -58,6 +62,12 @@ EMU_BENCH=${BENCH_EMULATOR_BENCH:-1}
 OVER_ROUNDS=${BENCH_OVERHEAD_ROUNDS:-4}
 OVER_BENCHTIME=${BENCH_OVERHEAD_BENCHTIME:-3s}
 SDK_MICRO=${BENCH_SDK_MICRO:-1}
+BULK=${BENCH_BULK:-1}
+BULK_ROWS=${BENCH_BULK_ROWS:-5000}
+BULK_RATES=${BENCH_BULK_RATES:-"100 500 2000"}
+BULK_CONCS=${BENCH_BULK_CONCS:-"4 16 64"}
+BULK_TOLD_CONC=${BENCH_BULK_TOLD_CONC:-16}
+BULK_WINDOW_RATE=${BENCH_BULK_WINDOW_RATE-500}
 case "$OVER_ROUNDS" in
   '' | *[!0-9]*) echo "run.sh: BENCH_OVERHEAD_ROUNDS must be a count, not $OVER_ROUNDS" >&2; exit 2 ;;
 esac
@@ -205,6 +215,88 @@ for round in $(seq 1 "$ROUNDS"); do
     goclient emulator -client cli -nh "$BIN/nh" -rows "$CLI_ROWS" -conc 64 -users 1000
   fi
 done
+
+# Issue 15's table: bulk sends of BENCH_BULK_ROWS rows through the SDK's
+# BulkSender and `nh send --each` against emulators that throttle at each
+# of BENCH_BULK_RATES sends/s (a token bucket holding a tenth of a second's
+# worth), at each of BENCH_BULK_CONCS; at concurrency BENCH_BULK_TOLD_CONC
+# also with the rate given (--max-rate), and against fixed one-second
+# windows at BENCH_BULK_WINDOW_RATE. Every cell has a hub of its own (the
+# throttle is per hub), so cells run side by side without sharing a
+# bucket: each cell at 100/s or less in parallel with the others (a cell
+# takes 50 s but little CPU), the rest one after the other per client, the
+# cells above 500/s last, on their own, so that CPU contention does not
+# slow what is being paced.
+bulk_emulator() { # name args... → prints the connection string
+  local name=$1 log
+  shift
+  log=$WORK/emulator-bulk-$name.log
+  timeout 1800 "$BIN/nh" emulator --listen 127.0.0.1:0 --cert "$CERT" --cert-key "$KEY" "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    grep -q '^Connection string (full)' "$log" && break
+    sleep 0.1
+  done
+  sed -n 's/^Connection string (full): *//p' "$log" | sed 's#sb://localhost:#sb://127.0.0.1:#'
+}
+bulk_cell() { # cs rate model via conc [max-rate]
+  local cs=$1 rate=$2 model=$3 via=$4 conc=$5 maxrate=${6:-0} hub out
+  hub="bulk-$rate-$model-$via-c$conc-m$maxrate"
+  out=$WORK/bulk/$hub.txt
+  if ! BENCH_CONNECTION_STRING=$cs "$BIN/benchclient" -client bulk -via "$via" -model "$model" -rate "$rate" \
+    -max-rate "$maxrate" -rows "$BULK_ROWS" -conc "$conc" -users 1000 -hub "$hub" -nh "$BIN/nh" >"$out" 2>"$out.err"; then
+    note "A bulk run failed: -via $via -model $model -rate $rate -conc $conc -max-rate $maxrate: $(head -c 300 "$out.err" | sed -E 's/(SharedAccessKey=)[^;[:space:]"]*/\1…/g')"
+    : >"$out"
+  fi
+}
+bulk_track() { # cs rate model via: every cell of one client and rate, in turn
+  local cs=$1 rate=$2 model=$3 via=$4 conc
+  if [ "$model" = window ]; then
+    bulk_cell "$cs" "$rate" window "$via" "$BULK_TOLD_CONC"
+    return
+  fi
+  for conc in $BULK_CONCS; do bulk_cell "$cs" "$rate" "$model" "$via" "$conc"; done
+  bulk_cell "$cs" "$rate" "$model" "$via" "$BULK_TOLD_CONC" "$rate"
+}
+if [ "$BULK" = 1 ] && [ "$HAVE_NH" = 1 ]; then
+  log "bulk sends against throttled emulators (issue 15)"
+  BULK_START=$(date +%s)
+  mkdir -p "$WORK/bulk"
+  declare -A BULK_CS
+  for rate in $BULK_RATES; do
+    BULK_CS[$rate]=$(bulk_emulator "r$rate" --throttle-rate "$rate" --throttle-burst "$(awk -v r="$rate" 'BEGIN { b = int(r / 10); print (b < 1 ? 1 : b) }')")
+  done
+  BULK_WINDOW_CS=""
+  if [ -n "$BULK_WINDOW_RATE" ]; then
+    BULK_WINDOW_CS=$(bulk_emulator window --throttle-rate "$BULK_WINDOW_RATE" --throttle-window 1s)
+  fi
+  JOBS=()
+  for rate in $BULK_RATES; do
+    cs=${BULK_CS[$rate]}
+    [ -n "$cs" ] || { note "The emulator throttled at $rate/s did not start; its bulk rows are missing."; continue; }
+    if [ "${rate%.*}" -le 100 ]; then
+      for via in sdk cli; do
+        for conc in $BULK_CONCS; do bulk_cell "$cs" "$rate" bucket "$via" "$conc" & JOBS+=($!); done
+        bulk_cell "$cs" "$rate" bucket "$via" "$BULK_TOLD_CONC" "$rate" & JOBS+=($!)
+      done
+    elif [ "${rate%.*}" -le 500 ]; then
+      for via in sdk cli; do bulk_track "$cs" "$rate" bucket "$via" & JOBS+=($!); done
+    fi
+  done
+  if [ -n "$BULK_WINDOW_CS" ]; then
+    for via in sdk cli; do bulk_track "$BULK_WINDOW_CS" "$BULK_WINDOW_RATE" window "$via" & JOBS+=($!); done
+  fi
+  for j in "${JOBS[@]}"; do wait "$j" || true; done
+  for rate in $BULK_RATES; do
+    if [ "${rate%.*}" -gt 500 ] && [ -n "${BULK_CS[$rate]}" ]; then
+      for via in sdk cli; do bulk_track "${BULK_CS[$rate]}" "$rate" bucket "$via"; done
+    fi
+  done
+  cat "$WORK"/bulk/*.txt | tee -a "$OUT/results.txt" >&2
+  note "The bulk table took $(($(date +%s) - BULK_START))s; cells at 100/s ran side by side, the others one after the other per client and rate."
+elif [ "$BULK" != 1 ]; then
+  note "The bulk sends against throttled emulators were skipped (BENCH_BULK=0)."
+fi
 
 log "profiling the SDK client (CPU, concurrency 1 and 64)"
 for conc in 1 64; do
