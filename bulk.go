@@ -34,10 +34,10 @@ type BulkSendResult struct {
 	// Err is nil when the hub accepted the notification. It wraps
 	// ErrNotSent when the hub cannot have acted on it: the sender stopped
 	// before sending it (the context was done, or the hub answered 401,
-	// 403 or 404 to another send) or every attempt was throttled. Any
-	// other error is the last attempt's, as SendNotification returns it;
-	// after a transport error or a 5xx other than throttling the hub may
-	// have acted.
+	// 403 or 404 to another send), or every attempt was throttled or
+	// refused the connection. Any other error is the last attempt's, as
+	// SendNotification returns it; after a transport error or a 5xx other
+	// than throttling the hub may have acted.
 	Err error
 	// Attempts is the number of requests made for the notification: 0 when
 	// none was (invalid, or not reached), more than 1 when it was retried.
@@ -150,7 +150,7 @@ type BulkSenderStats struct {
 	// Sent and Failed count the results so far: accepted, and not
 	// (whether or not the hub may have acted).
 	Sent, Failed int64
-	// Throttled counts the throttled answers (429, 503 with Retry-After).
+	// Throttled counts the throttled answers: 429, and 503 (busy).
 	Throttled int64
 	// InFlight is the number of requests under way.
 	InFlight int
@@ -315,9 +315,12 @@ func (w *bulkWork) send(n BulkNotification, grant chan time.Time) BulkSendResult
 		}
 		retry, wait := w.classify(err, started, now)
 		if !retry || attempts >= s.opts.MaxAttempts {
-			if retry && isThrottled(err) {
+			switch {
+			case retry && isThrottled(err):
 				// The hub did not act on any attempt.
 				err = fmt.Errorf("%w: throttled %d times: %w", ErrNotSent, attempts, err)
+			case retry && neverSent(err):
+				err = fmt.Errorf("%w: %d attempts: %w", ErrNotSent, attempts, err)
 			}
 			return s.fail(n.Key, attempts, err)
 		}
@@ -431,6 +434,10 @@ func (s *BulkSender) stopDispatcher() {
 // ctx is done first. grant is the caller's own channel, with room for
 // one value.
 func (d *dispatcher) slot(ctx context.Context, grant chan time.Time) (time.Time, bool) {
+	select {
+	case <-grant: // a slot granted after its asker gave up
+	default:
+	}
 	select {
 	case d.wants <- grant:
 	case <-ctx.Done():

@@ -86,9 +86,10 @@ const (
 	// informative is the fewest sends accepted since a hold for a
 	// throttled answer to say something about the hub's rate.
 	informative = 4
-	// catchUp is how much of a late start the following slots make up
-	// for.
-	catchUp = 2 * time.Millisecond
+	// catchUp and lateCatchUp are how much of a late start the following
+	// slots make up for (issue).
+	catchUp     = 2 * time.Millisecond
+	lateCatchUp = 50 * time.Millisecond
 )
 
 // pacer paces sends; every method takes the time so that tests can run it
@@ -213,18 +214,28 @@ func (p *pacer) issue(now time.Time, limited bool) {
 	p.grow(now, limited)
 	if p.rate > 0 {
 		// The next slot follows this one's, not the moment the send
-		// started: waking up takes a while (a millisecond or more on a
-		// busy machine), and at hundreds of sends a second that would
-		// slow the pace. A send that starts up to catchUp late is made
-		// up for, by the next ones starting sooner; after a longer pause
-		// the pace starts afresh, so that sends do not bunch up.
+		// started: waking up takes a while (milliseconds on a busy
+		// machine), and at hundreds of sends a second that would slow the
+		// pace. A send that waited for its slot and started late is made
+		// up for, by the next ones starting sooner, up to lateCatchUp; one
+		// that came after its slot had passed (the senders were busy)
+		// starts the pace afresh, give or take catchUp, so that sends do
+		// not bunch up after a pause.
 		interval := time.Duration(float64(time.Second) / p.rate)
 		base := p.next
 		if base.Before(p.hold) {
 			base = p.hold
 		}
-		if base.Before(now.Add(-catchUp)) {
-			base = now // not a late start but a pause: no catching up
+		tol := catchUp
+		if limited {
+			tol = lateCatchUp
+		}
+		if lo := now.Add(-tol); base.Before(lo) {
+			if limited {
+				base = lo
+			} else {
+				base = now
+			}
 		}
 		p.next = base.Add(interval)
 	}

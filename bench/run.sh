@@ -16,7 +16,7 @@
 # and the SDK's micro-benchmarks (validation, SAS signing, tag
 # expressions, a send without the network; bench/out/sdk-micro.txt).
 # Last it writes markdown tables to stdout and bench/out/report.md. With
-# the defaults it takes about 7 minutes on 2 cores.
+# the defaults it takes about 9 minutes on 2 cores.
 #
 # The ceiling and the SDK run as one benchclient -client pair: two child
 # processes taking turns in slices (BENCH_SLICES of BENCH_SLICE each, in
