@@ -13,13 +13,13 @@ import (
 
 // ExampleBulkSender_Send sends a personalised template notification to
 // each of 40 users, identified by a tag of their own, through a hub that
-// accepts 100 sends a second with a burst of 20 (the emulator's
-// `--throttle-rate 100 --throttle-burst 20`). The first burst of sends
+// accepts 50 sends a second with a burst of 10 (the emulator's
+// `--throttle-rate 50 --throttle-burst 10`). The first burst of sends
 // gets through, the rest are throttled with Retry-After; the sender holds
 // every send until it has passed, then sends the rest at a pace it adapts
 // to the hub's answers. Each notification is sent once.
 func ExampleBulkSender_Send() {
-	hub := startEmulator(emulator.Options{ThrottleRate: 100, ThrottleBurst: 20})
+	hub := startEmulator(emulator.Options{})
 	defer hub.Close()
 	client := hub.client()
 	ctx := context.Background()
@@ -33,6 +33,9 @@ func ExampleBulkSender_Send() {
 			log.Fatal(err)
 		}
 	}
+
+	// From now on the hub throttles (registering was not).
+	hub.emu.SetThrottle("", 50, 10)
 
 	// The notifications come from an iterator, here over a slice; it could
 	// read a file or a database, as the sender takes them only as fast as
