@@ -99,6 +99,20 @@ func fakeSend(answer func(eachRow) error, stopAfter int) func(context.Context, i
 	}
 }
 
+// readFailuresFile reads a failures file back as rows (and its text).
+func readFailuresFile(t *testing.T, path string) ([]eachRow, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := readEachRows(path, data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, data
+}
+
 // TestRunEachJournal checks the resume logic with a fake send: a second
 // run skips the rows journaled by the first, a torn journal line does not
 // count, and rows that fail land in the failures file with their keys.
@@ -134,14 +148,7 @@ func TestRunEachJournal(t *testing.T) {
 	if sum.AlreadyDone != 3 || sum.Sent != 6 || sum.Failed != 1 {
 		t.Errorf("summary = %+v, want 3 already done, 6 sent, 1 failed", sum)
 	}
-	data, err := os.ReadFile(fail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	left, err := readEachRows(fail, data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	left, data := readFailuresFile(t, fail)
 	if len(left) != 1 || left[0].Key != "r7" || left[0].Error != "" {
 		t.Errorf("failures file rows = %+v, want r7 only", left)
 	}
@@ -192,14 +199,7 @@ func TestRunEachNotSent(t *testing.T) {
 	if sum.Sent != 2 || sum.Failed != 1 || sum.NotAttempted != 7 || sum.Interrupted || !errors.Is(sum.stopped, notificationhubs.ErrNotSent) {
 		t.Errorf("summary = %+v, want 2 sent, 1 failed, 7 not attempted, stopped", sum)
 	}
-	data, err := os.ReadFile(fail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	left, err := readEachRows(fail, data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	left, _ := readFailuresFile(t, fail)
 	if len(left) != 8 || left[0].Key != "r2" || left[7].Key != "r9" {
 		t.Errorf("failures file rows = %+v, want r2 to r9", left)
 	}

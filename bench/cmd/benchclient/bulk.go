@@ -87,6 +87,21 @@ func bulkProps(i int) map[string]string {
 	return map[string]string{"title": "Hello " + strconv.Itoa(i), "body": "Your code is " + strconv.Itoa(100000+i)}
 }
 
+// writeRows writes o.rows rows to dir/rows.csv for `nh send --each`:
+// key, the user's tag, and the template properties of bulkProps.
+func writeRows(dir string, o options) (string, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"key", "tags", "title", "body"})
+	for i := range o.rows {
+		p := bulkProps(i)
+		_ = w.Write([]string{"r" + strconv.Itoa(i), "user_" + strconv.Itoa(i%o.users), p["title"], p["body"]})
+	}
+	w.Flush()
+	name := filepath.Join(dir, "rows.csv")
+	return name, os.WriteFile(name, buf.Bytes(), 0o600)
+}
+
 // bulkSDK runs the rows through the SDK's BulkSender.
 func bulkSDK(ctx context.Context, cs string, o options) (time.Duration, int64, error) {
 	c, err := notificationhubs.NewClientFromConnectionString(cs, o.hub, nil)
@@ -125,16 +140,8 @@ func bulkCLI(ctx context.Context, cs string, o options, getenv func(string) stri
 		return 0, 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	rowsFile := filepath.Join(dir, "rows.csv")
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"key", "tags", "title", "body"})
-	for i := range o.rows {
-		p := bulkProps(i)
-		_ = w.Write([]string{strconv.Itoa(i), "user_" + strconv.Itoa(i%o.users), p["title"], p["body"]})
-	}
-	w.Flush()
-	if err := os.WriteFile(rowsFile, buf.Bytes(), 0o600); err != nil {
+	rowsFile, err := writeRows(dir, o)
+	if err != nil {
 		return 0, 0, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)

@@ -31,7 +31,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -566,15 +565,8 @@ func runCLI(ctx context.Context, cs string, o options, stdout io.Writer, getenv 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	rowsFile := filepath.Join(dir, "rows.csv")
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"key", "tags", "title", "body"})
-	for i := range o.rows {
-		_ = w.Write([]string{"r" + strconv.Itoa(i), "user_" + strconv.Itoa(i%o.users), "Hello " + strconv.Itoa(i), "Your code is " + strconv.Itoa(100000+i)})
-	}
-	w.Flush()
-	if err := os.WriteFile(rowsFile, buf.Bytes(), 0o600); err != nil {
+	rowsFile, err := writeRows(dir, o)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
