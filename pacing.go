@@ -42,9 +42,10 @@ import (
 //     and if the bucket holds at most a second's worth (b ≤ r), at least
 //     R·τ/(1+τ). The rate is cut to the middle of the higher of these
 //     lower bounds and R (their geometric mean), or to cutFactor·R if
-//     that is lower, but by half at most (R being the rate the hub
-//     accepted over the last second, if lower than the pace), and climbs
-//     back towards cutFactor·R with a time constant of recovery.
+//     that is lower, but by half at most (R being the pace, or the rate
+//     the senders started sends at over the last second if they did not
+//     keep up with it), and climbs back towards cutFactor·R with a time
+//     constant of recovery.
 //   - From there the rate creeps up by creepPerSecond a second while the
 //     pace is what holds the sends back, so that a hub that allows more
 //     is found again. The creep is slow because a throttled answer costs
@@ -143,9 +144,9 @@ type pacer struct {
 	grown time.Time
 	first time.Time // first send
 	total int64     // accepted sends
-	// accepted counts successes in slots of rateWindow/10.
-	accepted [10]int
-	accSlot  int64 // index (in tenths of rateWindow since the Unix epoch) of accepted's newest slot
+	// started counts the sends started in slots of rateWindow/10.
+	started [10]int
+	accSlot int64 // index (in tenths of rateWindow since the Unix epoch) of started's newest slot
 	// backoff counts throttled answers without Retry-After in a row.
 	backoff int
 	// throttled counts throttled answers.
@@ -211,6 +212,8 @@ func (p *pacer) issue(now time.Time, limited bool) {
 			limited = false
 		}
 	}
+	p.advance(now)
+	p.started[p.accSlot%int64(len(p.started))]++
 	p.grow(now, limited)
 	if p.rate > 0 {
 		// The next slot follows this one's, not the moment the send
@@ -300,35 +303,33 @@ func (p *pacer) success(now time.Time) {
 	defer p.mu.Unlock()
 	p.backoff = 0
 	p.total++
-	p.advance(now)
-	p.accepted[p.accSlot%int64(len(p.accepted))]++
 }
 
-// advance moves the accepted-rate slots to now. p.mu is held.
+// advance moves the slots of started to now. p.mu is held.
 func (p *pacer) advance(now time.Time) {
-	slot := now.UnixNano() / int64(rateWindow/time.Duration(len(p.accepted)))
+	slot := now.UnixNano() / int64(rateWindow/time.Duration(len(p.started)))
 	if slot <= p.accSlot && p.accSlot != 0 {
 		return
 	}
-	n := int64(len(p.accepted))
+	n := int64(len(p.started))
 	for i := max(p.accSlot+1, slot-n+1); i <= slot; i++ {
-		p.accepted[i%n] = 0
+		p.started[i%n] = 0
 	}
 	p.accSlot = slot
 }
 
-// acceptedRate returns the sends per second the hub accepted over the
-// last rateWindow, leaving out the time sends were held (or not yet
-// started). floor is the least span it divides by. p.mu is held.
-func (p *pacer) acceptedRate(now time.Time, floor time.Duration) float64 {
+// sendRate returns the sends per second started over the last
+// rateWindow, leaving out the time sends were held (or not yet started).
+// floor is the least span it divides by. p.mu is held.
+func (p *pacer) sendRate(now time.Time, floor time.Duration) float64 {
 	p.advance(now)
 	n := 0
-	for _, c := range p.accepted {
+	for _, c := range p.started {
 		n += c
 	}
 	// The slots span from the start of the oldest to now.
-	bin := int64(rateWindow / time.Duration(len(p.accepted)))
-	from := time.Unix(0, (p.accSlot-int64(len(p.accepted))+1)*bin)
+	bin := int64(rateWindow / time.Duration(len(p.started)))
+	from := time.Unix(0, (p.accSlot-int64(len(p.started))+1)*bin)
 	if from.Before(p.first) {
 		from = p.first
 	}
@@ -427,7 +428,14 @@ func (p *pacer) throttledAnswer(sent, now time.Time, retryAfter time.Duration) {
 	default:
 		// See the top of the file.
 		tau := now.Sub(p.resumeAt).Seconds()
-		p.ceiling = min(p.rate, p.acceptedRate(now, 10*time.Millisecond))
+		// R is the pace, or what the senders started if they did not
+		// keep up with it. (Not what the hub accepted: a hub that stalls
+		// for a moment accepts less meanwhile, and the pace would
+		// ratchet down.)
+		p.ceiling = p.rate
+		if sent := p.sendRate(now, 10*time.Millisecond); sent < 0.8*p.rate {
+			p.ceiling = sent
+		}
 		lo := tau / (1 + tau)
 		if p.burst > 0 && p.ceiling > 0 && tau > 0 {
 			// The first burst bounds the bucket from above.

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -71,6 +72,10 @@ type simRun struct {
 	hub     simHub
 	n, conc int
 	latency time.Duration
+	// jitter, if positive, adds up to that much (uniformly, from a fixed
+	// seed) to the way to the hub of each request, as a busy machine
+	// does.
+	jitter  time.Duration
 	maxRate float64
 	start   time.Time
 	// failAfter, if positive, stops the run at that time (for long runs
@@ -129,6 +134,7 @@ func (r simRun) run() simResult { return r.runTrace(nil) }
 // waits, and hands the slot to the worker that asked first.
 func (r simRun) runTrace(tb testing.TB) simResult {
 	p := newPacer(r.maxRate)
+	rng := rand.New(rand.NewPCG(1, 2))
 	var q simQueue
 	seq := 0
 	push := func(e simEvent) {
@@ -182,13 +188,17 @@ func (r simRun) runTrace(tb testing.TB) simResult {
 			if e.at.Before(holdUntil) {
 				res.early++
 			}
-			push(simEvent{at: e.at.Add(r.latency / 2), worker: w, kind: simArrive, sent: e.at})
+			way := r.latency / 2
+			if r.jitter > 0 {
+				way += time.Duration(rng.Int64N(int64(r.jitter)))
+			}
+			push(simEvent{at: e.at.Add(way), worker: w, kind: simArrive, sent: e.at})
 			if len(waiting) > 0 {
 				arm(e.at)
 			}
 		case simArrive:
 			ok, ra := r.hub.take(e.at)
-			push(simEvent{at: e.sent.Add(r.latency), worker: e.worker, kind: simAnswer, sent: e.sent, ok: ok, ra: ra})
+			push(simEvent{at: e.at.Add(r.latency / 2), worker: e.worker, kind: simAnswer, sent: e.sent, ok: ok, ra: ra})
 		case simAnswer:
 			if e.ok {
 				p.success(e.at)
