@@ -35,17 +35,18 @@ import (
 //     climbs back towards the step's and probes upwards until the next
 //     throttled answer, at probePerSecond at first and twice as fast
 //     every probeDoubling.
-//   - A later throttled answer after a time τ of sending since the last
-//     hold says the pace R was too fast: the hub's bucket, full when the
-//     sends resumed, drained in τ, so its rate is R − b/τ; that is at
-//     least R − burst/τ (the first burst held the whole bucket and more),
-//     and if the bucket holds at most a second's worth (b ≤ r), at least
-//     R·τ/(1+τ). The rate is cut to the middle of the higher of these
-//     lower bounds and R (their geometric mean), or to cutFactor·R if
-//     that is lower, but by half at most (R being the pace, or the rate
-//     the senders started sends at over the last second if they did not
-//     keep up with it), and climbs back towards cutFactor·R with a time
-//     constant of recovery.
+//   - A later throttled answer says the pace was too fast. The hub's
+//     bucket is empty now; over any span T ending now it let through at
+//     most what it held at the span's start (at most its size b, and b is
+//     at most the first burst) plus r·T, so r ≥ (sends in T − burst)/T,
+//     taken over the last second and over the time τ since the sends
+//     resumed (n sends, the bucket full at the start); if the bucket holds
+//     at most a second's worth (b ≤ r), also r ≥ n/(τ+1). The pace of the
+//     last second, R, bounds r from above. The rate is cut to the
+//     geometric mean of the best lower bound and R, or to cutFactor·R if
+//     that is lower, but by half at most, and climbs back half-way (in
+//     ratio) towards R with a time constant of recovery: the bounds need
+//     not hold for a hub that counts in windows.
 //   - From there the rate creeps up by creepPerSecond a second while the
 //     pace is what holds the sends back, so that a hub that allows more
 //     is found again. The creep is slow because a throttled answer costs
@@ -140,6 +141,8 @@ type pacer struct {
 	resumed     bool
 	resumeTotal int64
 	resumeAt    time.Time
+	// startedSinceResume counts the sends started since then.
+	startedSinceResume int64
 	// grown is when growth was last applied.
 	grown time.Time
 	first time.Time // first send
@@ -190,6 +193,7 @@ func (p *pacer) issue(now time.Time, limited bool) {
 		p.resumed = true
 		p.resumeTotal = p.total
 		p.resumeAt = now
+		p.startedSinceResume = 0
 	}
 	if p.starting && !now.Before(p.hold) {
 		// The hub's initial burst is over, and so are the sends that
@@ -214,6 +218,7 @@ func (p *pacer) issue(now time.Time, limited bool) {
 	}
 	p.advance(now)
 	p.started[p.accSlot%int64(len(p.started))]++
+	p.startedSinceResume++
 	p.grow(now, limited)
 	if p.rate > 0 {
 		// The next slot follows this one's, not the moment the send
@@ -427,22 +432,19 @@ func (p *pacer) throttledAnswer(sent, now time.Time, retryAfter time.Duration) {
 		p.slow = false
 	default:
 		// See the top of the file.
-		tau := now.Sub(p.resumeAt).Seconds()
-		// R is the pace, or what the senders started if they did not
-		// keep up with it. (Not what the hub accepted: a hub that stalls
-		// for a moment accepts less meanwhile, and the pace would
-		// ratchet down.)
-		p.ceiling = p.rate
-		if sent := p.sendRate(now, 10*time.Millisecond); sent < 0.8*p.rate {
-			p.ceiling = sent
+		tau := max(now.Sub(p.resumeAt).Seconds(), 1e-3)
+		n := float64(p.startedSinceResume)
+		hi := p.sendRate(now, 10*time.Millisecond)
+		lo := n / (tau + 1)
+		if p.burst > 0 {
+			lo = max(lo, (n-p.burst)/tau, hi-p.burst/min(tau, rateWindow.Seconds()))
 		}
-		lo := tau / (1 + tau)
-		if p.burst > 0 && p.ceiling > 0 && tau > 0 {
-			// The first burst bounds the bucket from above.
-			lo = max(lo, 1-p.burst/(p.ceiling*tau))
-		}
-		f := max(0.5, min(cutFactor, math.Sqrt(lo)))
-		p.rate = max(minRate, f*p.ceiling)
+		est := math.Sqrt(max(lo, 0) * hi)
+		p.rate = max(minRate, max(hi/2, min(cutFactor*hi, est)))
+		// The rate climbs back half-way (in ratio) to the recent pace:
+		// the bounds may not hold (a hub that counts in windows lets a
+		// window's worth through at once).
+		p.ceiling = math.Sqrt(p.rate * hi)
 		p.probe = 0
 	}
 	p.cut = now
