@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -214,141 +213,6 @@ type ReportInput struct {
 	Profiles []Profile
 }
 
-// Profile is one CPU profile's `go tool pprof -top` text and, when
-// available, its `go tool pprof -top -cum` text.
-type Profile struct {
-	Label string
-	Top   string
-	Cum   string
-}
-
-// cumulative returns each function's cum% in a `go tool pprof -top -cum`
-// text.
-func cumulative(text string) map[string]float64 {
-	out := map[string]float64{}
-	for _, line := range strings.Split(text, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 || !strings.HasSuffix(f[4], "%") {
-			continue
-		}
-		if pct, err := strconv.ParseFloat(strings.TrimSuffix(f[4], "%"), 64); err == nil {
-			out[strings.Join(f[5:], " ")] = pct
-		}
-	}
-	return out
-}
-
-// Functions of the SDK client's profile that ProfileParts reports.
-const (
-	fnSend      = "github.com/nhkit/notificationhubs.(*Client).SendNotification"
-	fnRetry     = "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime.(*retryPolicy).Do"
-	fnRoundTrip = "net/http.(*Transport).RoundTrip"
-	fnSanitize  = "github.com/Azure/azure-sdk-for-go/sdk/azcore/internal/sanitizer.(*Sanitizer).GetSanitizedURL"
-	fnValidate  = "github.com/nhkit/notificationhubs.Notification.Validate"
-	fnBuild     = "github.com/nhkit/notificationhubs.(*Client).newSendRequest"
-	fnTagexpr   = "github.com/nhkit/notificationhubs/internal/tagexpr.Parse"
-	fnReadLoop  = "net/http.(*persistConn).readLoop"
-	fnWriteLoop = "net/http.(*persistConn).writeLoop"
-	fnGCMark    = "runtime.gcBgMarkWorker"
-	fnGCSweep   = "runtime.bgsweep"
-	fnMalloc    = "runtime.mallocgc"
-)
-
-// ProfileParts says, from a `go tool pprof -top -cum` text of the SDK
-// client, which parts of the program the CPU time went to (percent of
-// all samples, callees included); "" when the text has no SendNotification.
-func ProfileParts(cum string) string {
-	c := cumulative(cum)
-	if _, ok := c[fnSend]; !ok {
-		return ""
-	}
-	return fmt.Sprintf("SendNotification %.0f %% (in it: azcore's policies without the transport %.0f %%, of which the retry log line's sanitized URL %.0f %%; "+
-		"net/http's RoundTrip %.0f %%; validation %.1f %%; building the request %.1f %%; tag-expression parsing %.1f %%), "+
-		"net/http's connection goroutines (TLS reads and writes) %.0f %%, background GC %.0f %%, allocation wherever it happens %.0f %%",
-		c[fnSend], c[fnRetry]-c[fnRoundTrip], c[fnSanitize], c[fnRoundTrip], c[fnValidate], c[fnBuild], c[fnTagexpr],
-		c[fnReadLoop]+c[fnWriteLoop], c[fnGCMark]+c[fnGCSweep], c[fnMalloc])
-}
-
-// profileGroups sort a profile's functions into what they do, by the
-// prefix of their name; the first match wins.
-var profileGroups = []struct {
-	name     string
-	prefixes []string
-}{
-	{"system calls (socket reads and writes)", []string{"internal/runtime/syscall", "syscall.", "internal/poll."}},
-	{"allocation and GC", []string{"runtime.mallocgc", "runtime.nextFreeFast", "runtime.memclrNoHeapPointers", "runtime.(*mspan)",
-		"runtime.(*mcache)", "runtime.(*mcentral)", "runtime.(*mheap)", "runtime.heapBits", "runtime.scanobject", "runtime.greyobject",
-		"runtime.findObject", "runtime.gcDrain", "runtime.markBits", "runtime.(*gcWork)", "runtime.scanblock", "runtime.scanstack",
-		"runtime.scanframeworker", "runtime.sweepone", "runtime.(*sweepLocked)", "runtime.typePointers", "runtime.(*gcBits)",
-		"runtime.wbBuf", "runtime.bulkBarrierPreWrite", "runtime.gcWriteBarrier", "runtime.newobject", "runtime.makeslice",
-		"runtime.growslice", "runtime.spanOf", "runtime.tryDeferToSpanScan", "runtime.makeSpanClass", "runtime.spanClass",
-		"runtime.(*spanInlineMarkBits)", "runtime.deductAssistCredit", "runtime.gcAssistAlloc", "runtime.gcmarknewobject"}},
-	{"scheduler and goroutine hand-offs", []string{"runtime.futex", "runtime.usleep", "runtime.osyield", "runtime.findRunnable",
-		"runtime.schedule", "runtime.runqgrab", "runtime.lock", "runtime.unlock", "runtime.casgstatus", "runtime.selectgo",
-		"runtime.chansend", "runtime.chanrecv", "runtime.ready", "runtime.netpoll", "runtime.stealWork", "runtime.notesleep",
-		"runtime.notewakeup", "runtime.sellock", "runtime.selunlock", "runtime.gopark", "runtime.goready", "runtime.park_m",
-		"runtime.execute", "runtime.mcall", "runtime.gogo", "runtime.nanotime", "runtime.pMask", "runtime.acquireSudog",
-		"runtime.releaseSudog", "runtime.send", "runtime.recv", "runtime.exitsyscall", "runtime.entersyscall", "runtime.reentersyscall",
-		"runtime.wakep", "runtime.startm", "runtime.stopm", "runtime.resetspinning", "runtime.checkTimers", "runtime.asyncPreempt",
-		"runtime.(*timer)", "runtime.(*timers)", "runtime.(*mLockProfile)", "time.runtimeNow", "time.now", "internal/runtime/atomic."}},
-	{"TLS (crypto)", []string{"crypto/", "vendor/golang.org/x/crypto/"}},
-	{"net/http, bufio, textproto", []string{"net/http.", "net/textproto.", "bufio.", "net/url.", "net."}},
-	{"azcore pipeline", []string{"github.com/Azure/azure-sdk-for-go/"}},
-	{"the SDK's own code", []string{"github.com/nhkit/notificationhubs"}},
-	{"encoding/json", []string{"encoding/json."}},
-	{"maps, strings, memory moves", []string{"internal/runtime/maps.", "runtime.map", "aeshash", "memeqbody", "runtime.memmove",
-		"runtime.memequal", "strings.", "internal/stringslite.", "internal/bytealg.", "indexbytebody", "bytes.", "runtime.cmpstring",
-		"runtime.concatstring", "runtime.slicebytetostring", "strconv.", "internal/strconv.", "unicode/"}},
-}
-
-// ProfileShares sums the flat percentages of a `go tool pprof -top`
-// text by profileGroups (the rest under "other"), and returns the groups
-// in order of size with the share of all samples that the listed
-// functions hold.
-func ProfileShares(top string) (groups []ProfileShare, listed float64) {
-	sums := map[string]float64{}
-	for _, line := range strings.Split(top, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 || !strings.HasSuffix(f[1], "%") || !strings.HasSuffix(f[4], "%") {
-			continue
-		}
-		pct, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
-		if err != nil {
-			continue
-		}
-		name := strings.Join(f[5:], " ")
-		group := "other"
-	find:
-		for _, g := range profileGroups {
-			for _, p := range g.prefixes {
-				if strings.HasPrefix(name, p) {
-					group = g.name
-					break find
-				}
-			}
-		}
-		sums[group] += pct
-		listed += pct
-	}
-	for name, pct := range sums {
-		groups = append(groups, ProfileShare{Name: name, Percent: pct})
-	}
-	sort.Slice(groups, func(i, j int) bool {
-		if groups[i].Percent != groups[j].Percent {
-			return groups[i].Percent > groups[j].Percent
-		}
-		return groups[i].Name < groups[j].Name
-	})
-	return groups, listed
-}
-
-// ProfileShare is one group's share of a CPU profile, in percent of all
-// samples.
-type ProfileShare struct {
-	Name    string
-	Percent float64
-}
-
 // index finds series by their name's keys.
 type index struct{ series []*Series }
 
@@ -524,7 +388,7 @@ func WriteReport(w io.Writer, in ReportInput) error {
 	var b strings.Builder
 	m := in.Machine
 	fmt.Fprintf(&b, "Measured %s on %d CPUs (%s), %s, Node %s, Linux %s.\n\n", m.Date, m.CPUs, m.CPU, m.Go, m.Node, m.Kernel)
-	fmt.Fprintf(&b, "Command: `%s` (about 7 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive. The ceiling and the SDK run as a pair of processes that take turns in short slices (`-client pair`: each sends for one slice while the other waits, in the order ceiling, SDK, SDK, ceiling, …, so that drift on the machine falls on both alike; CPU is each process's own over the whole alternation, sends per second over its own slices); for one case the pair runs against the sink, then the JS SDK, then the pair against the emulator, then the next case, and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
+	fmt.Fprintf(&b, "Command: `%s` (about 9 minutes; add `--update` to rewrite this section). Each client is its own process; the sink and the emulator are separate processes on 127.0.0.1 with TLS and HTTP/1.1 keep-alive. The ceiling and the SDK run as a pair of processes that take turns in short slices (`-client pair`: each sends for one slice while the other waits, in the order ceiling, SDK, SDK, ceiling, …, so that drift on the machine falls on both alike; CPU is each process's own over the whole alternation, sends per second over its own slices); for one case the pair runs against the sink, then the JS SDK, then the pair against the emulator, then the next case, and the whole sequence is repeated; figures are medians of the runs, ratios are medians of per-run ratios (min–max in brackets).\n\n", m.Command)
 	for _, n := range in.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
@@ -627,6 +491,8 @@ func WriteReport(w io.Writer, in ReportInput) error {
 		b.WriteString("\nRows/s is the whole `nh` process from start to exit (reading the CSV, the journal, the failures file) over the rows sent; each row is one template send to one user's tag.\n\n")
 	}
 
+	writeBulk(&b, ix.series)
+
 	b.WriteString("### Emulator internals and durable writes (`go test -bench ./emulator/`)\n\n")
 	if strings.TrimSpace(in.EmulatorBench) == "" {
 		b.WriteString("Not measured in this run.\n\n")
@@ -661,16 +527,15 @@ func WriteReport(w io.Writer, in ReportInput) error {
 	return err
 }
 
-const limits = `### What limits each figure
+// TargetBulkOfAllowed is issue 15's target for bulk sends against a
+// throttled hub: sends per second ÷ the hub's allowed rate.
+const TargetBulkOfAllowed = 0.9
 
-- **Sends/s at concurrency 1** is latency: one request in flight, so it is the loopback round trip through two processes (client write, sink wake-up, TLS record, HTTP parse, answer, client wake-up). The client's own per-send CPU adds to it directly, so an SDK that spends more per send is slower here in proportion.
-- **Sends/s at concurrency 8 and 64** is CPU: the machine has 2 cores shared by the client and the server process, so every microsecond the client spends per send is taken from the server too. The ceiling shows what net/http and crypto/tls cost on their own. Both keep their connections (the SDK's default transport keeps up to 1024 idle per host), so after the warm-up no send pays for a TLS handshake; what the SDK adds is per-send CPU: azcore's pipeline for every try (a clone of the request, one hop per policy, the sanitized URL of the retry log line), request building, validation, and the allocations of all of these (GC work, which grows with the number of goroutines whose stacks it scans). The profile lines below say how the client's CPU divides in this run.
-- **Sends per CPU-second** is the client process alone (user + system time from getrusage during the measured phase), so it does not depend on the server: it is the cleanest measure of the client's cost per send.
-- **The JS SDK** runs on one thread (its event loop); at 64 concurrent sends it is bound by that one core and by its per-request pipeline, not by the sink.
-- **The emulator** does per send what the service does before the push services: SAS verification (HMAC-SHA256), parsing, tag-expression evaluation over the hub's index, rendering and recording one delivery. Its CPU competes with the client's on the same 2 cores, so the ratio to the sink is a ratio of whole-machine throughput. The ceiling → emulator columns replay the SDK's request from the bare net/http loop, which keeps one connection per sender: they show the emulator's own cost without the SDK's connection handling. The Go clients run with ` + "`GODEBUG=http2client=0`" + ` so that they use HTTP/1.1 against the emulator (which offers HTTP/2) exactly as against the sink (which offers only HTTP/1.1).
-- **CLI bulk** is the SDK loop plus the CLI's per-row work (CSV parsing, journal append and flush per row) against the emulator.
-- **Peak RSS** is the process's high-water mark (VmHWM, or Node's maxRSS) over the whole run, warm-up included.
-`
+// Units of the bulk benchmark's lines.
+const (
+	UnitOfAllowed = "x-allowed"
+	UnitThrottled = "throttled"
+)
 
 // ReplaceSection returns doc with the text between the start and end
 // markers replaced by body (markers kept). When the markers are missing the

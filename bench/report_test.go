@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -128,8 +129,8 @@ func TestWriteReportSaysWhatIsMissing(t *testing.T) {
 	if err := WriteReport(&b, ReportInput{Results: []Result{res("BenchmarkSend/server=sink/client=ceiling/payload=fcmv1/conc=1", 10)}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Count(b.String(), "Not measured in this run."); got != 6 {
-		t.Errorf("%d parts say they were not measured, want 6 (overhead, micro-benchmarks, JS, emulator, CLI, internals):\n%s", got, b.String())
+	if got := strings.Count(b.String(), "Not measured in this run."); got != 7 {
+		t.Errorf("%d parts say they were not measured, want 7 (overhead, micro-benchmarks, JS, emulator, CLI, bulk, internals):\n%s", got, b.String())
 	}
 }
 
@@ -276,5 +277,57 @@ func TestWriteReportOverheadMissing(t *testing.T) {
 	i := strings.Index(out, "### SDK overhead in one process")
 	if i < 0 || !strings.HasPrefix(out[i:], "### SDK overhead in one process (issue 2's check)\n\nNot measured in this run.\n\n###") {
 		t.Errorf("without results the overhead section is not just \"Not measured\":\n%s", out)
+	}
+}
+
+// TestWriteBulk checks issue 15's table: a row per throttle, rate,
+// concurrency and whether the sender knew the rate, the SDK and nh side
+// by side, the best possible for a sender that must find the rate, and
+// the verdict against 0.9×.
+func TestWriteBulk(t *testing.T) {
+	line := func(model, rate, client, conc, start string, perSec, of, throttled float64) Result {
+		return Result{
+			Name:    "BenchmarkBulk/model=" + model + "/rate=" + rate + "/client=" + client + "/conc=" + conc + "/start=" + start,
+			N:       5000,
+			Metrics: map[string]float64{UnitSendsPerSec: perSec, UnitOfAllowed: of, UnitThrottled: throttled},
+		}
+	}
+	rs := []Result{
+		line("bucket", "500", "sdk", "16", "told", 495, 0.99, 0),
+		line("bucket", "2000", "sdk", "4", "find", 800, 0.4, 5),
+		line("bucket", "100", "cli", "4", "find", 92, 0.92, 4),
+		line("bucket", "100", "sdk", "4", "find", 91, 0.91, 6),
+		line("window", "500", "sdk", "16", "find", 450, 0.9, 9),
+	}
+	var b strings.Builder
+	if err := WriteReport(&b, ReportInput{Results: rs}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	rows := []string{
+		"| token bucket | 100 | 10 | no | 4 | 91 | 0.91× | 6 | 92 | 0.92× | 4 | 0.98× | met (≥ 0.9×) |",
+		"| token bucket | 2000 | 200 | no | 4 | 800 | 0.40× | 5 | – | – | – | 0.76× | **missed** (≥ 0.9×) |",
+		"| 1 s windows | 500 | – | no | 16 | 450 | 0.90× | 9 | – | – | – | – | met (≥ 0.9×) |",
+		"| token bucket | 500 | 50 | yes (`MaxRate`, `--max-rate`) | 16 | 495 | 0.99× | 0 | – | – | – | 1.00× | met (≥ 0.9×) |",
+	}
+	last := -1
+	for _, r := range rows {
+		i := strings.Index(out, r)
+		if i < 0 {
+			t.Errorf("no row %q in:\n%s", r, out)
+			continue
+		}
+		if i < last {
+			t.Errorf("row %q out of order", r)
+		}
+		last = i
+	}
+}
+
+func TestBulkBound(t *testing.T) {
+	for _, tt := range []struct{ rate, want float64 }{{100, 0.984}, {500, 0.926}, {2000, 0.758}} {
+		if got := BulkBound(5000, tt.rate, tt.rate/10, 1); math.Abs(got-tt.want) > 0.001 {
+			t.Errorf("BulkBound(5000, %v, %v, 1) = %.4f, want %.3f", tt.rate, tt.rate/10, got, tt.want)
+		}
 	}
 }

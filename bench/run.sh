@@ -8,7 +8,8 @@
 # the pinned JS SDK (npm ci) and benchstat, starts a TLS sink and
 # `nh emulator` on 127.0.0.1 as separate processes, runs every client as
 # its own process, interleaved and repeated, and profiles the SDK client.
-# Then it runs the emulator's go test -bench (which includes issue 17's
+# Then it runs issue 15's bulk sends against throttled emulators (one per
+# rate); the emulator's go test -bench (which includes issue 17's
 # BenchmarkDeliverApns and BenchmarkDeliverBroadcast, about 15 s: pushes
 # per second to an APNs stand-in, and a 100,000-device broadcast with the
 # emulator's peak RSS); issue 2's in-process check:
@@ -18,7 +19,7 @@
 # and the SDK's micro-benchmarks (validation, SAS signing, tag
 # expressions, a send without the network; bench/out/sdk-micro.txt).
 # Last it writes markdown tables to stdout and bench/out/report.md. With
-# the defaults it takes about 7 minutes on 2 cores.
+# the defaults it takes about 9 minutes on 2 cores.
 #
 # The ceiling and the SDK run as one benchclient -client pair: two child
 # processes taking turns in slices (BENCH_SLICES of BENCH_SLICE each, in
@@ -32,7 +33,10 @@
 # of BenchmarkSendOverhead per server and GOMAXPROCS; 0: skip),
 # BENCH_OVERHEAD_BENCHTIME (3s, its -test.benchtime), BENCH_SDK_MICRO (1: run the SDK's
 # micro-benchmarks; 0: skip), BENCH_EMULATOR_BENCH (1: run the emulator's
-# go test -bench; 0: skip).
+# go test -bench; 0: skip), BENCH_BULK (1: run issue 15's bulk table
+# against throttled emulators, about 2 minutes; 0: skip), BENCH_BULK_ROWS
+# (5000), BENCH_BULK_RATES ("100 500 2000"), BENCH_BULK_CONCS ("4 16 64"),
+# BENCH_BULK_TOLD_CONC (16), BENCH_BULK_WINDOW_RATE (500; empty: skip).
 #
 # Everything listens on and talks to loopback only; every client run is
 # bounded in time and count, and the servers stop by themselves after
@@ -61,6 +65,12 @@ EMU_BENCH=${BENCH_EMULATOR_BENCH:-1}
 OVER_ROUNDS=${BENCH_OVERHEAD_ROUNDS:-4}
 OVER_BENCHTIME=${BENCH_OVERHEAD_BENCHTIME:-3s}
 SDK_MICRO=${BENCH_SDK_MICRO:-1}
+BULK=${BENCH_BULK:-1}
+BULK_ROWS=${BENCH_BULK_ROWS:-5000}
+BULK_RATES=${BENCH_BULK_RATES:-"100 500 2000"}
+BULK_CONCS=${BENCH_BULK_CONCS:-"4 16 64"}
+BULK_TOLD_CONC=${BENCH_BULK_TOLD_CONC:-16}
+BULK_WINDOW_RATE=${BENCH_BULK_WINDOW_RATE-500}
 case "$OVER_ROUNDS" in
   '' | *[!0-9]*) echo "run.sh: BENCH_OVERHEAD_ROUNDS must be a count, not $OVER_ROUNDS" >&2; exit 2 ;;
 esac
@@ -208,6 +218,100 @@ for round in $(seq 1 "$ROUNDS"); do
     goclient emulator -client cli -nh "$BIN/nh" -rows "$CLI_ROWS" -conc 64 -users 1000
   fi
 done
+
+# Issue 15's table: bulk sends of BENCH_BULK_ROWS rows through the SDK's
+# BulkSender and `nh send --each` against emulators that throttle at each
+# of BENCH_BULK_RATES sends/s (a token bucket holding a tenth of a second's
+# worth), at each of BENCH_BULK_CONCS; at concurrency BENCH_BULK_TOLD_CONC
+# also with the rate given (--max-rate), and against fixed one-second
+# windows at BENCH_BULK_WINDOW_RATE. Every cell has a hub of its own (the
+# throttle is per hub), so cells run side by side without sharing a
+# bucket, in three phases (below) that keep under about 1,600 sends/s
+# together: a cell at 100/s takes 50 s but little CPU, and a machine too
+# busy to answer on time stalls the emulator, which its bucket then
+# counts as a burst.
+bulk_emulator() { # name args... → prints the connection string
+  local name=$1 log
+  shift
+  log=$WORK/emulator-bulk-$name.log
+  timeout 1800 "$BIN/nh" emulator --listen 127.0.0.1:0 --cert "$CERT" --cert-key "$KEY" "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    grep -q '^Connection string (full)' "$log" && break
+    sleep 0.1
+  done
+  sed -n 's/^Connection string (full): *//p' "$log" | sed 's#sb://localhost:#sb://127.0.0.1:#'
+}
+bulk_cell() { # cs rate model via conc [max-rate]
+  local cs=$1 rate=$2 model=$3 via=$4 conc=$5 maxrate=${6:-0} hub out
+  hub="bulk-$rate-$model-$via-c$conc-m$maxrate"
+  out=$WORK/bulk/$hub.txt
+  if ! BENCH_CONNECTION_STRING=$cs "$BIN/benchclient" -client bulk -via "$via" -model "$model" -rate "$rate" \
+    -max-rate "$maxrate" -rows "$BULK_ROWS" -conc "$conc" -users 1000 -hub "$hub" -nh "$BIN/nh" >"$out" 2>"$out.err"; then
+    note "A bulk run failed: -via $via -model $model -rate $rate -conc $conc -max-rate $maxrate: $(head -c 300 "$out.err" | sed -E 's/(SharedAccessKey=)[^;[:space:]"]*/\1…/g')"
+    : >"$out"
+  fi
+}
+bulk_track() { # cs rate model via: every cell of one client and rate, in turn
+  local cs=$1 rate=$2 model=$3 via=$4 conc
+  if [ "$model" = window ]; then
+    bulk_cell "$cs" "$rate" window "$via" "$BULK_TOLD_CONC"
+    return
+  fi
+  for conc in $BULK_CONCS; do bulk_cell "$cs" "$rate" "$model" "$via" "$conc"; done
+  bulk_cell "$cs" "$rate" "$model" "$via" "$BULK_TOLD_CONC" "$rate"
+}
+if [ "$BULK" = 1 ] && [ "$HAVE_NH" = 1 ]; then
+  log "bulk sends against throttled emulators (issue 15)"
+  BULK_START=$(date +%s)
+  mkdir -p "$WORK/bulk"
+  declare -A BULK_CS
+  for rate in $BULK_RATES; do
+    BULK_CS[$rate]=$(bulk_emulator "r$rate" --throttle-rate "$rate" --throttle-burst "$(awk -v r="$rate" 'BEGIN { b = int(r / 10); print (b < 1 ? 1 : b) }')")
+  done
+  BULK_WINDOW_CS=""
+  if [ -n "$BULK_WINDOW_RATE" ]; then
+    BULK_WINDOW_CS=$(bulk_emulator window --throttle-rate "$BULK_WINDOW_RATE" --throttle-window 1s)
+  fi
+  # Phase 1: the cells at 100/s or less that must find the rate, side by
+  # side, with the fixed-window cells. Phase 2: the other cells up to
+  # 500/s, a track per client and rate, with the cells at 100/s or less
+  # that are told the rate. Phase 3: the cells above 500/s, one at a time.
+  JOBS=()
+  for rate in $BULK_RATES; do
+    cs=${BULK_CS[$rate]}
+    [ -n "$cs" ] || { note "The emulator throttled at $rate/s did not start; its bulk rows are missing."; continue; }
+    if [ "${rate%.*}" -le 100 ]; then
+      for via in sdk cli; do
+        for conc in $BULK_CONCS; do bulk_cell "$cs" "$rate" bucket "$via" "$conc" & JOBS+=($!); done
+      done
+    fi
+  done
+  if [ -n "$BULK_WINDOW_CS" ]; then
+    for via in sdk cli; do bulk_track "$BULK_WINDOW_CS" "$BULK_WINDOW_RATE" window "$via" & JOBS+=($!); done
+  fi
+  for j in "${JOBS[@]}"; do wait "$j" || true; done
+  JOBS=()
+  for rate in $BULK_RATES; do
+    cs=${BULK_CS[$rate]}
+    [ -n "$cs" ] || continue
+    if [ "${rate%.*}" -le 100 ]; then
+      for via in sdk cli; do bulk_cell "$cs" "$rate" bucket "$via" "$BULK_TOLD_CONC" "$rate" & JOBS+=($!); done
+    elif [ "${rate%.*}" -le 500 ]; then
+      for via in sdk cli; do bulk_track "$cs" "$rate" bucket "$via" & JOBS+=($!); done
+    fi
+  done
+  for j in "${JOBS[@]}"; do wait "$j" || true; done
+  for rate in $BULK_RATES; do
+    if [ "${rate%.*}" -gt 500 ] && [ -n "${BULK_CS[$rate]}" ]; then
+      for via in sdk cli; do bulk_track "${BULK_CS[$rate]}" "$rate" bucket "$via"; done
+    fi
+  done
+  cat "$WORK"/bulk/*.txt | tee -a "$OUT/results.txt" >&2
+  note "The bulk table took $(($(date +%s) - BULK_START))s: the cells at 100/s that find the rate side by side with the window cells, then the other cells up to 500/s a track per client and rate (with the told cells at 100/s), then the cells at 2000/s one at a time."
+elif [ "$BULK" != 1 ]; then
+  note "The bulk sends against throttled emulators were skipped (BENCH_BULK=0)."
+fi
 
 log "profiling the SDK client (CPU, concurrency 1 and 64)"
 for conc in 1 64; do

@@ -59,8 +59,9 @@
 // failures show in telemetry, PnsErrorDetailsUri and the feedback
 // container, and expired channels are removed as the service does. Faults
 // (Server.InjectFault) answer 429, 403, 500 or 503, add latency or drop
-// the connection; SetThrottle answers 429 beyond a token bucket. Options
-// set the tier, the telemetry delay and a read-after-write delay.
+// the connection; SetThrottle answers 429 beyond a token bucket (or, with
+// Options.ThrottleWindow, fixed windows). Options set the tier, the
+// telemetry delay and a read-after-write delay.
 //
 // # Inspection and control endpoints
 //
@@ -222,6 +223,13 @@ type Options struct {
 	// one second's worth): beyond it requests get 429 with Retry-After.
 	ThrottleRate  float64
 	ThrottleBurst int
+	// ThrottleWindow, if positive, makes the throttle count requests in
+	// fixed windows of this length instead (starting on whole multiples of
+	// it, e.g. on every second): each window admits ThrottleRate×window
+	// requests, and the rest get 429 with Retry-After until the next
+	// window. ThrottleBurst is then not used. docs/throttling.md compares
+	// the two models.
+	ThrottleWindow time.Duration
 	// HTTPClient fetches and stores job blobs at container URLs outside the
 	// emulator (e.g. Azurite); nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
@@ -444,7 +452,7 @@ func newServer(opts Options) *Server {
 	for _, h := range opts.AllowedHosts {
 		s.allowedHosts = append(s.allowedHosts, normHost(h))
 	}
-	s.throttle.init(opts.ThrottleRate, opts.ThrottleBurst)
+	s.throttle.init(opts.ThrottleRate, opts.ThrottleBurst, opts.ThrottleWindow)
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -232,24 +232,41 @@ func dropConnection(q *request) {
 
 // ---- throttle ------------------------------------------------------------------
 
+// throttleLimit is one hub's (or every hub's) throttle: a token bucket of
+// rate tokens a second holding at most burst, or, with window set, fixed
+// windows of that length admitting rate×window requests each.
+type throttleLimit struct {
+	rate, burst float64
+	window      time.Duration
+}
+
+// tokenBucket is the state of one hub's throttle: the bucket's tokens, or
+// the current window and the requests it admitted.
 type tokenBucket struct {
 	tokens float64
 	last   time.Time
+	count  int // window model: requests admitted in the window starting at last
 }
 
-// throttleSet is a token bucket per hub.
+// throttleSet is a throttle per hub.
 type throttleSet struct {
 	mu      sync.Mutex
-	rate    map[string][2]float64 // lower-case hub ("" = every hub) → rate, burst
+	window  time.Duration            // the model of new settings: 0 token bucket, else fixed windows
+	rate    map[string]throttleLimit // lower-case hub ("" = every hub)
 	buckets map[string]*tokenBucket
 }
 
-func (t *throttleSet) init(rate float64, burst int) {
-	t.rate = map[string][2]float64{}
+func (t *throttleSet) init(rate float64, burst int, window time.Duration) {
+	t.rate = map[string]throttleLimit{}
 	t.buckets = map[string]*tokenBucket{}
+	t.window = max(window, 0)
 	if rate > 0 {
-		t.rate[""] = [2]float64{rate, burstOf(rate, burst)}
+		t.rate[""] = t.limit(rate, burst)
 	}
+}
+
+func (t *throttleSet) limit(rate float64, burst int) throttleLimit {
+	return throttleLimit{rate: rate, burst: burstOf(rate, burst), window: t.window}
 }
 
 func burstOf(rate float64, burst int) float64 {
@@ -265,8 +282,8 @@ func (t *throttleSet) reset() {
 	t.buckets = map[string]*tokenBucket{}
 }
 
-// take takes a token for hub; when none is left it returns the wait until
-// the next one.
+// take admits a request for hub; when it may not pass it returns the wait
+// until one may.
 func (t *throttleSet) take(hub string, now time.Time) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -282,21 +299,41 @@ func (t *throttleSet) take(hub string, now time.Time) (time.Duration, bool) {
 	}
 	b := t.buckets[key]
 	if b == nil {
-		b = &tokenBucket{tokens: cfg[1], last: now}
+		b = &tokenBucket{tokens: cfg.burst, last: now}
 		t.buckets[key] = b
 	}
-	b.tokens = math.Min(cfg[1], b.tokens+now.Sub(b.last).Seconds()*cfg[0])
+	if cfg.window > 0 {
+		return b.takeWindow(cfg, now)
+	}
+	b.tokens = math.Min(cfg.burst, b.tokens+now.Sub(b.last).Seconds()*cfg.rate)
 	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--
 		return 0, true
 	}
-	return time.Duration((1 - b.tokens) / cfg[0] * float64(time.Second)), false
+	return time.Duration((1 - b.tokens) / cfg.rate * float64(time.Second)), false
+}
+
+// takeWindow is take in the window model: windows start on multiples of
+// the window length (whole seconds for one-second windows), each admits
+// rate×window requests, and a request beyond waits for the next window.
+func (b *tokenBucket) takeWindow(cfg throttleLimit, now time.Time) (time.Duration, bool) {
+	start := now.Truncate(cfg.window)
+	if !start.Equal(b.last) {
+		b.last, b.count = start, 0
+	}
+	if float64(b.count) < math.Max(1, math.Round(cfg.rate*cfg.window.Seconds())) {
+		b.count++
+		return 0, true
+	}
+	return start.Add(cfg.window).Sub(now), false
 }
 
 // SetThrottle throttles hub ("" = every hub without its own setting) to
 // rate requests per second with burst tokens (0: one second's worth),
 // answering 429 with Retry-After beyond it; rate 0 removes the setting.
+// With Options.ThrottleWindow the model is fixed windows instead, and
+// burst is not used.
 func (s *Server) SetThrottle(hub string, rate float64, burst int) {
 	t := &s.throttle
 	t.mu.Lock()
@@ -305,7 +342,7 @@ func (s *Server) SetThrottle(hub string, rate float64, burst int) {
 	if rate <= 0 {
 		delete(t.rate, key)
 	} else {
-		t.rate[key] = [2]float64{rate, burstOf(rate, burst)}
+		t.rate[key] = t.limit(rate, burst)
 	}
 	t.buckets = map[string]*tokenBucket{}
 }

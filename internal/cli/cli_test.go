@@ -400,7 +400,7 @@ func TestEmulatorFlagsReachOptions(t *testing.T) {
 	cmd := newEmulatorCmd(f, func(_ context.Context, o *emulatorOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--data", "/tmp/nh-data", "--tier", "basic", "--telemetry-delay", "5s",
 		"--read-delay", "1500ms", "--test-sends-per-minute", "-1", "--job-step-delay", "2s",
-		"--throttle-rate", "50", "--throttle-burst", "10", "--allow-remote-storage"})
+		"--throttle-rate", "50", "--throttle-burst", "10", "--throttle-window", "1s", "--allow-remote-storage"})
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	if err := cmd.Execute(); err != nil {
@@ -411,7 +411,7 @@ func TestEmulatorFlagsReachOptions(t *testing.T) {
 	}
 	if got.dataDir != "/tmp/nh-data" || got.tier != "basic" || got.telemetryDelay != 5*time.Second ||
 		got.readDelay != 1500*time.Millisecond || got.testSendsPerMinute != -1 || got.jobStepDelay != 2*time.Second ||
-		got.throttleRate != 50 || got.throttleBurst != 10 || !got.allowRemoteStorage {
+		got.throttleRate != 50 || got.throttleBurst != 10 || got.throttleWindow != time.Second || !got.allowRemoteStorage {
 		t.Errorf("options = %+v", *got)
 	}
 }

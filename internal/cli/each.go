@@ -9,15 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"iter"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	notificationhubs "github.com/nhkit/notificationhubs"
 )
 
 // Bulk personalised sends (nh send --each FILE).
@@ -30,16 +31,23 @@ import (
 // field names the row; otherwise its key is "#N", N its 1-based position in
 // the file.
 //
+// Sending: the SDK's BulkSender (bulk.go at the module's root) sends the
+// rows, --concurrency at a time at most, at the pace the hub allows: a
+// throttled answer holds every send for its Retry-After, and the pace
+// adapts to the hub's answers. A row is retried only where the service
+// cannot have acted (throttled, connection refused) unless --retry-unsafe;
+// a 401, 403 or 404 stops the run.
+//
 // Resuming: every row that succeeds is appended at once to a journal
-// (FAILURES.journal, one key a line, flushed per row). A run skips the keys
-// already in the journal, so re-running the same command after a crash or
-// Ctrl-C sends only what is left. At the end (or on interruption) the rows
-// that failed or were never attempted are written to the failures file
-// (JSON Lines, keys kept), which a re-run can take as --each input. On
-// interruption nh stops starting rows and lets the requests in flight
-// finish, so that no row is left in the ambiguous "sent but not journaled"
-// state. A row can be sent twice only if the process dies between the
-// service's answer and the journal write.
+// (FAILURES.journal, one key a line, written per row). A run skips the
+// keys already in the journal, so re-running the same command after a
+// crash, kill -9 or Ctrl-C sends only what is left. At the end (or on
+// interruption) the rows that failed or were not sent are written to the
+// failures file (JSON Lines, keys kept), which a re-run can take as
+// --each input. On interruption nh stops starting rows and lets the
+// requests in flight finish, so that no row is left in the ambiguous
+// "sent but not journaled" state. A row can be sent twice only if the
+// process dies between the service's answer and the journal write.
 
 // eachRow is one personalised send.
 type eachRow struct {
@@ -224,85 +232,79 @@ func readJSONLRows(data []byte) ([]eachRow, error) {
 // eachConfig drives runEach.
 type eachConfig struct {
 	rows        []eachRow
-	concurrency int
-	maxAttempts int
 	journalPath string
 	failPath    string
-	// send performs one row's send.
-	send func(ctx context.Context, r eachRow) error
-	// classify says whether err is throttling worth retrying, and the
-	// server's Retry-After if it gave one.
-	classify func(err error) (retry bool, after time.Duration)
+	// send sends the rows it takes from its sequence and yields one
+	// result for each it took, in the order they complete (the SDK's
+	// BulkSender.Send, or a test's).
+	send func(ctx context.Context, rows iter.Seq[eachRow]) iter.Seq[eachResult]
+	// stats reports the sender's progress for the progress bar (nil:
+	// none).
+	stats    func() notificationhubs.BulkSenderStats
 	progress io.Writer // nil: no progress bar
 	now      func() time.Time
-	sleep    func(ctx context.Context, d time.Duration) error
+}
+
+// eachResult is the outcome of one row.
+type eachResult struct {
+	key string
+	// err is nil when the hub accepted the row; it wraps
+	// notificationhubs.ErrNotSent when the hub cannot have acted on it.
+	err error
 }
 
 // eachSummary is the result of a bulk run (also its JSON output).
 type eachSummary struct {
-	Rows         int    `json:"rows"`
-	Sent         int    `json:"sent"`
-	AlreadyDone  int    `json:"alreadyDone"`
-	Failed       int    `json:"failed"`
-	NotAttempted int    `json:"notAttempted"`
-	Throttled    int    `json:"throttled"`
-	Interrupted  bool   `json:"interrupted"`
-	FailuresFile string `json:"failuresFile,omitempty"`
-	JournalFile  string `json:"journalFile"`
+	Rows        int `json:"rows"`
+	Sent        int `json:"sent"`
+	AlreadyDone int `json:"alreadyDone"`
+	Failed      int `json:"failed"`
+	// NotAttempted counts the rows the service cannot have acted on:
+	// never sent, or throttled on every attempt.
+	NotAttempted int  `json:"notAttempted"`
+	Throttled    int  `json:"throttled"`
+	Interrupted  bool `json:"interrupted"`
+	// Rate is the pace at the end in sends per second, once the service
+	// has throttled a send (or --max-rate).
+	Rate         float64 `json:"rate,omitempty"`
+	FailuresFile string  `json:"failuresFile,omitempty"`
+	JournalFile  string  `json:"journalFile"`
+	// stopped is why the run stopped before its end, other than an
+	// interruption.
+	stopped error
 }
 
-// gate holds every worker back until a throttling pause is over.
-type gate struct {
-	mu      sync.Mutex
-	until   time.Time
-	streak  int // consecutive throttled answers, for exponential backoff
-	now     func() time.Time
-	maxWait time.Duration
-}
-
-// throttled extends the pause after a 429: Retry-After if given, else
-// exponential backoff with jitter.
-func (g *gate) throttled(after time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.streak++
-	d := after
-	if d <= 0 {
-		d = 100 * time.Millisecond << min(g.streak-1, 8)
-		d += rand.N(d/4 + 1)
+// bulkSend returns an eachConfig.send over the SDK's bulk sender: one
+// template send per row, to the row's audience.
+func bulkSend(s *notificationhubs.BulkSender) func(context.Context, iter.Seq[eachRow]) iter.Seq[eachResult] {
+	return func(ctx context.Context, rows iter.Seq[eachRow]) iter.Seq[eachResult] {
+		items := func(yield func(notificationhubs.BulkNotification) bool) {
+			for r := range rows {
+				if !yield(notificationhubs.BulkNotification{
+					Key:           r.Key,
+					Notification:  notificationhubs.NewTemplateNotification(r.Properties),
+					TagExpression: r.audience(),
+				}) {
+					return
+				}
+			}
+		}
+		return func(yield func(eachResult) bool) {
+			for res := range s.Send(ctx, items) {
+				if !yield(eachResult{key: res.Key, err: res.Err}) {
+					return
+				}
+			}
+		}
 	}
-	d = min(d, g.maxWait)
-	if t := g.now().Add(d); t.After(g.until) {
-		g.until = t
-	}
 }
 
-func (g *gate) ok() {
-	g.mu.Lock()
-	g.streak = 0
-	g.mu.Unlock()
-}
-
-func (g *gate) wait() time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.until.Sub(g.now())
-}
-
-// runEach sends every row not yet in the journal. ctx cancellation stops
-// the dispatch of new rows; requests in flight complete.
+// runEach sends every row not yet in the journal, journaling each as the
+// service accepts it. ctx cancellation stops the sends from starting;
+// sends in flight complete.
 func runEach(ctx context.Context, cfg eachConfig) (eachSummary, error) {
 	if cfg.now == nil {
 		cfg.now = time.Now
-	}
-	if cfg.sleep == nil {
-		cfg.sleep = sleepCtx
-	}
-	if cfg.concurrency < 1 {
-		cfg.concurrency = 1
-	}
-	if cfg.maxAttempts < 1 {
-		cfg.maxAttempts = 8
 	}
 	sum := eachSummary{Rows: len(cfg.rows), JournalFile: cfg.journalPath}
 
@@ -315,14 +317,6 @@ func runEach(ctx context.Context, cfg eachConfig) (eachSummary, error) {
 		return sum, fmt.Errorf("open journal: %w", err)
 	}
 	defer jf.Close()
-	var jmu sync.Mutex
-	journal := func(key string) error {
-		jmu.Lock()
-		defer jmu.Unlock()
-		// One write a row: the key is durable as soon as the write returns.
-		_, err := jf.WriteString(key + "\n")
-		return err
-	}
 
 	var todo []int
 	for i, r := range cfg.rows {
@@ -333,93 +327,67 @@ func runEach(ctx context.Context, cfg eachConfig) (eachSummary, error) {
 		todo = append(todo, i)
 	}
 
-	g := &gate{now: cfg.now, maxWait: 60 * time.Second}
-	results := make([]error, len(cfg.rows))
-	var sent, failed, throttled atomic.Int64
-	var journalErr atomic.Value
-
-	// Requests in flight must not be cancelled by an interruption.
-	sendCtx := context.WithoutCancel(ctx)
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range cfg.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				r := cfg.rows[i]
-				var err error
-				for attempt := 1; ; attempt++ {
-					if d := g.wait(); d > 0 {
-						if serr := cfg.sleep(ctx, d); serr != nil {
-							err = serr
-							break
-						}
-					}
-					err = cfg.send(sendCtx, r)
-					if err == nil {
-						g.ok()
-						break
-					}
-					retry, after := cfg.classify(err)
-					if !retry || attempt >= cfg.maxAttempts {
-						break
-					}
-					throttled.Add(1)
-					g.throttled(after)
-					if ctx.Err() != nil {
-						break
-					}
-				}
-				results[i] = err
-				if err == nil {
-					if jerr := journal(r.Key); jerr != nil {
-						journalErr.Store(jerr)
-					}
-					sent.Add(1)
-				} else {
-					failed.Add(1)
-				}
+	// The rows taken by the sender, and what became of them.
+	taken := 0
+	rows := func(yield func(eachRow) bool) {
+		for _, i := range todo {
+			taken++
+			if !yield(cfg.rows[i]) {
+				return
 			}
-		}()
-	}
-
-	stopProgress := startProgress(cfg.progress, len(todo), &sent, &failed, cfg.now)
-dispatch:
-	for n, i := range todo {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			sum.Interrupted = true
-			sum.NotAttempted = len(todo) - n
-			break dispatch
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	stopProgress()
-
-	var failures []eachRow
-	dispatched := len(todo) - sum.NotAttempted
-	for n, i := range todo {
-		if n >= dispatched {
-			failures = append(failures, cfg.rows[i])
+	errs := make(map[string]error)
+	var sent, failed atomic.Int64
+	var journalErr error
+	stopProgress := startProgress(cfg.progress, len(todo), &sent, &failed, cfg.stats, cfg.now)
+	for res := range cfg.send(ctx, rows) {
+		if res.err != nil {
+			errs[res.key] = res.err
+			failed.Add(1)
 			continue
 		}
-		if results[i] != nil {
-			r := cfg.rows[i]
-			r.Error = results[i].Error()
-			failures = append(failures, r)
+		// One write a row: the key is durable as soon as the write
+		// returns, so that a rerun never sends it again.
+		if _, err := jf.WriteString(res.key + "\n"); err != nil && journalErr == nil {
+			journalErr = err
 		}
+		sent.Add(1)
 	}
+	stopProgress()
+
 	sum.Sent = int(sent.Load())
-	sum.Throttled = int(throttled.Load())
-	sum.Failed = len(failures) - sum.NotAttempted
+	if cfg.stats != nil {
+		st := cfg.stats()
+		sum.Throttled = int(st.Throttled)
+		sum.Rate = st.Rate
+	}
+	var failures []eachRow
+	for n, i := range todo {
+		r := cfg.rows[i]
+		err, ok := errs[r.Key]
+		switch {
+		case n >= taken:
+			sum.NotAttempted++
+		case !ok:
+			continue // sent
+		case errors.Is(err, notificationhubs.ErrNotSent):
+			sum.NotAttempted++
+			if !errors.Is(err, context.Canceled) && sum.stopped == nil {
+				sum.stopped = err
+			}
+			r.Error = err.Error()
+		default:
+			sum.Failed++
+			r.Error = err.Error()
+		}
+		failures = append(failures, r)
+	}
 	if ctx.Err() != nil {
 		sum.Interrupted = true
 	}
-	if v := journalErr.Load(); v != nil {
-		return sum, fmt.Errorf("write journal: %w", v.(error))
+	if journalErr != nil {
+		return sum, fmt.Errorf("write journal: %w", journalErr)
 	}
 	if len(failures) > 0 {
 		if err := writeFailures(cfg.failPath, failures); err != nil {
@@ -432,7 +400,9 @@ dispatch:
 	return sum, nil
 }
 
-// readJournal returns the keys recorded as done.
+// readJournal returns the keys recorded as done. A torn last line (a
+// crash mid-write) is not a complete key: it is cut off the file, so that
+// the next key appended starts a line of its own.
 func readJournal(path string) (map[string]bool, error) {
 	done := map[string]bool{}
 	data, err := os.ReadFile(path)
@@ -443,11 +413,15 @@ func readJournal(path string) (map[string]bool, error) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	lines := strings.Split(string(data), "\n")
-	// The last element is "" after a final newline, or a torn line
-	// (a crash mid-write), which is not a complete key.
+	// The last element is "" after a final newline, or a torn line.
 	for _, line := range lines[:len(lines)-1] {
 		if line != "" {
 			done[line] = true
+		}
+	}
+	if torn := lines[len(lines)-1]; torn != "" {
+		if err := os.Truncate(path, int64(len(data)-len(torn))); err != nil {
+			return nil, fmt.Errorf("journal: cut off its torn last line: %w", err)
 		}
 	}
 	return done, nil
@@ -473,31 +447,52 @@ func writeFailures(path string, rows []eachRow) error {
 	return nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// startProgress draws a progress bar on w (a terminal) until stopped.
-func startProgress(w io.Writer, total int, sent, failed *atomic.Int64, now func() time.Time) func() {
+// startProgress draws a progress bar on w (a terminal) until stopped:
+// rows done, the send rate over the last second, the sender's pace and
+// its throttled answers, or the Retry-After it waits for.
+func startProgress(w io.Writer, total int, sent, failed *atomic.Int64, stats func() notificationhubs.BulkSenderStats, now func() time.Time) func() {
 	if w == nil || total == 0 {
 		return func() {}
 	}
-	start := now()
+	type sample struct {
+		at   time.Time
+		sent int64
+	}
+	var last [10]sample // the last second, a sample per tick
+	ticks := 0
+	width := 0 // of the last line, to blank what a shorter one leaves
 	draw := func() {
-		s, f := int(sent.Load()), int(failed.Load())
-		done := s + f
-		const width = 30
-		filled := width * done / total
-		rate := float64(s) / max(now().Sub(start).Seconds(), 0.001)
-		fmt.Fprintf(w, "\r[%s%s] %d/%d sent, %d failed, %.0f/s ",
-			strings.Repeat("=", filled), strings.Repeat(" ", width-filled), s, total, f, rate)
+		s, f := sent.Load(), failed.Load()
+		t := now()
+		old := last[ticks%len(last)]
+		if ticks < len(last) {
+			old = last[0]
+		}
+		last[ticks%len(last)] = sample{t, s}
+		ticks++
+		rate := 0.0
+		if d := t.Sub(old.at).Seconds(); d > 0 && !old.at.IsZero() {
+			rate = float64(s-old.sent) / d
+		}
+		const bar = 30
+		filled := bar * int(s+f) / total
+		line := fmt.Sprintf("\r[%s%s] %d/%d sent, %d failed, %.0f/s", strings.Repeat("=", filled), strings.Repeat(" ", bar-filled), s, total, f, rate)
+		if stats != nil {
+			st := stats()
+			if st.Rate > 0 {
+				line += fmt.Sprintf(" (pace %.0f/s)", st.Rate)
+			}
+			line += fmt.Sprintf(", %d throttled", st.Throttled)
+			if wait := st.HeldUntil.Sub(t); wait > 0 {
+				line += fmt.Sprintf(", waiting %.1fs (Retry-After)", wait.Seconds())
+			}
+		}
+		n := utf8.RuneCountInString(line)
+		if n < width {
+			line += strings.Repeat(" ", width-n)
+		}
+		width = n
+		fmt.Fprint(w, line)
 	}
 	stop := make(chan struct{})
 	finished := make(chan struct{})
@@ -517,4 +512,73 @@ func startProgress(w io.Writer, total int, sent, failed *atomic.Int64, now func(
 		}
 	}()
 	return func() { close(stop); <-finished }
+}
+
+// runSendEach performs a bulk personalised send (see each.go).
+func runSendEach(ctx context.Context, o *sendOptions) error {
+	f := o.f
+	data, err := os.ReadFile(o.each)
+	if err != nil {
+		return fmt.Errorf("read --each file: %w", err)
+	}
+	rows, err := readEachRows(o.each, data, o.eachFormat)
+	if err != nil {
+		return err
+	}
+	failPath := o.failures
+	if failPath == "" {
+		failPath = strings.TrimSuffix(o.each, ".failed.jsonl") + ".failed.jsonl"
+	}
+	cfg := clientConfig{noRetry: true}
+	if o.debug {
+		cfg.debug = f.io.Err
+	}
+	c, err := f.client(cfg)
+	if err != nil {
+		return err
+	}
+	var progress = f.io.Err
+	if !f.io.ErrTTY {
+		progress = nil
+	}
+	sender := c.NewBulkSender(&notificationhubs.BulkSenderOptions{
+		Concurrency: o.concurrency,
+		MaxRate:     o.maxRate,
+		MaxAttempts: o.maxAttempts,
+		RetryUnsafe: o.retryUnsafe,
+	})
+	sum, err := runEach(ctx, eachConfig{
+		rows:        rows,
+		journalPath: failPath + ".journal",
+		failPath:    failPath,
+		progress:    progress,
+		send:        bulkSend(sender),
+		stats:       sender.Stats,
+	})
+	if err != nil {
+		return err
+	}
+	if f.output == outputJSON {
+		if err := writeJSON(f.io.Out, sum); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(f.io.Out, "rows: %d, sent: %d, already done: %d, failed: %d, not attempted: %d, throttled answers: %d\n",
+			sum.Rows, sum.Sent, sum.AlreadyDone, sum.Failed, sum.NotAttempted, sum.Throttled)
+		if sum.Throttled > 0 && sum.Rate > 0 {
+			fmt.Fprintf(f.io.Out, "pace at the end: %.0f sends/s (--max-rate %.0f starts there next time)\n", sum.Rate, sum.Rate)
+		}
+		if sum.FailuresFile != "" {
+			fmt.Fprintf(f.io.Out, "rows left: %s (re-run with --each %s, or re-run this command)\n", sum.FailuresFile, sum.FailuresFile)
+		}
+	}
+	switch {
+	case sum.Interrupted:
+		return fmt.Errorf("interrupted: %d row(s) left in %s", sum.Failed+sum.NotAttempted, sum.FailuresFile)
+	case sum.stopped != nil:
+		return fmt.Errorf("%d row(s) left in %s: %w", sum.Failed+sum.NotAttempted, sum.FailuresFile, sum.stopped)
+	case sum.Failed > 0 || sum.NotAttempted > 0:
+		return fmt.Errorf("%d row(s) failed; see %s", sum.Failed+sum.NotAttempted, sum.FailuresFile)
+	}
+	return nil
 }

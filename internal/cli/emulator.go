@@ -35,6 +35,7 @@ type emulatorOptions struct {
 	jobStepDelay       time.Duration
 	throttleRate       float64
 	throttleBurst      int
+	throttleWindow     time.Duration
 	allowRemoteStorage bool
 
 	controlToken         string
@@ -162,6 +163,7 @@ delivery records by count (10000) and by --retention-bytes.`,
 	fl.DurationVar(&opts.jobStepDelay, "job-step-delay", 0, "time between an import/export job's states (0: the emulator's default)")
 	fl.Float64Var(&opts.throttleRate, "throttle-rate", 0, "requests per second per hub before 429 (0: no throttling)")
 	fl.IntVar(&opts.throttleBurst, "throttle-burst", 0, "burst size of the throttle's token bucket")
+	fl.DurationVar(&opts.throttleWindow, "throttle-window", 0, "count requests in fixed windows of this length (e.g. 1s) instead of a token bucket: each admits rate×window")
 	fl.BoolVar(&opts.allowRemoteStorage, "allow-remote-storage", false, "let import/export jobs reach blob storage on other machines (default: loopback hosts and the emulator's own blobs only)")
 	fl.StringVar(&opts.tier, "tier", "standard", "tier to emulate: free, basic or standard (Free and Basic refuse telemetry, feedback, scheduling and jobs)")
 	fl.StringVar(&opts.controlToken, "control-token", "", "credential of the control plane (/_emulator/..., the inbox), sent as Authorization: Bearer TOKEN (default: $"+envControlToken+"; needed beyond loopback)")
@@ -206,6 +208,7 @@ func (opts *emulatorOptions) serveOptions() emulator.ServeOptions {
 			JobStepDelay:       opts.jobStepDelay,
 			ThrottleRate:       opts.throttleRate,
 			ThrottleBurst:      opts.throttleBurst,
+			ThrottleWindow:     opts.throttleWindow,
 			AllowRemoteStorage: opts.allowRemoteStorage,
 
 			ControlToken:      opts.controlToken,

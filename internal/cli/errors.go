@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	notificationhubs "github.com/nhkit/notificationhubs"
 )
@@ -29,19 +28,6 @@ func authStatus(err error) (int, bool) {
 		return re.StatusCode, true
 	}
 	return 0, false
-}
-
-// throttling reports whether err is a throttling answer (429, or 403 with
-// Retry-After) and the Retry-After the service gave.
-func throttling(err error) (bool, time.Duration) {
-	var re *notificationhubs.ResponseError
-	if !errors.As(err, &re) {
-		return false, 0
-	}
-	if errors.Is(re, notificationhubs.ErrThrottled) || re.StatusCode == http.StatusServiceUnavailable {
-		return true, re.RetryAfter
-	}
-	return false, 0
 }
 
 // untrustedCertificate reports whether err is a TLS certificate the

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"math"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	notificationhubs "github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/internal/tagexpr"
-	"github.com/spf13/cobra"
 )
 
 // formats are the send formats, with the aliases nh accepts.
@@ -76,6 +77,7 @@ type sendOptions struct {
 	concurrency int
 	failures    string
 	maxAttempts int
+	maxRate     float64
 
 	scheduleAt time.Time
 }
@@ -105,12 +107,15 @@ device received, read from the emulator as 'nh deliveries' does;
 
 Bulk: --each FILE sends one template notification per row of a CSV or JSON
 Lines file (a "tags" or "tag_expression" column for the audience, every other
-column a template property; optional "key" column). Sends run --concurrency at
-a time and pause for the service's Retry-After on 429. Rows that succeed are
-journaled in FAILURES.journal as they complete; rows that fail or were not
-reached are written to the failures file (default FILE.failed.jsonl), which a
-re-run takes as --each input. Re-running the same command also resumes: rows
-already in the journal are skipped, so no row is sent twice.`,
+column a template property; optional "key" column). At most --concurrency
+sends are in flight, at the pace the hub allows: a 429 holds every send for its
+Retry-After, then the sends resume at a rate found from the hub's answers
+(--max-rate caps it and starts there). Progress on a terminal shows the send
+rate, the pace and the throttled answers. Rows that succeed are journaled in
+FAILURES.journal as they complete; rows that fail or were not reached are
+written to the failures file (default FILE.failed.jsonl), which a re-run takes
+as --each input. Re-running the same command also resumes, after Ctrl-C or
+kill -9 alike: rows already in the journal are skipped, so no row is sent twice.`,
 		Example: `  nh send --format apple '{"aps":{"alert":"Hello"}}'
   nh send windows @toast.xml --tag sports --tag politics
   nh send fcmv1 - --tag-expression 'sports && !politics' < message.json
@@ -174,6 +179,7 @@ func addSendFlags(cmd *cobra.Command, opts *sendOptions, withFormat bool) {
 		fl.IntVar(&opts.concurrency, "concurrency", 8, "bulk: sends in flight at once")
 		fl.StringVar(&opts.failures, "failures", "", "bulk: failures file (default FILE.failed.jsonl; its journal is FAILURES.journal)")
 		fl.IntVar(&opts.maxAttempts, "max-attempts", 10, "bulk: attempts per row when throttled")
+		fl.Float64Var(&opts.maxRate, "max-rate", 0, "bulk: at most this many sends per second, and start at it (0: find the hub's rate)")
 	}
 	fl.StringArrayVar(&opts.props, "prop", nil, "template property NAME=VALUE (repeatable)")
 	fl.StringArrayVar(&opts.tags, "tag", nil, "send to registrations with this tag (repeatable: joined with ||)")
@@ -207,6 +213,9 @@ func (o *sendOptions) validate(cmd *cobra.Command) error {
 		}
 		if o.concurrency < 1 || o.concurrency > 256 {
 			return usageErrorf("--concurrency must be between 1 and 256")
+		}
+		if o.maxRate < 0 || math.IsNaN(o.maxRate) || math.IsInf(o.maxRate, 0) {
+			return usageErrorf("--max-rate must be a number of sends per second, 0 for none")
 		}
 		return nil
 	}
@@ -588,110 +597,4 @@ func printSendResult(f *factory, r sendResult) error {
 		t.add(x.Platform, shorten(x.Handle, 40), x.RegistrationID, x.Outcome)
 	}
 	return t.write(w, true)
-}
-
-func newScheduleCmd(f *factory) *cobra.Command {
-	cmd := groupCmd("schedule", "Manage scheduled notifications",
-		`  nh send template --prop greeting_en=Hello --schedule +1h
-  nh schedule cancel af14e491a7994a65b7b3a5681a373337_20181107001832_33331921_17`)
-	cmd.AddCommand(newScheduleCancelCmd(f))
-	return cmd
-}
-
-type scheduleCancelOptions struct {
-	f  *factory
-	id string
-}
-
-func newScheduleCancelCmd(f *factory) *cobra.Command {
-	opts := &scheduleCancelOptions{f: f}
-	return &cobra.Command{
-		Use:     "cancel SCHEDULED_ID",
-		Short:   "Cancel a scheduled notification",
-		Example: `  nh schedule cancel af14e491a7994a65b7b3a5681a373337_20181107001832_33331921_17`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.id = args[0]
-			c, err := f.client(clientConfig{})
-			if err != nil {
-				return err
-			}
-			if _, err := c.CancelScheduledNotification(cmd.Context(), opts.id, nil); err != nil {
-				var re *notificationhubs.ResponseError
-				if errors.As(err, &re) && re.StatusCode == 404 {
-					return fmt.Errorf("cancel scheduled notification %s: not found: it was never scheduled, has been sent, or was cancelled already (404, tracking id %s)", opts.id, re.TrackingID)
-				}
-				return fmt.Errorf("cancel scheduled notification %s: %w", opts.id, err)
-			}
-			if f.output == outputJSON {
-				return writeJSON(f.io.Out, scheduleCancelView{Canceled: true, ScheduledNotificationID: opts.id})
-			}
-			fmt.Fprintf(f.io.Out, "canceled scheduled notification %s\n", opts.id)
-			return nil
-		},
-	}
-}
-
-// runSendEach performs a bulk personalised send (see each.go).
-func runSendEach(ctx context.Context, o *sendOptions) error {
-	f := o.f
-	data, err := os.ReadFile(o.each)
-	if err != nil {
-		return fmt.Errorf("read --each file: %w", err)
-	}
-	rows, err := readEachRows(o.each, data, o.eachFormat)
-	if err != nil {
-		return err
-	}
-	failPath := o.failures
-	if failPath == "" {
-		failPath = strings.TrimSuffix(o.each, ".failed.jsonl") + ".failed.jsonl"
-	}
-	cfg := clientConfig{noRetry: true}
-	if o.debug {
-		cfg.debug = f.io.Err
-	}
-	c, err := f.client(cfg)
-	if err != nil {
-		return err
-	}
-	var progress = f.io.Err
-	if !f.io.ErrTTY {
-		progress = nil
-	}
-	sum, err := runEach(ctx, eachConfig{
-		rows:        rows,
-		concurrency: o.concurrency,
-		maxAttempts: o.maxAttempts,
-		journalPath: failPath + ".journal",
-		failPath:    failPath,
-		progress:    progress,
-		send: func(ctx context.Context, r eachRow) error {
-			_, err := c.SendNotification(ctx, notificationhubs.NewTemplateNotification(r.Properties),
-				&notificationhubs.SendNotificationOptions{TagExpression: r.audience(), RetryUnsafe: o.retryUnsafe})
-			return err
-		},
-		classify: throttling,
-	})
-	if err != nil {
-		return err
-	}
-	if f.output == outputJSON {
-		if err := writeJSON(f.io.Out, sum); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(f.io.Out, "rows: %d, sent: %d, already done: %d, failed: %d, not attempted: %d, throttled answers: %d\n",
-			sum.Rows, sum.Sent, sum.AlreadyDone, sum.Failed, sum.NotAttempted, sum.Throttled)
-		if sum.FailuresFile != "" {
-			fmt.Fprintf(f.io.Out, "rows left: %s (re-run with --each %s, or re-run this command)\n", sum.FailuresFile, sum.FailuresFile)
-		}
-	}
-	switch {
-	case sum.Interrupted:
-		return fmt.Errorf("interrupted: %d row(s) left in %s", sum.Failed+sum.NotAttempted, sum.FailuresFile)
-	case sum.Failed > 0:
-		return fmt.Errorf("%d row(s) failed; see %s", sum.Failed, sum.FailuresFile)
-	}
-	return nil
 }

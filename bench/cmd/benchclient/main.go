@@ -5,6 +5,8 @@
 //	benchclient -client pair -server sink -payload fcmv1 -conc 64 [-slices 10 -slice 200ms]
 //	benchclient -client setup   (creates the emulator hub's installations)
 //	benchclient -client cli -nh PATH -rows 5000 -conc 64   (times `nh send --each`)
+//	benchclient -client bulk -via sdk|cli -rate 500 -rows 5000 -conc 16 [-max-rate 500]
+//	                         (bulk sends against a throttled hub)
 //
 // The connection string comes from BENCH_CONNECTION_STRING and is never
 // printed. TLS trust comes from the system roots, so run it with
@@ -29,7 +31,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,6 +77,8 @@ type options struct {
 	slice                                 time.Duration
 	nh                                    string
 	rows, users                           int
+	via, model                            string
+	rate, maxRate                         float64
 }
 
 func main() {
@@ -88,7 +91,7 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
 	var o options
 	fs := flag.NewFlagSet("benchclient", flag.ContinueOnError)
-	fs.StringVar(&o.client, "client", "sdk", "ceiling, sdk, pair, setup or cli")
+	fs.StringVar(&o.client, "client", "sdk", "ceiling, sdk, pair, setup, cli or bulk")
 	fs.StringVar(&o.server, "server", "sink", "label of the server: sink or emulator")
 	fs.StringVar(&o.payload, "payload", "fcmv1", "fcmv1 or apple")
 	fs.StringVar(&o.hub, "hub", "bench", "hub name")
@@ -102,6 +105,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	fs.StringVar(&o.nh, "nh", "nh", "cli: path of the nh binary")
 	fs.IntVar(&o.rows, "rows", 5000, "cli: rows of the --each file")
 	fs.IntVar(&o.users, "users", 1000, "setup, cli: number of users (installations per platform)")
+	fs.StringVar(&o.via, "via", "sdk", "bulk: sdk (the SDK's BulkSender) or cli (nh send --each)")
+	fs.StringVar(&o.model, "model", "bucket", "bulk: the hub's throttle model, for the result's name")
+	fs.Float64Var(&o.rate, "rate", 0, "bulk: the sends per second the hub allows")
+	fs.Float64Var(&o.maxRate, "max-rate", 0, "bulk: tell the sender the rate (BulkSenderOptions.MaxRate, --max-rate)")
 	fs.IntVar(&o.slices, "slices", 10, "pair: slices each client sends for")
 	fs.DurationVar(&o.slice, "slice", 200*time.Millisecond, "pair: length of one slice")
 	fs.BoolVar(&o.turns, "turns", false, "ceiling, sdk: take turns as pair's child (commands on standard input)")
@@ -120,6 +127,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return setup(ctx, cs, o)
 	case "cli":
 		return runCLI(ctx, cs, o, stdout, getenv)
+	case "bulk":
+		return runBulk(ctx, cs, o, stdout, getenv)
 	case "pair":
 		if o.slices < 1 || o.slice <= 0 {
 			return fmt.Errorf("-slices %d -slice %s: want at least one slice of positive length", o.slices, o.slice)
@@ -130,7 +139,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return runPair(ctx, o, stdout)
 	case "ceiling", "sdk":
 	default:
-		return fmt.Errorf("-client %q: want ceiling, sdk, pair, setup or cli", o.client)
+		return fmt.Errorf("-client %q: want ceiling, sdk, pair, setup, cli or bulk", o.client)
 	}
 	n, err := notification(o.payload)
 	if err != nil {
@@ -556,15 +565,8 @@ func runCLI(ctx context.Context, cs string, o options, stdout io.Writer, getenv 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	rowsFile := filepath.Join(dir, "rows.csv")
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"key", "tags", "title", "body"})
-	for i := range o.rows {
-		_ = w.Write([]string{"r" + strconv.Itoa(i), "user_" + strconv.Itoa(i%o.users), "Hello " + strconv.Itoa(i), "Your code is " + strconv.Itoa(100000+i)})
-	}
-	w.Flush()
-	if err := os.WriteFile(rowsFile, buf.Bytes(), 0o600); err != nil {
+	rowsFile, err := writeRows(dir, o)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
@@ -591,7 +593,9 @@ func runCLI(ctx context.Context, cs string, o options, stdout io.Writer, getenv 
 		if cpu > 0 {
 			m["rows/cpu-s"] = float64(int64(float64(o.rows)/cpu.Seconds()*10)) / 10
 		}
-		m[bench.UnitPeakRSSBytes] = float64(ru.Maxrss * 1024)
+	}
+	if rss := peakRSSOf(cmd); rss > 0 {
+		m[bench.UnitPeakRSSBytes] = rss
 	}
 	res := bench.Result{
 		Name:    fmt.Sprintf("BenchmarkCLIEach/server=%s/conc=%d", o.server, o.conc),
@@ -601,6 +605,15 @@ func runCLI(ctx context.Context, cs string, o options, stdout io.Writer, getenv 
 	}
 	_, err = fmt.Fprintln(stdout, res.String())
 	return err
+}
+
+// peakRSSOf returns the peak resident set of a finished process in
+// bytes, or 0.
+func peakRSSOf(cmd *exec.Cmd) float64 {
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return float64(ru.Maxrss * 1024)
+	}
+	return 0
 }
 
 func clip(s string, n int) string {
