@@ -43,7 +43,10 @@ type DeliverOptions struct {
 	// APNs hosts), fcmv1 (the FCM API), fcmv1-token (Google's OAuth token
 	// endpoint), wns (the scheme and host of every channel URI), wns-token,
 	// adm (the ADM messaging API), adm-token, and browser (the scheme and
-	// host of every subscription endpoint).
+	// host of every subscription endpoint). Without wns, only channel URIs
+	// on notify.windows.com are posted to; without browser, no
+	// subscription endpoint at a loopback, private or link-local address
+	// is. Other targets end as BadChannel (docs/push-delivery.md).
 	Endpoints map[string]string
 	// RootCAs are the roots trusted for the push services' certificates;
 	// nil means the system's.

@@ -63,8 +63,8 @@ func newDeliverFixture(t *testing.T, clock *pushtest.Clock, edit func(*DeliverOp
 		adm: pushtest.NewAdm(t), web: pushtest.NewWebPush(t), logs: &syncBuffer{}}
 	po := pushtest.Options(t, f.apns, f.google, f.wns, f.adm, f.web)
 	o := &DeliverOptions{Endpoints: map[string]string{"apns": po.Endpoints.Apns, "fcmv1": po.Endpoints.Fcm,
-		"fcmv1-token": po.Endpoints.GoogleToken, "wns-token": po.Endpoints.WnsToken, "adm": po.Endpoints.Adm,
-		"adm-token": po.Endpoints.AdmToken}, RootCAs: po.RootCAs, DialContext: po.DialContext, Backoff: 10 * time.Millisecond,
+		"fcmv1-token": po.Endpoints.GoogleToken, "wns": po.Endpoints.Wns, "wns-token": po.Endpoints.WnsToken, "adm": po.Endpoints.Adm,
+		"adm-token": po.Endpoints.AdmToken, "browser": po.Endpoints.Browser}, RootCAs: po.RootCAs, DialContext: po.DialContext, Backoff: 10 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(f.logs, nil))}
 	if edit != nil {
 		edit(o)
@@ -431,6 +431,33 @@ func TestDeliverTestSendWaitsForOutcomes(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("test send outcome lacks %q: %s", want, body)
 		}
+	}
+}
+
+// TestDeliverRefusesForeignChannels: without the wns and browser endpoint
+// overrides, a WNS channel URI outside notify.windows.com and a browser
+// subscription on loopback are not posted to (the WNS app's token would go
+// with the first; the second would reach a service of this machine): each
+// ends as BadChannel, with no token fetched and nothing received.
+func TestDeliverRefusesForeignChannels(t *testing.T) {
+	f := newDeliverFixture(t, nil, func(o *DeliverOptions) {
+		delete(o.Endpoints, "wns")
+		delete(o.Endpoints, "browser")
+	})
+	key := f.hub(t, "h", f.wnsCred, f.webCred)
+	f.install(t, "h", key, "w", "wns", f.wns.ChannelURI(), "t")
+	_, sub := f.subscribe(t)
+	f.install(t, "h", key, "b", "browser", sub, "t")
+	for _, x := range []struct{ format, body, platform string }{{"windows", "<toast/>", "wns"}, {"browser", `{"title":"hi"}`, "browser"}} {
+		nid := f.send(t, "h", key, x.format, "t", x.body, map[string]string{"X-WNS-Type": "wns/toast"})
+		rec := f.settled(t, nid)
+		ds := f.s.Deliveries(DeliveryFilter{NotificationID: nid})
+		if rec.Failed != 1 || len(ds) != 1 || ds[0].Outcome != "BadChannel" || len(ds[0].Attempts) != 1 {
+			t.Errorf("%s: send %+v, deliveries %+v; want one BadChannel after one attempt", x.platform, rec, ds)
+		}
+	}
+	if n := f.wns.TokenRequests(); n != 0 || len(f.wns.Received()) != 0 || len(f.web.Received()) != 0 {
+		t.Errorf("WNS token requests %d, WNS received %d, browser received %d; want none", n, len(f.wns.Received()), len(f.web.Received()))
 	}
 }
 
