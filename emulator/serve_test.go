@@ -52,14 +52,15 @@ var bannerPort = regexp.MustCompile(`listening on https?://[^:]+:(\d+)`)
 func TestWildcardListenerWithoutToken(t *testing.T) {
 	listenAsWildcard(t)
 	out := serveBanner(t, ServeOptions{Listen: "0.0.0.0:0", PlainHTTP: true})
-	for _, want := range []string{"WARNING: listening on 0.0.0.0:", "published development keys", "the control plane (/_emulator/..., the inbox) is off", "Inbox: off"} {
+	for _, want := range []string{"WARNING: listening on 0.0.0.0:", "the control plane (/_emulator/..., the inbox) is off", "Inbox: off"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
 	}
 	base := "http://127.0.0.1:" + bannerPort.FindStringSubmatch(out)[1]
+	fullKey := regexp.MustCompile(`Connection string \(full\).*SharedAccessKey=(\S+)`).FindStringSubmatch(out)[1]
 	req, _ := http.NewRequest("POST", base+"/hub/registrationids?api-version=2020-06", nil)
-	req.Header.Set("Authorization", sas.Sign(base+"/hub", FullRuleName, DefaultFullKey, time.Now().Add(time.Hour)))
+	req.Header.Set("Authorization", sas.Sign(base+"/hub", FullRuleName, fullKey, time.Now().Add(time.Hour)))
 	if code := statusOf(t, req); code != 201 {
 		t.Errorf("data plane: %d, want 201", code)
 	}
@@ -74,6 +75,81 @@ func TestWildcardListenerWithoutToken(t *testing.T) {
 		req.Header.Set("X-Inbox", "1")
 		if code := statusOf(t, req); code != http.StatusForbidden {
 			t.Errorf("%s %s: %d, want 403", c.method, c.path, code)
+		}
+	}
+}
+
+// TestWildcardListenerReplacesPublishedKeys runs Serve as --listen
+// 0.0.0.0 would, once with no keys and once with the published full key
+// given explicitly: every published key (namespace, full, listen) is
+// replaced by a random one, the banner says so and prints the new keys in
+// its connection strings, and the published keys open nothing: not the
+// data plane, not hub management, which hands out every rule key and push
+// credential.
+func TestWildcardListenerReplacesPublishedKeys(t *testing.T) {
+	for _, given := range []struct {
+		name string
+		opts Options
+	}{{"no keys", Options{}}, {"the published full key", Options{FullKey: DefaultFullKey}}} {
+		listenAsWildcard(t)
+		out := serveBanner(t, ServeOptions{Listen: "0.0.0.0:0", PlainHTTP: true, Emulator: given.opts})
+		for _, k := range []string{DefaultNamespaceKey, DefaultFullKey, DefaultListenKey} {
+			if strings.Contains(out, k) {
+				t.Errorf("the banner prints the published key %s:\n%s", k, out)
+			}
+		}
+		if !strings.Contains(out, "Keys: generated") {
+			t.Errorf("the banner does not say it generated keys:\n%s", out)
+		}
+		base := "http://127.0.0.1:" + bannerPort.FindStringSubmatch(out)[1]
+		key := func(label string) string {
+			m := regexp.MustCompile(regexp.QuoteMeta(label) + `.*SharedAccessKey=(\S+)`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no %q line:\n%s", label, out)
+			}
+			return m[1]
+		}
+		nsKey, fullKey, listenKey := key("Connection string (namespace"), key("Connection string (full)"), key("Connection string (listen)")
+		dataPlane := func(name, k string) int {
+			req, _ := http.NewRequest("POST", base+"/hub/registrationids?api-version=2020-06", nil)
+			req.Header.Set("Authorization", sas.Sign(base+"/hub", name, k, time.Now().Add(time.Hour)))
+			return statusOf(t, req)
+		}
+		hubRead := func(k string) int {
+			req, _ := http.NewRequest("GET", base+"/hub?api-version=2020-06", nil)
+			req.Header.Set("Authorization", sas.Sign(base+"/", NamespaceRuleName, k, time.Now().Add(time.Hour)))
+			return statusOf(t, req)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want int
+		}{
+			{"data plane, published full key", dataPlane(FullRuleName, DefaultFullKey), 401},
+			{"data plane, published listen key", dataPlane(ListenRuleName, DefaultListenKey), 401},
+			{"hub management, published namespace key", hubRead(DefaultNamespaceKey), 401},
+			{"data plane, printed full key", dataPlane(FullRuleName, fullKey), 201},
+			{"data plane, printed listen key", dataPlane(ListenRuleName, listenKey), 201},
+			{"hub management, printed namespace key", hubRead(nsKey), 200},
+		} {
+			if c.got != c.want {
+				t.Errorf("given %s: %s: %d, want %d", given.name, c.what, c.got, c.want)
+			}
+		}
+	}
+}
+
+// TestWildcardListenerKeepsGivenKeys: keys of one's own are used as given
+// beyond loopback, and none is generated.
+func TestWildcardListenerKeepsGivenKeys(t *testing.T) {
+	listenAsWildcard(t)
+	keys := Options{NamespaceKey: "bXktbmFtZXNwYWNlLWtleQ==", FullKey: "bXktZnVsbC1rZXk=", ListenKey: "bXktbGlzdGVuLWtleQ=="}
+	out := serveBanner(t, ServeOptions{Listen: "0.0.0.0:0", PlainHTTP: true, Emulator: keys})
+	if strings.Contains(out, "Keys: generated") {
+		t.Errorf("keys generated though all were given:\n%s", out)
+	}
+	for _, k := range []string{keys.NamespaceKey, keys.FullKey, keys.ListenKey} {
+		if !strings.Contains(out, "SharedAccessKey="+k) {
+			t.Errorf("the banner lacks the given key %s:\n%s", k, out)
 		}
 	}
 }
