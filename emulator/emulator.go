@@ -358,6 +358,10 @@ func Open(opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.st = st
+		if s.blobs.secret, err = st.blobSecret(s.blobs.secret); err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("read the blob store's signing secret from %s: %w", opts.DataDir, err)
+		}
 		if err := s.load(); err != nil {
 			_ = st.close()
 			if errors.Is(err, errDamaged) {
@@ -448,6 +452,8 @@ func newServer(opts Options) *Server {
 		devRuleSet: devRules(opts),
 	}
 	s.blobs = newBlobStore(s)
+	s.blobs.secret = make([]byte, blobSecretSize)
+	_, _ = rand.Read(s.blobs.secret)
 	s.routes = s.buildRoutes()
 	for _, h := range opts.AllowedHosts {
 		s.allowedHosts = append(s.allowedHosts, normHost(h))

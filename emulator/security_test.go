@@ -1,6 +1,9 @@
 package emulator
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -453,6 +456,54 @@ func TestBlobSASIsPerBlob(t *testing.T) {
 	u, _ = url.Parse(uc)
 	if got := read("http://127.0.0.1:8443" + blobPrefix + c + "/b.txt?" + u.RawQuery); got != 200 {
 		t.Errorf("container SAS on a blob: %d", got)
+	}
+}
+
+// TestBlobSASKeyIsNoPublishedKey: blob SAS URLs are signed with a secret
+// of the emulator's own, not with the hubs' full key (the published
+// development key by default), so one emulator's URLs, or URLs signed
+// with the full key, open nothing on another; with a data directory the
+// secret is kept, and the URLs of one run still open after a restart.
+func TestBlobSASKeyIsNoPublishedKey(t *testing.T) {
+	const base = "http://127.0.0.1:8443"
+	c := feedbackContainer("some-hub")
+	read := func(s *Server, u string) int {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest("GET", u, nil))
+		return w.Code
+	}
+	a, b := newTest(Options{}), newTest(Options{})
+	for _, s := range []*Server{a, b} {
+		s.blobs.ensure(c)
+	}
+	u := a.blobURLFor(base, c, "rl")
+	if got := read(a, u+"&restype=container&comp=list"); got != 200 {
+		t.Fatalf("own URL: %d", got)
+	}
+	if got := read(b, u+"&restype=container&comp=list"); got != 403 {
+		t.Errorf("another emulator's URL: %d, want 403", got)
+	}
+	// A URL signed, as before, with the published full key.
+	se := time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05Z")
+	m := hmac.New(sha256.New, []byte(DefaultFullKey))
+	m.Write([]byte("blob\nc\n" + c + "\nrl\n" + se))
+	forged := base + blobPrefix + c + "?" + url.Values{"sv": {"2019-02-02"}, "sr": {"c"}, "se": {se}, "sp": {"rl"},
+		"sig": {base64.StdEncoding.EncodeToString(m.Sum(nil))}, "restype": {"container"}, "comp": {"list"}}.Encode()
+	if got := read(a, forged); got != 403 {
+		t.Errorf("URL signed with the published full key: %d, want 403", got)
+	}
+
+	dir := t.TempDir()
+	s := openAt(t, dir, Options{})
+	s.blobs.ensure(c)
+	u = s.blobURLFor(base, c, "rl") + "&restype=container&comp=list"
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, dir, Options{})
+	defer s.Close()
+	if got := read(s, u); got != 200 {
+		t.Errorf("URL of the previous run: %d, want 200", got)
 	}
 }
 
