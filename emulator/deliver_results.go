@@ -362,8 +362,13 @@ func deliverLogTo(o *DeliverOptions, out io.Writer) *DeliverOptions {
 		return o
 	}
 	c := *o
-	c.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c.Logger = warnLogger(out)
 	return &c
+}
+
+// warnLogger writes warnings and errors to out as text lines.
+func warnLogger(out io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // printDelivery says at start whether anything leaves the machine.

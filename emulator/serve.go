@@ -39,7 +39,8 @@ type ServeOptions struct {
 	// need TLS. Location and Content-Location headers still say https, as
 	// clients require (docs/protocol.md, "Response headers").
 	PlainHTTP bool
-	// Emulator configures the emulator itself. On a listener beyond
+	// Emulator configures the emulator itself; without a Logger, its
+	// warnings and errors are written to Serve's output. On a listener beyond
 	// loopback (Listen not a loopback address), Serve sets
 	// Emulator.DisableControlPlane unless Emulator.ControlToken is set or
 	// GenerateControlToken is, replaces each of NamespaceKey, FullKey and
@@ -215,6 +216,9 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 		o.Emulator.DisableControlPlane = true
 	}
 	o.Emulator.Deliver = deliverLogTo(o.Emulator.Deliver, out)
+	if o.Emulator.Logger == nil {
+		o.Emulator.Logger = warnLogger(out) // warnings only: no line per request
+	}
 	srv, err := Open(o.Emulator)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -75,6 +76,77 @@ func TestWildcardListenerWithoutToken(t *testing.T) {
 		req.Header.Set("X-Inbox", "1")
 		if code := statusOf(t, req); code != http.StatusForbidden {
 			t.Errorf("%s %s: %d, want 403", c.method, c.path, code)
+		}
+	}
+}
+
+// TestServePrintsWarnings: without a logger of one's own, Serve writes the
+// emulator's warnings (here: error details the full blob store could not
+// take) to its output, and no line per request.
+func TestServePrintsWarnings(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Serve(ctx, ServeOptions{Listen: "127.0.0.1:0", PlainHTTP: true, Emulator: Options{MaxBlobStoreBytes: 10}}, pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	defer func() {
+		cancel()
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var base string
+	for line := range lines {
+		if m := bannerPort.FindStringSubmatch(line); m != nil {
+			base = "http://127.0.0.1:" + m[1]
+		}
+		if strings.HasPrefix(line, "Connection string (listen)") {
+			break
+		}
+	}
+	auth := sas.Sign(base+"/hub", FullRuleName, DefaultFullKey, time.Now().Add(time.Hour))
+	for _, c := range []struct{ path, ct, format, body string }{
+		{"/hub/registrations", "application/atom+xml;type=entry;charset=utf-8", "", gcmNative("t", "expired-device-1")},
+		{"/hub/messages", "application/json", "gcm", `{"data":{}}`},
+	} {
+		req, _ := http.NewRequest("POST", base+c.path+"?api-version=2020-06", strings.NewReader(c.body))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Content-Type", c.ct)
+		if c.format != "" {
+			req.Header.Set("ServiceBusNotification-Format", c.format)
+			req.Header.Set("ServiceBusNotification-Tags", "t")
+		}
+		if code := statusOf(t, req); code/100 != 2 {
+			t.Fatalf("POST %s: %d", c.path, code)
+		}
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("Serve's output ended without a warning")
+			}
+			if strings.Contains(line, "msg=request") {
+				t.Errorf("a line per request: %s", line)
+			}
+			if strings.Contains(line, "level=WARN") && strings.Contains(line, "error details not written") {
+				return
+			}
+		case <-timeout:
+			t.Fatal("Serve printed no warning")
 		}
 	}
 }
