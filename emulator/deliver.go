@@ -269,7 +269,8 @@ func newDeliverer(s *Server, o *DeliverOptions) *deliverer {
 var netDial = (&net.Dialer{Timeout: 20 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 
 // dispatcher starts the dispatcher at the first job, with the clock of
-// that time (tests set d.clock before sending).
+// that time (tests set d.clock before sending); after close it is nil if
+// none had started.
 func (d *deliverer) dispatcher() *push.Dispatcher {
 	d.once.Do(func() {
 		d.disp = push.NewDispatcher(push.DispatcherOptions{

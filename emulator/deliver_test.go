@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nhkit/notificationhubs/emulator/inbox"
+	"github.com/nhkit/notificationhubs/emulator/internal/push"
 	"github.com/nhkit/notificationhubs/emulator/internal/push/pushtest"
 )
 
@@ -458,6 +459,33 @@ func TestDeliverRefusesForeignChannels(t *testing.T) {
 	}
 	if n := f.wns.TokenRequests(); n != 0 || len(f.wns.Received()) != 0 || len(f.web.Received()) != 0 {
 		t.Errorf("WNS token requests %d, WNS received %d, browser received %d; want none", n, len(f.wns.Received()), len(f.web.Received()))
+	}
+}
+
+// TestDeliverNothingStartsAfterClose: a send that got past its checks
+// before Close (a scheduled send firing, a request in flight) and starts
+// its delivery afterwards starts no dispatcher, whose workers nobody
+// would stop; its targets end as canceled. Run with -race, the send
+// racing Close also shows that close reads the dispatcher safely.
+func TestDeliverNothingStartsAfterClose(t *testing.T) {
+	f := newDeliverFixture(t, nil, nil)
+	batch := func() *deliverBatch {
+		ref := &deliverRef{hubName: "h", nid: "n", p: pApple}
+		n := &push.Notification{Handle: apnsTok2, Payload: []byte(`{}`)}
+		return &deliverBatch{jobs: []push.Job{{Sender: push.UnsupportedSender(push.ServiceApns), Notification: n, Ref: ref}}}
+	}
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		f.s.startDelivery(1, batch())
+	}()
+	_ = f.s.Close()
+	<-started
+	f.s.dlv.take() // the racing send's result, whichever it was
+
+	f.s.startDelivery(2, batch())
+	if got := f.s.dlv.take(); len(got) != 1 || got[0].r.Status != push.StatusCanceled || !got[0].r.Final || got[0].ref.sendSeq != 2 {
+		t.Errorf("results after close %+v, want one final canceled result", got)
 	}
 }
 
