@@ -357,11 +357,15 @@ func (s *Server) blobAuthorized(query map[string]string, c, name string, perm by
 
 // ---- HTTP -----------------------------------------------------------------
 
+// blobError writes Azure Storage's error body; msg, which may quote what
+// the request said, is escaped.
 func blobError(q *request, status int, code, msg string) {
-	body := `<?xml version="1.0" encoding="utf-8"?><Error><Code>` + code + `</Code><Message>` + msg +
-		"\nRequestId:" + q.trackingID + "\nTime:" + time.Now().UTC().Format("2006-01-02T15:04:05.0000000Z") + `</Message></Error>`
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><Error><Code>` + code + `</Code><Message>`)
+	xmlEscape(&b, msg+"\nRequestId:"+q.trackingID+"\nTime:"+time.Now().UTC().Format("2006-01-02T15:04:05.0000000Z"))
+	b.WriteString(`</Message></Error>`)
 	q.w.Header().Set("x-ms-error-code", code)
-	q.write(status, "application/xml", []byte(body))
+	q.write(status, "application/xml", []byte(b.String()))
 }
 
 // handleBlob serves /_emulator/blob/{container}[/{blob...}].

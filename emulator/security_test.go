@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"maps"
 	"net/http"
@@ -504,6 +505,25 @@ func TestBlobSASKeyIsNoPublishedKey(t *testing.T) {
 	defer s.Close()
 	if got := read(s, u); got != 200 {
 		t.Errorf("URL of the previous run: %d, want 200", got)
+	}
+}
+
+// TestBlobErrorIsWellFormedXML: a blob error's message, which quotes the
+// container name as the request gave it, is escaped: an invalid name with
+// XML in it still makes a well-formed error whose message says the name.
+func TestBlobErrorIsWellFormedXML(t *testing.T) {
+	s := newTest(Options{})
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "http://127.0.0.1:8443"+blobPrefix+"a%3C%3FMessage%3E%3Cx%3E%26?restype=container&comp=list", nil))
+	var e struct {
+		Code    string
+		Message string
+	}
+	if err := xml.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatalf("status %d, body not XML (%v): %s", w.Code, err, w.Body)
+	}
+	if w.Code != 400 || e.Code != "InvalidResourceName" || !strings.Contains(e.Message, `"a<?Message><x>&"`) {
+		t.Errorf("status %d, error %+v", w.Code, e)
 	}
 }
 
