@@ -165,7 +165,7 @@ func (s *Server) applyFaults(q *request) bool {
 			return true
 		}
 	}
-	if wait, ok := s.throttle.take(q.hubName, time.Now()); !ok {
+	if wait, ok := s.throttle.take(q.hubName, s.now()); !ok {
 		q.w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		q.fail(http.StatusTooManyRequests, faultMessage(http.StatusTooManyRequests))
 		return true

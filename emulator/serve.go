@@ -169,6 +169,10 @@ func ensureCert(dir string) (string, string, error) {
 	return certFile, keyFile, nil
 }
 
+// serveHookConnLimiter sees each connection cap Serve makes; tests
+// replace it to wait for the states the server has seen.
+var serveHookConnLimiter = func(*connLimiter) {}
+
 // listenTCP is net.Listen; tests replace it to serve on loopback what is
 // configured as a wider address.
 var listenTCP = net.Listen
@@ -226,6 +230,7 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	defer srv.Close()
 
 	lim := newConnLimiter(ln, o.maxConnections())
+	serveHookConnLimiter(lim)
 	hs := &http.Server{
 		Handler:           withDeadlines(srv, or(o.ReadBodyTimeout, defaultReadBodyTimeout), or(o.WriteTimeout, defaultWriteTimeout)),
 		ReadHeaderTimeout: or(o.ReadHeaderTimeout, defaultReadHeaderTimeout),
@@ -451,6 +456,19 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		l.mu.Unlock()
 		return c, nil
 	}
+}
+
+// countState returns how many open connections are in state st.
+func (l *connLimiter) countState(st http.ConnState) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, ci := range l.conns {
+		if ci.state == st {
+			n++
+		}
+	}
+	return n
 }
 
 // victimLocked returns the connection to close for a new one: the longest

@@ -380,6 +380,9 @@ func TestIdleConnectionsUnderFileLimit(t *testing.T) {
 // connection, not the older one that has not sent its request yet, and is
 // served.
 func TestConnectionCapOverTLS(t *testing.T) {
+	limiters := make(chan *connLimiter, 1)
+	serveHookConnLimiter = func(l *connLimiter) { limiters <- l }
+	t.Cleanup(func() { serveHookConnLimiter = func(*connLimiter) {} })
 	out := serveBanner(t, ServeOptions{Listen: "127.0.0.1:0", CertDir: t.TempDir(), MaxConnections: 2})
 	addr := "127.0.0.1:" + bannerPort.FindStringSubmatch(out)[1]
 	certFile := regexp.MustCompile(`Certificate: (\S+)`).FindStringSubmatch(out)[1]
@@ -414,7 +417,8 @@ func TestConnectionCapOverTLS(t *testing.T) {
 	waiting := dial() // handshaken, no request yet: the oldest
 	idle := dial()
 	get(idle)
-	time.Sleep(20 * time.Millisecond) // let the server see it idle
+	lim := <-limiters
+	waitUntil(t, "the server to see the connection idle", func() bool { return lim.countState(http.StateIdle) == 1 })
 	get(dial())
 	open := func(c net.Conn) bool {
 		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
