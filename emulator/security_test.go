@@ -370,6 +370,13 @@ func TestFaultInputValidated(t *testing.T) {
 	if f := s.Faults(); len(f) != 0 {
 		t.Fatalf("faults kept: %+v", f)
 	}
+	// The message names every op that is taken.
+	msg := mustStatus(t, control(s, "POST", "/_emulator/faults", `{"op":"everything","status":503}`), 400)
+	for _, op := range []string{OpAny, OpSend, OpSchedule, OpTelemetry, OpRegistration, OpInstallation, OpJob, OpFeedback, OpHub} {
+		if !strings.Contains(msg, op) {
+			t.Errorf("the message for an unknown op does not name %q: %s", op, msg)
+		}
+	}
 	for i := range maxFaults {
 		if w := control(s, "POST", "/_emulator/faults", `{"op":"job","status":503}`); w.Code != 201 {
 			t.Fatalf("fault %d: %d", i, w.Code)
