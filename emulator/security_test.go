@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -672,4 +673,26 @@ func FuzzRoutingMatchesAuthorization(f *testing.F) {
 			t.Fatalf("token for installation a covers %q, routed to %s id %q", res, mt.rt.pattern, mt.param("id"))
 		}
 	})
+}
+
+// TestOptionsShowNoSecret: Options printed (%v, %+v, %#v, alone, by
+// pointer or inside ServeOptions) or logged (text and JSON) show their
+// other fields but not the keys or the control token.
+func TestOptionsShowNoSecret(t *testing.T) {
+	o := Options{Hubs: []string{"myhub"}, NamespaceKey: "bmFtZXNwYWNlLXNlY3JldA==", FullKey: "ZnVsbC1zZWNyZXQ=",
+		ListenKey: "bGlzdGVuLXNlY3JldA==", ControlToken: "control-token-secret-0123", Tier: "basic"}
+	var text, js strings.Builder
+	slog.New(slog.NewTextHandler(&text, nil)).Info("start", "options", o)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("start", "options", &o)
+	for _, got := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), fmt.Sprintf("%+v", &o),
+		fmt.Sprintf("%+v", ServeOptions{Emulator: o}), fmt.Sprintf("%#v", ServeOptions{Emulator: o}), text.String(), js.String()} {
+		for _, secret := range []string{o.NamespaceKey, o.FullKey, o.ListenKey, o.ControlToken} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%q shows a secret", got)
+			}
+		}
+		if !strings.Contains(got, "myhub") || !strings.Contains(got, "basic") || !strings.Contains(got, "REDACTED") {
+			t.Errorf("%q lacks the other fields or the mark of what was left out", got)
+		}
+	}
 }
