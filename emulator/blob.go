@@ -38,7 +38,10 @@ type blobObj struct {
 }
 
 type blobStore struct {
-	s          *Server
+	s *Server
+	// secret signs the SAS URLs: random, kept in the data directory, never
+	// shown; not a hub's key, which may be the published development key.
+	secret     []byte
 	mu         sync.Mutex
 	containers map[string]map[string]*blobObj
 	bytes      int64 // of all blobs' data
@@ -279,13 +282,16 @@ func (b *blobStore) load(tx *bolt.Tx) error {
 
 // ---- SAS ------------------------------------------------------------------
 
-// blobSig signs a resource with permissions sp until se with the full
-// key. sr is "c" for a container, whose resource is its name and which
+// blobSecretSize is the length of the blob store's signing secret.
+const blobSecretSize = 32
+
+// blobSig signs a resource with permissions sp until se with the blob
+// store's secret. sr is "c" for a container, whose resource is its name and which
 // grants its every blob, or "b" for one blob, whose resource is
 // "container/blob" and which grants that blob only; sr is signed too, so
 // that a blob's SAS cannot be turned into its container's.
 func (s *Server) blobSig(sr, resource, sp, se string) string {
-	m := hmac.New(sha256.New, []byte(s.opts.FullKey))
+	m := hmac.New(sha256.New, s.blobs.secret)
 	m.Write([]byte("blob\n" + sr + "\n" + resource + "\n" + sp + "\n" + se))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
@@ -351,11 +357,15 @@ func (s *Server) blobAuthorized(query map[string]string, c, name string, perm by
 
 // ---- HTTP -----------------------------------------------------------------
 
+// blobError writes Azure Storage's error body; msg, which may quote what
+// the request said, is escaped.
 func blobError(q *request, status int, code, msg string) {
-	body := `<?xml version="1.0" encoding="utf-8"?><Error><Code>` + code + `</Code><Message>` + msg +
-		"\nRequestId:" + q.trackingID + "\nTime:" + time.Now().UTC().Format("2006-01-02T15:04:05.0000000Z") + `</Message></Error>`
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><Error><Code>` + code + `</Code><Message>`)
+	xmlEscape(&b, msg+"\nRequestId:"+q.trackingID+"\nTime:"+time.Now().UTC().Format("2006-01-02T15:04:05.0000000Z"))
+	b.WriteString(`</Message></Error>`)
 	q.w.Header().Set("x-ms-error-code", code)
-	q.write(status, "application/xml", []byte(body))
+	q.write(status, "application/xml", []byte(b.String()))
 }
 
 // handleBlob serves /_emulator/blob/{container}[/{blob...}].

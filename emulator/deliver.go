@@ -43,7 +43,10 @@ type DeliverOptions struct {
 	// APNs hosts), fcmv1 (the FCM API), fcmv1-token (Google's OAuth token
 	// endpoint), wns (the scheme and host of every channel URI), wns-token,
 	// adm (the ADM messaging API), adm-token, and browser (the scheme and
-	// host of every subscription endpoint).
+	// host of every subscription endpoint). Without wns, only channel URIs
+	// on notify.windows.com are posted to; without browser, no
+	// subscription endpoint at a loopback, private or link-local address
+	// is. Other targets end as BadChannel (docs/push-delivery.md).
 	Endpoints map[string]string
 	// RootCAs are the roots trusted for the push services' certificates;
 	// nil means the system's.
@@ -266,7 +269,8 @@ func newDeliverer(s *Server, o *DeliverOptions) *deliverer {
 var netDial = (&net.Dialer{Timeout: 20 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 
 // dispatcher starts the dispatcher at the first job, with the clock of
-// that time (tests set d.clock before sending).
+// that time (tests set d.clock before sending); after close it is nil if
+// none had started.
 func (d *deliverer) dispatcher() *push.Dispatcher {
 	d.once.Do(func() {
 		d.disp = push.NewDispatcher(push.DispatcherOptions{

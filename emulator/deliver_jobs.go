@@ -149,6 +149,11 @@ func (s *Server) startDelivery(seq uint64, b *deliverBatch) {
 	disp := s.dlv.dispatcher()
 	for _, j := range b.jobs {
 		j.Ref.(*deliverRef).sendSeq = seq
+		if disp == nil { // closed before any delivery started
+			s.dlv.post(deliverResult{j.Ref.(*deliverRef), push.Result{Service: j.Sender.Service(), Handle: j.Notification.Handle,
+				Status: push.StatusCanceled, Outcome: push.OutcomeDropped, Reason: "emulator closed", Final: true, Time: s.now()}})
+			continue
+		}
 		_ = disp.Enqueue(j) // a refused job gets its final result through OnResult
 	}
 }

@@ -51,8 +51,11 @@ func (d *deliverer) take() []deliverResult {
 }
 
 // close lets the deliveries in flight finish for a while, cancels the
-// rest, and stops the collector once it has written every result.
+// rest, and stops the collector once it has written every result. It
+// takes the dispatcher's once first, so that none starts afterwards (its
+// workers would never stop) and d.disp is read after it was written.
 func (d *deliverer) close() {
+	d.once.Do(func() {})
 	if d.disp != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), deliverCloseGrace)
 		_ = d.disp.Close(ctx)
@@ -362,8 +365,13 @@ func deliverLogTo(o *DeliverOptions, out io.Writer) *DeliverOptions {
 		return o
 	}
 	c := *o
-	c.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c.Logger = warnLogger(out)
 	return &c
+}
+
+// warnLogger writes warnings and errors to out as text lines.
+func warnLogger(out io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // printDelivery says at start whether anything leaves the machine.

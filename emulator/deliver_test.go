@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nhkit/notificationhubs/emulator/inbox"
+	"github.com/nhkit/notificationhubs/emulator/internal/push"
 	"github.com/nhkit/notificationhubs/emulator/internal/push/pushtest"
 )
 
@@ -63,8 +64,8 @@ func newDeliverFixture(t *testing.T, clock *pushtest.Clock, edit func(*DeliverOp
 		adm: pushtest.NewAdm(t), web: pushtest.NewWebPush(t), logs: &syncBuffer{}}
 	po := pushtest.Options(t, f.apns, f.google, f.wns, f.adm, f.web)
 	o := &DeliverOptions{Endpoints: map[string]string{"apns": po.Endpoints.Apns, "fcmv1": po.Endpoints.Fcm,
-		"fcmv1-token": po.Endpoints.GoogleToken, "wns-token": po.Endpoints.WnsToken, "adm": po.Endpoints.Adm,
-		"adm-token": po.Endpoints.AdmToken}, RootCAs: po.RootCAs, DialContext: po.DialContext, Backoff: 10 * time.Millisecond,
+		"fcmv1-token": po.Endpoints.GoogleToken, "wns": po.Endpoints.Wns, "wns-token": po.Endpoints.WnsToken, "adm": po.Endpoints.Adm,
+		"adm-token": po.Endpoints.AdmToken, "browser": po.Endpoints.Browser}, RootCAs: po.RootCAs, DialContext: po.DialContext, Backoff: 10 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(f.logs, nil))}
 	if edit != nil {
 		edit(o)
@@ -431,6 +432,60 @@ func TestDeliverTestSendWaitsForOutcomes(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("test send outcome lacks %q: %s", want, body)
 		}
+	}
+}
+
+// TestDeliverRefusesForeignChannels: without the wns and browser endpoint
+// overrides, a WNS channel URI outside notify.windows.com and a browser
+// subscription on loopback are not posted to (the WNS app's token would go
+// with the first; the second would reach a service of this machine): each
+// ends as BadChannel, with no token fetched and nothing received.
+func TestDeliverRefusesForeignChannels(t *testing.T) {
+	f := newDeliverFixture(t, nil, func(o *DeliverOptions) {
+		delete(o.Endpoints, "wns")
+		delete(o.Endpoints, "browser")
+	})
+	key := f.hub(t, "h", f.wnsCred, f.webCred)
+	f.install(t, "h", key, "w", "wns", f.wns.ChannelURI(), "t")
+	_, sub := f.subscribe(t)
+	f.install(t, "h", key, "b", "browser", sub, "t")
+	for _, x := range []struct{ format, body, platform string }{{"windows", "<toast/>", "wns"}, {"browser", `{"title":"hi"}`, "browser"}} {
+		nid := f.send(t, "h", key, x.format, "t", x.body, map[string]string{"X-WNS-Type": "wns/toast"})
+		rec := f.settled(t, nid)
+		ds := f.s.Deliveries(DeliveryFilter{NotificationID: nid})
+		if rec.Failed != 1 || len(ds) != 1 || ds[0].Outcome != "BadChannel" || len(ds[0].Attempts) != 1 {
+			t.Errorf("%s: send %+v, deliveries %+v; want one BadChannel after one attempt", x.platform, rec, ds)
+		}
+	}
+	if n := f.wns.TokenRequests(); n != 0 || len(f.wns.Received()) != 0 || len(f.web.Received()) != 0 {
+		t.Errorf("WNS token requests %d, WNS received %d, browser received %d; want none", n, len(f.wns.Received()), len(f.web.Received()))
+	}
+}
+
+// TestDeliverNothingStartsAfterClose: a send that got past its checks
+// before Close (a scheduled send firing, a request in flight) and starts
+// its delivery afterwards starts no dispatcher, whose workers nobody
+// would stop; its targets end as canceled. Run with -race, the send
+// racing Close also shows that close reads the dispatcher safely.
+func TestDeliverNothingStartsAfterClose(t *testing.T) {
+	f := newDeliverFixture(t, nil, nil)
+	batch := func() *deliverBatch {
+		ref := &deliverRef{hubName: "h", nid: "n", p: pApple}
+		n := &push.Notification{Handle: apnsTok2, Payload: []byte(`{}`)}
+		return &deliverBatch{jobs: []push.Job{{Sender: push.UnsupportedSender(push.ServiceApns), Notification: n, Ref: ref}}}
+	}
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		f.s.startDelivery(1, batch())
+	}()
+	_ = f.s.Close()
+	<-started
+	f.s.dlv.take() // the racing send's result, whichever it was
+
+	f.s.startDelivery(2, batch())
+	if got := f.s.dlv.take(); len(got) != 1 || got[0].r.Status != push.StatusCanceled || !got[0].r.Final || got[0].ref.sendSeq != 2 {
+		t.Errorf("results after close %+v, want one final canceled result", got)
 	}
 }
 

@@ -267,6 +267,27 @@ type Options struct {
 	Deliver *DeliverOptions
 }
 
+// String describes o field by field with its keys and control token
+// replaced by REDACTED, so that printing Options (or ServeOptions, which
+// holds them) shows no secret.
+func (o Options) String() string {
+	type fields Options // without methods, so that fmt prints the fields
+	c := fields(o)
+	for _, k := range []*string{&c.NamespaceKey, &c.FullKey, &c.ListenKey, &c.ControlToken} {
+		if *k != "" {
+			*k = "REDACTED"
+		}
+	}
+	return fmt.Sprintf("emulator.Options%+v", c)
+}
+
+// GoString is String, for %#v.
+func (o Options) GoString() string { return o.String() }
+
+// LogValue is String, so that log/slog handlers (JSON included) show no
+// secret either.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
 // Server is an emulated Notification Hubs namespace. It implements
 // http.Handler and is safe for concurrent use.
 //
@@ -358,6 +379,10 @@ func Open(opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.st = st
+		if s.blobs.secret, err = st.blobSecret(s.blobs.secret); err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("read the blob store's signing secret from %s: %w", opts.DataDir, err)
+		}
 		if err := s.load(); err != nil {
 			_ = st.close()
 			if errors.Is(err, errDamaged) {
@@ -448,6 +473,8 @@ func newServer(opts Options) *Server {
 		devRuleSet: devRules(opts),
 	}
 	s.blobs = newBlobStore(s)
+	s.blobs.secret = make([]byte, blobSecretSize)
+	_, _ = rand.Read(s.blobs.secret)
 	s.routes = s.buildRoutes()
 	for _, h := range opts.AllowedHosts {
 		s.allowedHosts = append(s.allowedHosts, normHost(h))

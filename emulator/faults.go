@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,9 @@ const (
 	OpFeedback     = "feedback"     // feedbackcontainer
 	OpHub          = "hub"          // hub management: PUT, GET, DELETE /{hub} and the listings
 )
+
+// faultOps are the values Fault.Op takes ("" is OpAny).
+var faultOps = []string{OpAny, OpSend, OpSchedule, OpTelemetry, OpRegistration, OpInstallation, OpJob, OpFeedback, OpHub}
 
 // Fault is an injected failure: the next Count requests matching Op and
 // Hub get it instead of their answer.
@@ -165,7 +169,7 @@ func (s *Server) applyFaults(q *request) bool {
 			return true
 		}
 	}
-	if wait, ok := s.throttle.take(q.hubName, time.Now()); !ok {
+	if wait, ok := s.throttle.take(q.hubName, s.now()); !ok {
 		q.w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		q.fail(http.StatusTooManyRequests, faultMessage(http.StatusTooManyRequests))
 		return true
@@ -419,10 +423,9 @@ const (
 // checkFault validates a fault given to the control plane: it returns
 // what is wrong, or "".
 func checkFault(f *Fault) string {
-	switch strings.ToLower(strings.TrimSpace(f.Op)) {
-	case "", OpAny, OpSend, OpSchedule, OpTelemetry, OpRegistration, OpInstallation, OpJob, OpFeedback, OpHub:
-	default:
-		return "The fault's op " + strconv.Quote(f.Op) + " is none of any, send, schedule, telemetry, registration, installation, job and feedback."
+	if op := strings.ToLower(strings.TrimSpace(f.Op)); op != "" && !slices.Contains(faultOps, op) {
+		return "The fault's op " + strconv.Quote(f.Op) + " is none of " + strings.Join(faultOps[:len(faultOps)-1], ", ") +
+			" and " + faultOps[len(faultOps)-1] + "."
 	}
 	if f.Hub != "" {
 		if err := validHubName(f.Hub); err != nil {

@@ -603,14 +603,30 @@ func (q *request) failErr(err error) {
 	q.fail(http.StatusBadRequest, err.Error())
 }
 
-// readBody reads at most limit bytes; more gives 413.
+// readBody reads at most limit bytes; more gives 413, with the service's
+// words for a send's 64 KiB and the limit that applied for other bodies.
 func (q *request) readBody(limit int64) ([]byte, error) {
 	buf, err := io.ReadAll(io.LimitReader(q.r.Body, limit+1))
 	if err != nil {
 		return nil, badRequest("the request body could not be read")
 	}
 	if int64(len(buf)) > limit {
-		return nil, &httpError{http.StatusRequestEntityTooLarge, "Requested entity too large. The message size cannot be over 64 Kb."}
+		msg := "Requested entity too large. The message size cannot be over 64 Kb."
+		if limit != maxSendBody {
+			msg = "Requested entity too large. The request body cannot be over " + sizeText(limit) + "."
+		}
+		return nil, &httpError{http.StatusRequestEntityTooLarge, msg}
 	}
 	return buf, nil
+}
+
+// sizeText says n bytes in MiB or KiB when it is a whole number of them.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }

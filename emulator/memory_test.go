@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -90,6 +91,31 @@ func TestBlobUploadCaps(t *testing.T) {
 	// Internal writers keep to the caps too.
 	if _, err := s.blobs.append("caps", "b0", []byte("x")); err == nil {
 		t.Error("append past the store's cap succeeded")
+	}
+}
+
+// TestErrorDetailsPastTheBlobCap: when the blob store cannot take a
+// send's error details or feedback, the send's telemetry has no
+// PnsErrorDetailsUri (it pointed at a blob that was never written) and
+// the emulator logs a warning for each; the send itself succeeds.
+func TestErrorDetailsPastTheBlobCap(t *testing.T) {
+	var logs syncBuffer
+	s := newTest(Options{MaxBlobStoreBytes: 10, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	createReg(t, s, gcmNative("t", "expired-device-1"))
+	rec := sendReq("gcm", "t", `{"data":{"m":"x"}}`, nil).do(t, s)
+	mustStatus(t, rec, 201)
+	nid := lastSegment(rec.Header().Get("Location"))
+	st, d := details(t, s, nid)
+	if st != 200 || d.PnsErrorDetailsURI != "" {
+		t.Errorf("telemetry %d, PnsErrorDetailsUri %q; want none", st, d.PnsErrorDetailsURI)
+	}
+	if got := s.Sends("")[0].ErrorBlob; got != "" {
+		t.Errorf("the send record names the error blob %q, which was not written", got)
+	}
+	for _, want := range []string{"level=WARN msg=\"error details not written\"", "level=WARN msg=\"feedback not written\"", "blob store is full"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ package emulator
 // the load of a data directory at start.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,12 @@ var (
 	bBlobs      = []byte("blobs")
 	bJobs       = []byte("jobs")
 	allBuckets  = [][]byte{bHubs, bRegs, bInsts, bSched, bSends, bDeliveries, bBlobs, bJobs, bDeliveryResults}
+	// bMeta holds what the emulator keeps about itself rather than about
+	// the namespace; a reset leaves it.
+	bMeta = []byte("meta")
+	// metaBlobSecret is the key, in bMeta, of the blob store's signing
+	// secret.
+	metaBlobSecret = []byte("blob-sas-secret")
 )
 
 // commitLinger is how long the committer waits, once woken, for more
@@ -123,7 +130,7 @@ func openStore(dir string, retention int, retentionBytes int64) (st *store, err 
 		return nil, openError(path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range append(allBuckets, bMeta) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -187,6 +194,21 @@ func openError(path string, err error) error {
 		return damaged(path, err)
 	}
 	return fmt.Errorf("open emulator database %s: %w", path, err)
+}
+
+// blobSecret returns the blob store's signing secret kept in the
+// database, first storing secret there if it holds none.
+func (st *store) blobSecret(secret []byte) ([]byte, error) {
+	kept := secret
+	err := st.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bMeta)
+		if v := b.Get(metaBlobSecret); len(v) == blobSecretSize {
+			kept = bytes.Clone(v)
+			return nil
+		}
+		return b.Put(metaBlobSecret, secret)
+	})
+	return kept, err
 }
 
 // enqueue adds ops to the next commit and returns its batch.

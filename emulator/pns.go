@@ -184,15 +184,22 @@ func feedbackLines(fbs []atom.PnsFeedback) []byte {
 	return b
 }
 
-// appendFeedback appends to the hub's feedback blob of the day (MMddyyyy).
+// appendFeedback appends to the hub's feedback blob of the day
+// (MMddyyyy); when the blob store cannot take it, it logs a warning.
 func (s *Server) appendFeedback(hub string, fbs []atom.PnsFeedback) {
-	s.blobs.append(feedbackContainer(hub), s.now().UTC().Format("01022006"), feedbackLines(fbs))
+	if _, err := s.blobs.append(feedbackContainer(hub), s.now().UTC().Format("01022006"), feedbackLines(fbs)); err != nil {
+		s.log.Warn("feedback not written", "hub", hub, "handles", len(fbs), "error", err.Error())
+	}
 }
 
-// writeErrorDetails stores the failures of one send and returns the blob.
+// writeErrorDetails stores the failures of one send and returns the blob,
+// or "" and a warning in the log when the blob store cannot take them.
 func (s *Server) writeErrorDetails(hub, nid string, fbs []atom.PnsFeedback) string {
 	c, name := errorContainer(hub), nid+".txt"
-	s.blobs.append(c, name, feedbackLines(fbs))
+	if _, err := s.blobs.append(c, name, feedbackLines(fbs)); err != nil {
+		s.log.Warn("error details not written", "hub", hub, "notificationId", nid, "failures", len(fbs), "error", err.Error())
+		return ""
+	}
 	return c + "/" + name
 }
 

@@ -1,8 +1,13 @@
 package emulator
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -366,6 +371,13 @@ func TestFaultInputValidated(t *testing.T) {
 	if f := s.Faults(); len(f) != 0 {
 		t.Fatalf("faults kept: %+v", f)
 	}
+	// The message names every op that is taken.
+	msg := mustStatus(t, control(s, "POST", "/_emulator/faults", `{"op":"everything","status":503}`), 400)
+	for _, op := range []string{OpAny, OpSend, OpSchedule, OpTelemetry, OpRegistration, OpInstallation, OpJob, OpFeedback, OpHub} {
+		if !strings.Contains(msg, op) {
+			t.Errorf("the message for an unknown op does not name %q: %s", op, msg)
+		}
+	}
 	for i := range maxFaults {
 		if w := control(s, "POST", "/_emulator/faults", `{"op":"job","status":503}`); w.Code != 201 {
 			t.Fatalf("fault %d: %d", i, w.Code)
@@ -453,6 +465,73 @@ func TestBlobSASIsPerBlob(t *testing.T) {
 	u, _ = url.Parse(uc)
 	if got := read("http://127.0.0.1:8443" + blobPrefix + c + "/b.txt?" + u.RawQuery); got != 200 {
 		t.Errorf("container SAS on a blob: %d", got)
+	}
+}
+
+// TestBlobSASKeyIsNoPublishedKey: blob SAS URLs are signed with a secret
+// of the emulator's own, not with the hubs' full key (the published
+// development key by default), so one emulator's URLs, or URLs signed
+// with the full key, open nothing on another; with a data directory the
+// secret is kept, and the URLs of one run still open after a restart.
+func TestBlobSASKeyIsNoPublishedKey(t *testing.T) {
+	const base = "http://127.0.0.1:8443"
+	c := feedbackContainer("some-hub")
+	read := func(s *Server, u string) int {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest("GET", u, nil))
+		return w.Code
+	}
+	a, b := newTest(Options{}), newTest(Options{})
+	for _, s := range []*Server{a, b} {
+		s.blobs.ensure(c)
+	}
+	u := a.blobURLFor(base, c, "rl")
+	if got := read(a, u+"&restype=container&comp=list"); got != 200 {
+		t.Fatalf("own URL: %d", got)
+	}
+	if got := read(b, u+"&restype=container&comp=list"); got != 403 {
+		t.Errorf("another emulator's URL: %d, want 403", got)
+	}
+	// A URL signed, as before, with the published full key.
+	se := time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05Z")
+	m := hmac.New(sha256.New, []byte(DefaultFullKey))
+	m.Write([]byte("blob\nc\n" + c + "\nrl\n" + se))
+	forged := base + blobPrefix + c + "?" + url.Values{"sv": {"2019-02-02"}, "sr": {"c"}, "se": {se}, "sp": {"rl"},
+		"sig": {base64.StdEncoding.EncodeToString(m.Sum(nil))}, "restype": {"container"}, "comp": {"list"}}.Encode()
+	if got := read(a, forged); got != 403 {
+		t.Errorf("URL signed with the published full key: %d, want 403", got)
+	}
+
+	dir := t.TempDir()
+	s := openAt(t, dir, Options{})
+	s.blobs.ensure(c)
+	u = s.blobURLFor(base, c, "rl") + "&restype=container&comp=list"
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, dir, Options{})
+	defer s.Close()
+	if got := read(s, u); got != 200 {
+		t.Errorf("URL of the previous run: %d, want 200", got)
+	}
+}
+
+// TestBlobErrorIsWellFormedXML: a blob error's message, which quotes the
+// container name as the request gave it, is escaped: an invalid name with
+// XML in it still makes a well-formed error whose message says the name.
+func TestBlobErrorIsWellFormedXML(t *testing.T) {
+	s := newTest(Options{})
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "http://127.0.0.1:8443"+blobPrefix+"a%3C%3FMessage%3E%3Cx%3E%26?restype=container&comp=list", nil))
+	var e struct {
+		Code    string
+		Message string
+	}
+	if err := xml.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatalf("status %d, body not XML (%v): %s", w.Code, err, w.Body)
+	}
+	if w.Code != 400 || e.Code != "InvalidResourceName" || !strings.Contains(e.Message, `"a<?Message><x>&"`) {
+		t.Errorf("status %d, error %+v", w.Code, e)
 	}
 }
 
@@ -594,4 +673,26 @@ func FuzzRoutingMatchesAuthorization(f *testing.F) {
 			t.Fatalf("token for installation a covers %q, routed to %s id %q", res, mt.rt.pattern, mt.param("id"))
 		}
 	})
+}
+
+// TestOptionsShowNoSecret: Options printed (%v, %+v, %#v, alone, by
+// pointer or inside ServeOptions) or logged (text and JSON) show their
+// other fields but not the keys or the control token.
+func TestOptionsShowNoSecret(t *testing.T) {
+	o := Options{Hubs: []string{"myhub"}, NamespaceKey: "bmFtZXNwYWNlLXNlY3JldA==", FullKey: "ZnVsbC1zZWNyZXQ=",
+		ListenKey: "bGlzdGVuLXNlY3JldA==", ControlToken: "control-token-secret-0123", Tier: "basic"}
+	var text, js strings.Builder
+	slog.New(slog.NewTextHandler(&text, nil)).Info("start", "options", o)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("start", "options", &o)
+	for _, got := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), fmt.Sprintf("%+v", &o),
+		fmt.Sprintf("%+v", ServeOptions{Emulator: o}), fmt.Sprintf("%#v", ServeOptions{Emulator: o}), text.String(), js.String()} {
+		for _, secret := range []string{o.NamespaceKey, o.FullKey, o.ListenKey, o.ControlToken} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%q shows a secret", got)
+			}
+		}
+		if !strings.Contains(got, "myhub") || !strings.Contains(got, "basic") || !strings.Contains(got, "REDACTED") {
+			t.Errorf("%q lacks the other fields or the mark of what was left out", got)
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,10 +39,14 @@ type ServeOptions struct {
 	// need TLS. Location and Content-Location headers still say https, as
 	// clients require (docs/protocol.md, "Response headers").
 	PlainHTTP bool
-	// Emulator configures the emulator itself. On a listener beyond
+	// Emulator configures the emulator itself; without a Logger, its
+	// warnings and errors are written to Serve's output. On a listener beyond
 	// loopback (Listen not a loopback address), Serve sets
 	// Emulator.DisableControlPlane unless Emulator.ControlToken is set or
-	// GenerateControlToken is, and prints a warning.
+	// GenerateControlToken is, replaces each of NamespaceKey, FullKey and
+	// ListenKey that is empty or the published development key by a
+	// random key (printed in the connection strings), and prints a
+	// warning.
 	Emulator Options
 	// GenerateControlToken makes Serve generate a random control token
 	// when Emulator.ControlToken is empty, and print it with the inbox
@@ -164,6 +169,10 @@ func ensureCert(dir string) (string, string, error) {
 	return certFile, keyFile, nil
 }
 
+// serveHookConnLimiter sees each connection cap Serve makes; tests
+// replace it to wait for the states the server has seen.
+var serveHookConnLimiter = func(*connLimiter) {}
+
 // listenTCP is net.Listen; tests replace it to serve on loopback what is
 // configured as a wider address.
 var listenTCP = net.Listen
@@ -199,6 +208,10 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	}
 	defer ln.Close()
 	exposed := !isLoopbackAddr(ln.Addr())
+	var generatedKeys []string
+	if exposed {
+		generatedKeys = replacePublishedKeys(&o.Emulator)
+	}
 	generated := false
 	if o.Emulator.ControlToken == "" && o.GenerateControlToken {
 		o.Emulator.ControlToken, generated = randHex(16), true
@@ -207,6 +220,9 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 		o.Emulator.DisableControlPlane = true
 	}
 	o.Emulator.Deliver = deliverLogTo(o.Emulator.Deliver, out)
+	if o.Emulator.Logger == nil {
+		o.Emulator.Logger = warnLogger(out) // warnings only: no line per request
+	}
 	srv, err := Open(o.Emulator)
 	if err != nil {
 		return err
@@ -214,6 +230,7 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	defer srv.Close()
 
 	lim := newConnLimiter(ln, o.maxConnections())
+	serveHookConnLimiter(lim)
 	hs := &http.Server{
 		Handler:           withDeadlines(srv, or(o.ReadBodyTimeout, defaultReadBodyTimeout), or(o.WriteTimeout, defaultWriteTimeout)),
 		ReadHeaderTimeout: or(o.ReadHeaderTimeout, defaultReadHeaderTimeout),
@@ -258,6 +275,11 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	if exposed {
 		printExposedWarning(out, ln.Addr(), o.Emulator, !o.PlainHTTP && o.CertFile == "")
 	}
+	if len(generatedKeys) > 0 {
+		fmt.Fprintf(out, "Keys: generated random keys for %s, in the connection strings below: beyond loopback the published "+
+			"development keys would let anyone in. They change at every start; give --namespace-key, --full-key and --listen-key "+
+			"to keep keys of your own.\n", strings.Join(generatedKeys, ", "))
+	}
 	fmt.Fprintf(out, "Connection string (namespace, for hub management): %s\n", srv.NamespaceConnectionString(endpoint))
 	fmt.Fprintf(out, "Connection string (full):   %s\n", srv.ConnectionString(endpoint, false))
 	fmt.Fprintf(out, "Connection string (listen): %s\n", srv.ConnectionString(endpoint, true))
@@ -281,14 +303,34 @@ func Serve(ctx context.Context, o ServeOptions, out io.Writer) error {
 	return nil
 }
 
+// replacePublishedKeys gives each of o's keys that is empty or the
+// published development key a random one, and returns the names of the
+// rules whose keys it generated. The published keys are in every copy of
+// this module: on a listener beyond loopback they would open the data plane
+// and hub management, which hands out every rule key and push credential,
+// to anyone who can reach the port.
+func replacePublishedKeys(o *Options) []string {
+	var names []string
+	for _, k := range []struct {
+		key             *string
+		published, rule string
+	}{
+		{&o.NamespaceKey, DefaultNamespaceKey, NamespaceRuleName},
+		{&o.FullKey, DefaultFullKey, FullRuleName},
+		{&o.ListenKey, DefaultListenKey, ListenRuleName},
+	} {
+		if *k.key == "" || *k.key == k.published {
+			*k.key = newKey()
+			names = append(names, k.rule)
+		}
+	}
+	return names
+}
+
 // printExposedWarning says what a listener beyond loopback exposes.
 func printExposedWarning(out io.Writer, addr net.Addr, o Options, generatedCert bool) {
-	fmt.Fprintf(out, "WARNING: listening on %s, beyond this machine's loopback: anyone who can reach it can use the data plane "+
-		"with the connection strings below", addr)
-	if o.FullKey == "" || o.ListenKey == "" {
-		fmt.Fprintf(out, ", whose keys are the published development keys unless you set --full-key and --listen-key")
-	}
-	fmt.Fprintf(out, ".\n")
+	fmt.Fprintf(out, "WARNING: listening on %s, beyond this machine's loopback: anyone who can reach it and holds a key of "+
+		"the connection strings below can use the data plane and hub management.\n", addr)
 	if o.DisableControlPlane {
 		fmt.Fprintf(out, "WARNING: the control plane (/_emulator/..., the inbox) is off: give --control-token (or NH_EMULATOR_CONTROL_TOKEN) "+
 			"or --generate-control-token to use it with Authorization: Bearer <token>.\n")
@@ -414,6 +456,19 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		l.mu.Unlock()
 		return c, nil
 	}
+}
+
+// countState returns how many open connections are in state st.
+func (l *connLimiter) countState(st http.ConnState) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, ci := range l.conns {
+		if ci.state == st {
+			n++
+		}
+	}
+	return n
 }
 
 // victimLocked returns the connection to close for a new one: the longest

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -52,14 +53,15 @@ var bannerPort = regexp.MustCompile(`listening on https?://[^:]+:(\d+)`)
 func TestWildcardListenerWithoutToken(t *testing.T) {
 	listenAsWildcard(t)
 	out := serveBanner(t, ServeOptions{Listen: "0.0.0.0:0", PlainHTTP: true})
-	for _, want := range []string{"WARNING: listening on 0.0.0.0:", "published development keys", "the control plane (/_emulator/..., the inbox) is off", "Inbox: off"} {
+	for _, want := range []string{"WARNING: listening on 0.0.0.0:", "the control plane (/_emulator/..., the inbox) is off", "Inbox: off"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
 	}
 	base := "http://127.0.0.1:" + bannerPort.FindStringSubmatch(out)[1]
+	fullKey := regexp.MustCompile(`Connection string \(full\).*SharedAccessKey=(\S+)`).FindStringSubmatch(out)[1]
 	req, _ := http.NewRequest("POST", base+"/hub/registrationids?api-version=2020-06", nil)
-	req.Header.Set("Authorization", sas.Sign(base+"/hub", FullRuleName, DefaultFullKey, time.Now().Add(time.Hour)))
+	req.Header.Set("Authorization", sas.Sign(base+"/hub", FullRuleName, fullKey, time.Now().Add(time.Hour)))
 	if code := statusOf(t, req); code != 201 {
 		t.Errorf("data plane: %d, want 201", code)
 	}
@@ -74,6 +76,152 @@ func TestWildcardListenerWithoutToken(t *testing.T) {
 		req.Header.Set("X-Inbox", "1")
 		if code := statusOf(t, req); code != http.StatusForbidden {
 			t.Errorf("%s %s: %d, want 403", c.method, c.path, code)
+		}
+	}
+}
+
+// TestServePrintsWarnings: without a logger of one's own, Serve writes the
+// emulator's warnings (here: error details the full blob store could not
+// take) to its output, and no line per request.
+func TestServePrintsWarnings(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Serve(ctx, ServeOptions{Listen: "127.0.0.1:0", PlainHTTP: true, Emulator: Options{MaxBlobStoreBytes: 10}}, pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	defer func() {
+		cancel()
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var base string
+	for line := range lines {
+		if m := bannerPort.FindStringSubmatch(line); m != nil {
+			base = "http://127.0.0.1:" + m[1]
+		}
+		if strings.HasPrefix(line, "Connection string (listen)") {
+			break
+		}
+	}
+	auth := sas.Sign(base+"/hub", FullRuleName, DefaultFullKey, time.Now().Add(time.Hour))
+	for _, c := range []struct{ path, ct, format, body string }{
+		{"/hub/registrations", "application/atom+xml;type=entry;charset=utf-8", "", gcmNative("t", "expired-device-1")},
+		{"/hub/messages", "application/json", "gcm", `{"data":{}}`},
+	} {
+		req, _ := http.NewRequest("POST", base+c.path+"?api-version=2020-06", strings.NewReader(c.body))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Content-Type", c.ct)
+		if c.format != "" {
+			req.Header.Set("ServiceBusNotification-Format", c.format)
+			req.Header.Set("ServiceBusNotification-Tags", "t")
+		}
+		if code := statusOf(t, req); code/100 != 2 {
+			t.Fatalf("POST %s: %d", c.path, code)
+		}
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("Serve's output ended without a warning")
+			}
+			if strings.Contains(line, "msg=request") {
+				t.Errorf("a line per request: %s", line)
+			}
+			if strings.Contains(line, "level=WARN") && strings.Contains(line, "error details not written") {
+				return
+			}
+		case <-timeout:
+			t.Fatal("Serve printed no warning")
+		}
+	}
+}
+
+// TestWildcardListenerReplacesPublishedKeys runs Serve as --listen
+// 0.0.0.0 would, once with no keys and once with the published full key
+// given explicitly: every published key (namespace, full, listen) is
+// replaced by a random one, the banner says so and prints the new keys in
+// its connection strings, and the published keys open nothing: not the
+// data plane, not hub management, which hands out every rule key and push
+// credential.
+func TestWildcardListenerReplacesPublishedKeys(t *testing.T) {
+	for _, given := range []struct {
+		name string
+		opts Options
+	}{{"no keys", Options{}}, {"the published full key", Options{FullKey: DefaultFullKey}}} {
+		listenAsWildcard(t)
+		out := serveBanner(t, ServeOptions{Listen: "0.0.0.0:0", PlainHTTP: true, Emulator: given.opts})
+		for _, k := range []string{DefaultNamespaceKey, DefaultFullKey, DefaultListenKey} {
+			if strings.Contains(out, k) {
+				t.Errorf("the banner prints the published key %s:\n%s", k, out)
+			}
+		}
+		if !strings.Contains(out, "Keys: generated") {
+			t.Errorf("the banner does not say it generated keys:\n%s", out)
+		}
+		base := "http://127.0.0.1:" + bannerPort.FindStringSubmatch(out)[1]
+		key := func(label string) string {
+			m := regexp.MustCompile(regexp.QuoteMeta(label) + `.*SharedAccessKey=(\S+)`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no %q line:\n%s", label, out)
+			}
+			return m[1]
+		}
+		nsKey, fullKey, listenKey := key("Connection string (namespace"), key("Connection string (full)"), key("Connection string (listen)")
+		dataPlane := func(name, k string) int {
+			req, _ := http.NewRequest("POST", base+"/hub/registrationids?api-version=2020-06", nil)
+			req.Header.Set("Authorization", sas.Sign(base+"/hub", name, k, time.Now().Add(time.Hour)))
+			return statusOf(t, req)
+		}
+		hubRead := func(k string) int {
+			req, _ := http.NewRequest("GET", base+"/hub?api-version=2020-06", nil)
+			req.Header.Set("Authorization", sas.Sign(base+"/", NamespaceRuleName, k, time.Now().Add(time.Hour)))
+			return statusOf(t, req)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want int
+		}{
+			{"data plane, published full key", dataPlane(FullRuleName, DefaultFullKey), 401},
+			{"data plane, published listen key", dataPlane(ListenRuleName, DefaultListenKey), 401},
+			{"hub management, published namespace key", hubRead(DefaultNamespaceKey), 401},
+			{"data plane, printed full key", dataPlane(FullRuleName, fullKey), 201},
+			{"data plane, printed listen key", dataPlane(ListenRuleName, listenKey), 201},
+			{"hub management, printed namespace key", hubRead(nsKey), 200},
+		} {
+			if c.got != c.want {
+				t.Errorf("given %s: %s: %d, want %d", given.name, c.what, c.got, c.want)
+			}
+		}
+	}
+}
+
+// TestWildcardListenerKeepsGivenKeys: keys of one's own are used as given
+// beyond loopback, and none is generated.
+func TestWildcardListenerKeepsGivenKeys(t *testing.T) {
+	listenAsWildcard(t)
+	keys := Options{NamespaceKey: "bXktbmFtZXNwYWNlLWtleQ==", FullKey: "bXktZnVsbC1rZXk=", ListenKey: "bXktbGlzdGVuLWtleQ=="}
+	out := serveBanner(t, ServeOptions{Listen: "0.0.0.0:0", PlainHTTP: true, Emulator: keys})
+	if strings.Contains(out, "Keys: generated") {
+		t.Errorf("keys generated though all were given:\n%s", out)
+	}
+	for _, k := range []string{keys.NamespaceKey, keys.FullKey, keys.ListenKey} {
+		if !strings.Contains(out, "SharedAccessKey="+k) {
+			t.Errorf("the banner lacks the given key %s:\n%s", k, out)
 		}
 	}
 }
@@ -232,6 +380,9 @@ func TestIdleConnectionsUnderFileLimit(t *testing.T) {
 // connection, not the older one that has not sent its request yet, and is
 // served.
 func TestConnectionCapOverTLS(t *testing.T) {
+	limiters := make(chan *connLimiter, 1)
+	serveHookConnLimiter = func(l *connLimiter) { limiters <- l }
+	t.Cleanup(func() { serveHookConnLimiter = func(*connLimiter) {} })
 	out := serveBanner(t, ServeOptions{Listen: "127.0.0.1:0", CertDir: t.TempDir(), MaxConnections: 2})
 	addr := "127.0.0.1:" + bannerPort.FindStringSubmatch(out)[1]
 	certFile := regexp.MustCompile(`Certificate: (\S+)`).FindStringSubmatch(out)[1]
@@ -266,7 +417,8 @@ func TestConnectionCapOverTLS(t *testing.T) {
 	waiting := dial() // handshaken, no request yet: the oldest
 	idle := dial()
 	get(idle)
-	time.Sleep(20 * time.Millisecond) // let the server see it idle
+	lim := <-limiters
+	waitUntil(t, "the server to see the connection idle", func() bool { return lim.countState(http.StateIdle) == 1 })
 	get(dial())
 	open := func(c net.Conn) bool {
 		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))

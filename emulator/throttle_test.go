@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"strconv"
 	"testing"
 	"time"
 )
@@ -74,32 +73,29 @@ func TestThrottleModels(t *testing.T) {
 	}
 }
 
-// TestThrottleWindowOverHTTP checks the window model's answer: 429 with
-// the service's error body and a Retry-After of whole seconds until the
-// next window.
+// TestThrottleWindowOverHTTP checks the window model's answer on the
+// emulator's clock (Options.Now): 429 with the service's error body and a
+// Retry-After of whole seconds until the next window, and a new quota
+// once that window begins.
 func TestThrottleWindowOverHTTP(t *testing.T) {
-	s := newTest(Options{ThrottleRate: 3, ThrottleWindow: 10 * time.Second})
+	clock := &fakeClock{t: time.Date(2024, 5, 1, 12, 0, 3, 400e6, time.UTC)} // 3.4 s into a 10 s window
+	s := newTest(Options{ThrottleRate: 3, ThrottleWindow: 10 * time.Second, Now: clock.now})
 	send := func() (int, string) {
 		w := sendReq("gcm", "t", `{"data":{}}`, nil).do(t, s)
 		return w.Code, w.Header().Get("Retry-After")
 	}
-	// 30 requests a window of 10 s; the test runs well inside one window
-	// unless it starts in the last two seconds of one.
-	if time.Now().Truncate(10 * time.Second).Add(8 * time.Second).Before(time.Now()) {
-		time.Sleep(2500 * time.Millisecond)
-	}
-	for i := range 30 {
+	for i := range 30 { // 30 requests a window of 10 s
 		if code, _ := send(); code != 201 {
 			t.Fatalf("send %d: status %d, want 201", i, code)
 		}
 	}
 	code, ra := send()
-	if code != 429 {
-		t.Fatalf("send 31: status %d, want 429", code)
+	if code != 429 || ra != "7" {
+		t.Fatalf("send 31: status %d, Retry-After %q; want 429 and the 6.6 s to the next window, rounded up", code, ra)
 	}
-	n, err := strconv.Atoi(ra)
-	if err != nil || n < 1 || n > 10 {
-		t.Errorf("Retry-After %q, want whole seconds up to the window's end", ra)
+	clock.add(6600 * time.Millisecond)
+	if code, _ := send(); code != 201 {
+		t.Fatalf("first send of the next window: status %d, want 201", code)
 	}
 	s.SetThrottle("", 0, 0)
 	if code, _ := send(); code != 201 {

@@ -74,12 +74,14 @@ func (p *PushServices) all() []standIn {
 
 // Endpoints are the stand-ins' base URLs by the names of
 // emulator.DeliverOptions.Endpoints and nh emulator --pns-endpoint (apns,
-// fcmv1, fcmv1-token, wns, wns-token, adm, adm-token). Browser
-// subscriptions need none: their endpoints are the stand-in's.
+// fcmv1, fcmv1-token, wns, wns-token, adm, adm-token, browser). The
+// stand-ins' WNS channel URIs and browser subscriptions are on loopback,
+// which an emulator posts to only through the wns and browser endpoints.
 func (p *PushServices) Endpoints() map[string]string {
 	return map[string]string{
 		"apns": p.apns.URL(), "fcmv1": p.google.URL(), "fcmv1-token": p.google.TokenURL(),
 		"wns": p.wns.URL(), "wns-token": p.wns.TokenURL(), "adm": p.adm.URL(), "adm-token": p.adm.TokenURL(),
+		"browser": p.web.URL(),
 	}
 }
 

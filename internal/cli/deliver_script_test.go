@@ -52,6 +52,7 @@ func TestDeliverGuide(t *testing.T) {
 			e.Setenv("PNS_APNS", eps["apns"])
 			e.Setenv("PNS_FCMV1", eps["fcmv1"])
 			e.Setenv("PNS_FCMV1_TOKEN", eps["fcmv1-token"])
+			e.Setenv("PNS_BROWSER", eps["browser"])
 			e.Setenv("EMULATOR_PORT", port)
 			e.Setenv("NH_CONNECTION_STRING", "")
 			e.Setenv("NH_NAMESPACE_CONNECTION_STRING", "")

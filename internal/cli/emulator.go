@@ -77,12 +77,15 @@ It prints connection strings for the namespace's Manage rule (hub management:
 SIGTERM.
 
 Who may use it:
-  - The data plane (/{hub}/...) takes SAS tokens, as the service does. Its keys
-    are the published development keys unless --full-key and --listen-key say
-    otherwise: anyone who can reach the port and knows them can use it. Hub
+  - The data plane (/{hub}/...) takes SAS tokens, as the service does. Hub
     management (PUT/GET/DELETE /{hub}) takes the namespace rule
     RootManageSharedAccessKey (--namespace-key); a hub created through it has
-    keys of its own.
+    keys of its own. On a loopback listener the keys are the published
+    development keys unless --namespace-key, --full-key and --listen-key say
+    otherwise. On any other listener each key not given (or given as the
+    published one) is replaced by a random key, printed in the connection
+    strings and new at every start: the published keys would let anyone who
+    can reach the port read every hub's keys and push credentials.
   - Every request must name a Host the emulator answers: localhost (and names
     below .localhost), an IP address, or a name given with --allow-host.
     Others get 403, so that a web page cannot reach the emulator by pointing
@@ -151,9 +154,9 @@ delivery records by count (10000) and by --retention-bytes.`,
 	fl.StringVar(&opts.certDir, "cert-dir", "", "directory where a generated certificate is written")
 	fl.BoolVar(&opts.plainHTTP, "plain-http", false, "serve plain HTTP instead of TLS")
 	fl.StringArrayVar(&opts.hubs, "hub", nil, "a hub that exists (repeatable); default: hubs are created on first use")
-	fl.StringVar(&opts.fullKey, "full-key", "", "key of DefaultFullSharedAccessSignature (default: the published development key)")
-	fl.StringVar(&opts.listenKey, "listen-key", "", "key of DefaultListenSharedAccessSignature (default: the published development key)")
-	fl.StringVar(&opts.nsKey, "namespace-key", "", "key of RootManageSharedAccessKey, the namespace's Manage rule (default: the published development key)")
+	fl.StringVar(&opts.fullKey, "full-key", "", "key of DefaultFullSharedAccessSignature (default: the published development key on loopback, a random one beyond)")
+	fl.StringVar(&opts.listenKey, "listen-key", "", "key of DefaultListenSharedAccessSignature (default: the published development key on loopback, a random one beyond)")
+	fl.StringVar(&opts.nsKey, "namespace-key", "", "key of RootManageSharedAccessKey, the namespace's Manage rule (default: the published development key on loopback, a random one beyond)")
 	fl.StringVar(&opts.dataDir, "data", "", "keep the emulator's state in this directory across restarts (default: memory only)")
 	fl.StringVar(&opts.dataDir, "data-dir", "", "same as --data")
 	_ = fl.MarkHidden("data-dir")

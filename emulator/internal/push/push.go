@@ -132,7 +132,8 @@ type Endpoints struct {
 	// WnsToken replaces https://login.live.com/accesstoken.srf.
 	WnsToken string
 	// Wns replaces the scheme and host of every channel URI (its path and
-	// query are kept).
+	// query are kept). Without it the client posts only to channel URIs
+	// on notify.windows.com.
 	Wns string
 	// AdmToken replaces https://api.amazon.com/auth/o2/token.
 	AdmToken string
@@ -140,7 +141,8 @@ type Endpoints struct {
 	Adm string
 	// Browser replaces the scheme and host of every subscription endpoint
 	// (its path and query are kept; the VAPID audience stays the
-	// subscription's own origin).
+	// subscription's own origin). Without it the client posts to no
+	// endpoint at a loopback, private or link-local address.
 	Browser string
 }
 
@@ -174,6 +176,9 @@ func (o *Options) timeout() time.Duration {
 	return o.Timeout
 }
 
+// defaultDial makes the connections of Options without a DialContext.
+var defaultDial = (&net.Dialer{Timeout: 20 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+
 // transport returns a transport for o; certs are the TLS client
 // certificates (APNs certificate authentication). With h2only the transport
 // speaks HTTP/2 only and keeps one connection per host, on which requests
@@ -185,8 +190,7 @@ func (o *Options) transport(certs []tls.Certificate, h2only bool) *http.Transpor
 	}
 	dial := opt.DialContext
 	if dial == nil {
-		d := &net.Dialer{Timeout: 20 * time.Second, KeepAlive: 30 * time.Second}
-		dial = d.DialContext
+		dial = defaultDial
 	}
 	t := &http.Transport{
 		DialContext:         dial,

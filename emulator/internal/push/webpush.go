@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -57,10 +59,15 @@ type vapidToken struct {
 // NewWebPushClient returns a client for cred.
 func NewWebPushClient(cred *BrowserCredential, opts *Options) (*WebPushClient, error) {
 	c := &WebPushClient{cred: cred, clock: opts.clock(), vapid: map[string]vapidToken{}}
+	var o Options
 	if opts != nil {
-		c.endpoint = opts.Endpoints.Browser
+		o = *opts
 	}
-	c.transport = opts.transport(nil, false)
+	c.endpoint = o.Endpoints.Browser
+	if c.endpoint == "" {
+		o.DialContext = publicOnly(o.DialContext)
+	}
+	c.transport = o.transport(nil, false)
 	c.http = &http.Client{Transport: c.transport, Timeout: opts.timeout()}
 	return c, nil
 }
@@ -105,6 +112,10 @@ func (c *WebPushClient) Send(ctx context.Context, n *Notification) (r Result) {
 		r.Status, r.Outcome, r.Reason = StatusHandleGone, OutcomeBadChannel, "subscription endpoint is not an https URL"
 		return r
 	}
+	if c.endpoint == "" && internalHost(u.Hostname()) {
+		r.Status, r.Outcome, r.Reason = StatusHandleGone, OutcomeBadChannel, errInternalAddress.Error()
+		return r
+	}
 	if len(n.Payload) > WebPushMaxPlaintext {
 		r.Status, r.Outcome = StatusBadRequest, OutcomeInvalidNotificationSize
 		r.Reason = fmt.Sprintf("payload of %d bytes exceeds Web Push's %d", len(n.Payload), WebPushMaxPlaintext)
@@ -139,6 +150,10 @@ func (c *WebPushClient) Send(ctx context.Context, n *Notification) (r Result) {
 		}
 	}
 	resp, err := c.http.Do(req)
+	if errors.Is(err, errInternalAddress) {
+		r.Status, r.Outcome, r.Reason = StatusHandleGone, OutcomeBadChannel, errInternalAddress.Error()
+		return r
+	}
 	if err != nil {
 		transportResult(&r, err)
 		return r
@@ -219,4 +234,52 @@ func encryptWebPush(plaintext []byte, p256dh, authSecret string) ([]byte, error)
 	out = append(out, asRaw...)
 	rec := append(append(make([]byte, 0, len(plaintext)+1), plaintext...), 2)
 	return gcm.Seal(out, nonce, rec, nil), nil
+}
+
+// errInternalAddress refuses a subscription endpoint on this machine or a
+// private network. A browser's push service is on the internet; an
+// endpoint elsewhere would make the emulator post to whatever the
+// subscriber named (a service of this machine, a cloud metadata address).
+var errInternalAddress = errors.New("subscription endpoint is at an internal address (loopback, private or link-local), which no push service has; use an endpoint override (--pns-endpoint browser=URL) to reach a local one")
+
+// internalHost reports whether host, a URL's host name, names this
+// machine or a private network by itself: localhost, a name below
+// .localhost, or an internal IP address. Other names are checked once
+// resolved, by publicOnly.
+func internalHost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && internalIP(ip)
+}
+
+// internalIP reports whether ip is loopback, private (RFC 1918, RFC 4193),
+// link-local, multicast or unspecified.
+func internalIP(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return !ip.IsGlobalUnicast() || ip.IsPrivate()
+}
+
+// publicOnly wraps dial (nil: a net.Dialer) so that a connection whose
+// peer is an internal address is closed before anything is sent on it,
+// which catches names that resolve to one.
+func publicOnly(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if dial == nil {
+		dial = defaultDial
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+			if ip, ok := netip.AddrFromSlice(ta.IP); ok && internalIP(ip) {
+				conn.Close()
+				return nil, errInternalAddress
+			}
+		}
+		return conn, nil
+	}
 }

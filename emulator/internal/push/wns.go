@@ -39,6 +39,10 @@ func (c *WnsClient) Send(ctx context.Context, n *Notification) (r Result) {
 		return Result{Service: ServiceWns, Handle: n.Handle, Status: StatusHandleGone, Outcome: OutcomeBadChannel,
 			Reason: "channel URI is not an https URL", Time: c.clock.Now()}
 	}
+	if c.endpoint == "" && !wnsChannelHost(u) {
+		return Result{Service: ServiceWns, Handle: n.Handle, Status: StatusHandleGone, Outcome: OutcomeBadChannel,
+			Reason: "channel URI is not on WNS's domain notify.windows.com", Time: c.clock.Now()}
+	}
 	target := rebase(n.Handle, c.endpoint)
 	resp, r := c.do(ctx, n, func(token string) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(n.Payload))
@@ -87,4 +91,13 @@ func (c *WnsClient) Send(ctx context.Context, n *Notification) (r Result) {
 		r.Outcome = OutcomeWrongToken
 	}
 	return r
+}
+
+// wnsChannelHost reports whether u, a channel URI, is WNS's: on port 443
+// of notify.windows.com or a name below it. Microsoft's WNS overview asks
+// senders to post to no channel URI of another domain: a forged one would
+// receive the app's access token and the notification.
+func wnsChannelHost(u *url.URL) bool {
+	h := strings.ToLower(u.Hostname())
+	return (h == "notify.windows.com" || strings.HasSuffix(h, ".notify.windows.com")) && (u.Port() == "" || u.Port() == "443")
 }

@@ -194,9 +194,10 @@ func (b *base) cert() *x509.Certificate { return b.Server.Certificate() }
 
 // Options returns push.Options for clients of the given stand-ins: their
 // certificates trusted, their endpoints set (APNs, Google token and FCM,
-// WNS token and channels, ADM token and messaging; Web Push needs none, its
-// subscriptions carry the stand-in's URL), and a dialer that fails tb on any
-// address but theirs.
+// WNS token and channels, ADM token and messaging, Web Push), and a dialer
+// that fails tb on any address but theirs. The WNS and Web Push overrides
+// are what let the clients post to the stand-ins' channel URIs and
+// subscriptions on loopback, which they refuse without one.
 func Options(tb testing.TB, standIns ...Servers) *push.Options {
 	pool := x509.NewCertPool()
 	allowed := map[string]bool{}
@@ -212,9 +213,12 @@ func Options(tb testing.TB, standIns ...Servers) *push.Options {
 			o.Endpoints.Fcm = v.URL()
 		case *Wns:
 			o.Endpoints.WnsToken = v.TokenURL()
+			o.Endpoints.Wns = v.URL()
 		case *Adm:
 			o.Endpoints.AdmToken = v.TokenURL()
 			o.Endpoints.Adm = v.URL()
+		case *WebPush:
+			o.Endpoints.Browser = v.URL()
 		}
 	}
 	o.DialContext = GuardDialer(tb, allowed)
