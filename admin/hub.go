@@ -20,7 +20,9 @@ import (
 // A credential that is nil is not set: the hub cannot reach that push
 // service. Credentials built with the New… functions are checked when
 // built and again before they are sent; credentials read from a hub are
-// written back exactly as the hub holds them.
+// written back as the hub holds them, with the changes made to their
+// exported fields (their secrets are kept; to replace a secret, build a
+// new credential).
 type HubProperties struct {
 	// RegistrationTTL is how long a registration lives without being
 	// updated, at least a day. Nil is the service's default: registrations
