@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -374,6 +375,17 @@ type ListHubsResponse struct {
 	// TrackingID and CorrelationID identify the request in the service's
 	// logs.
 	TrackingID, CorrelationID string
+}
+
+// LogValue implements slog.LogValuer: the hubs by name, each as
+// HubProperties.LogValue shows it, without the rules' keys.
+func (r ListHubsResponse) LogValue() slog.Value {
+	hubs := make([]slog.Attr, len(r.Hubs))
+	for i, h := range r.Hubs {
+		hubs[i] = slog.Attr{Key: h.HubName, Value: h.LogValue()}
+	}
+	return slog.GroupValue(slog.Attr{Key: "Hubs", Value: slog.GroupValue(hubs...)},
+		slog.String("TrackingID", r.TrackingID), slog.String("CorrelationID", r.CorrelationID))
 }
 
 // maxListPage is the most hubs a page holds.
