@@ -52,12 +52,6 @@ const (
 	ApnsCertificateSandboxEndpoint    = "gateway.sandbox.push.apple.com"
 )
 
-// isProductionApns reads an APNs endpoint of either form.
-func isProductionApns(endpoint string) bool {
-	l := strings.ToLower(endpoint)
-	return !strings.Contains(l, "sandbox") && !strings.Contains(l, "development")
-}
-
 // served is what a credential read from the service keeps: the
 // properties as the hub holds them, so that an update keeps those this
 // package does not model. The service accepted them, so they are not
@@ -139,7 +133,7 @@ func NewApnsTokenCredential(keyID, teamID, bundleID string, key []byte, producti
 }
 
 // IsProduction implements ApnsCredential.
-func (c *ApnsTokenCredential) IsProduction() bool { return isProductionApns(c.Endpoint) }
+func (c *ApnsTokenCredential) IsProduction() bool { return pnscred.ApnsProduction(c.Endpoint) }
 
 func (c *ApnsTokenCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.token == "" {
@@ -212,7 +206,7 @@ func NewApnsCertificateCredential(data []byte, password string, production bool)
 }
 
 // IsProduction implements ApnsCredential.
-func (c *ApnsCertificateCredential) IsProduction() bool { return isProductionApns(c.Endpoint) }
+func (c *ApnsCertificateCredential) IsProduction() bool { return pnscred.ApnsProduction(c.Endpoint) }
 
 func (c *ApnsCertificateCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.p12 == "" {

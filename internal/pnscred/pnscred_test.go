@@ -81,6 +81,21 @@ func TestApnsKey(t *testing.T) {
 	}
 }
 
+func TestApnsProduction(t *testing.T) {
+	for endpoint, want := range map[string]bool{
+		"https://api.push.apple.com:443/3/device":             true,
+		"https://api.development.push.apple.com:443/3/device": false,
+		"gateway.push.apple.com":                              true,
+		"gateway.sandbox.push.apple.com":                      false,
+		"Gateway.Sandbox.Push.Apple.com":                      false,
+		"https://API.Development.push.apple.com/3/device":     false,
+	} {
+		if got := ApnsProduction(endpoint); got != want {
+			t.Errorf("ApnsProduction(%q) = %t, want %t", endpoint, got, want)
+		}
+	}
+}
+
 func TestApnsCertificate(t *testing.T) {
 	key, cert := pushCert(t, "com.example.app")
 	p12, err := pkcs12.Modern.Encode(key, cert, nil, "right")
