@@ -469,9 +469,8 @@ func (d *dispatcher) run() {
 		waited := false
 		for {
 			now := time.Now()
-			at := d.p.slot(now)
-			if !at.After(now) {
-				d.p.issue(now, waited)
+			at, ok := d.p.take(now, waited)
+			if ok {
 				grant <- now // never blocks: room for one, one asked
 				break
 			}

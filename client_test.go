@@ -16,6 +16,8 @@ import (
 	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nhkit/notificationhubs/internal/atom"
 )
 
 func TestSASKnownAnswers(t *testing.T) {
@@ -341,6 +343,9 @@ func TestRedactAuthorization(t *testing.T) {
 	if got, want := redactSignature(`Post "x?sig=abc&se=1": boom sig=def`), `Post "x?sig=REDACTED&se=1": boom sig=REDACTED`; got != want {
 		t.Errorf("redactSignature = %q, want %q", got, want)
 	}
+	if got, want := redactSignature(`<U>x?a=1&amp;sig=abc%3D</U><V>sig=d</V>`), `<U>x?a=1&amp;sig=REDACTED</U><V>sig=REDACTED</V>`; got != want {
+		t.Errorf("redactSignature = %q, want %q", got, want)
+	}
 }
 
 // TestNoSecretsInErrorsOrDumps drives failures through a client with a
@@ -428,6 +433,59 @@ func TestNoSecretsInErrorsOrDumps(t *testing.T) {
 	logMu.Unlock()
 	if !strings.Contains(dump.String(), "sig=REDACTED") {
 		t.Errorf("debug dump has no redacted signature:\n%s", dump.String())
+	}
+}
+
+// TestNoBlobSignaturesInDumpedBodies checks that the debug dump redacts
+// the blob-storage SAS signatures that requests and answers carry in
+// their bodies: the feedback container URL, a job's output container and
+// import file, and the PNS error details of a notification. The signature
+// is redacted up to the closing tag, which stays.
+func TestNoBlobSignaturesInDumpedBodies(t *testing.T) {
+	const (
+		feedbackURL = "https://acct.blob.core.windows.net/feedback?sv=2020-08-04&sr=c&sp=rl&sig=FEEDBACKSIG%2Babc%3D"
+		outputURL   = "https://acct.blob.core.windows.net/out?sv=2020-08-04&sp=rwl&sig=OUTPUTSIG%2Fdef%3D"
+		importURL   = "https://acct.blob.core.windows.net/in/regs.txt?sp=r&sig=IMPORTSIG%2Bghi%3D"
+		errorsURL   = "https://acct.blob.core.windows.net/errors/x.txt?sp=r&sig=ERRORSSIG%2Bjkl%3D"
+	)
+	job := atom.Job{JobID: "1", Type: string(JobTypeImportCreateRegistrations), Status: "Running", OutputContainerURI: outputURL, ImportFileURI: importURL}
+	srv := newNamespaceServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/feedbackcontainer"):
+			io.WriteString(w, feedbackURL)
+		case strings.HasSuffix(r.URL.Path, "/jobs"):
+			w.WriteHeader(http.StatusCreated)
+			w.Write(atom.MarshalEntry(atom.Entry{Content: atom.MarshalJob(job)}))
+		case strings.Contains(r.URL.Path, "/messages/"):
+			w.Write(atom.MarshalNotificationDetails(atom.NotificationDetails{NotificationID: "n1", State: "Completed", PnsErrorDetailsURI: errorsURL}))
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	var dump bytes.Buffer
+	c := srv.client(t, &ClientOptions{DebugWriter: &dump})
+	ctx := context.Background()
+	if _, err := c.GetFeedbackContainerURL(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SubmitNotificationHubJob(ctx, Job{Type: JobTypeImportCreateRegistrations, OutputContainerURL: outputURL, ImportFileURL: importURL}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetNotificationOutcomeDetails(ctx, "n1", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := dump.String()
+	for _, sig := range []string{"FEEDBACKSIG", "OUTPUTSIG", "IMPORTSIG", "ERRORSSIG"} {
+		if strings.Contains(got, sig) {
+			t.Errorf("debug dump contains the signature %s:\n%s", sig, got)
+		}
+	}
+	// Twice each for the job's URIs: in the request and in the answer.
+	for tag, want := range map[string]int{"</OutputContainerUri>": 2, "</ImportFileUri>": 2, "</PnsErrorDetailsUri>": 1} {
+		if n := strings.Count(got, "sig=REDACTED"+tag); n != want {
+			t.Errorf("debug dump has %d of %q, want %d:\n%s", n, "sig=REDACTED"+tag, want, got)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package notificationhubs
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 )
@@ -153,6 +154,10 @@ func (c ConnectionString) String() string {
 func (c ConnectionString) GoString() string {
 	return fmt.Sprintf("notificationhubs.ConnectionString{%q}", c.String())
 }
+
+// LogValue implements slog.LogValuer: String, so that log/slog's JSON
+// handler does not marshal the key.
+func (c ConnectionString) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func clip(s string, n int) string {
 	if len(s) > n {

@@ -1,7 +1,9 @@
 package notificationhubs
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -107,6 +109,14 @@ func TestConnectionStringRedacts(t *testing.T) {
 		if !strings.Contains(s, "REDACTED") {
 			t.Errorf("Sprintf(%q) = %q does not say REDACTED", verb, s)
 		}
+	}
+	// log/slog's JSON handler marshals exported fields unless the value
+	// says how to log it.
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("connecting", "cs", cs, "ptr", &cs)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("connecting", "cs", cs)
+	if strings.Contains(logged.String(), testKey) || !strings.Contains(logged.String(), "REDACTED") {
+		t.Errorf("slog shows the connection string as:\n%s", logged.String())
 	}
 	cred, err := NewSharedAccessKeyCredential("r", testKey)
 	if err != nil {

@@ -112,6 +112,11 @@ func writeBody(b *bytes.Buffer, data []byte) {
 		return
 	}
 	data = redactBodySecrets(data)
+	if bytes.Contains(data, []byte("sig=")) {
+		// Blob-storage SAS URLs: the feedback container, a job's
+		// container and import file, PNS error details.
+		data = []byte(redactSignature(string(data)))
+	}
 	b.Write(data)
 	if data[len(data)-1] != '\n' {
 		b.WriteByte('\n')
@@ -138,7 +143,8 @@ func redactAuthorization(v string) string {
 	return v[:len(prefix)] + strings.Join(fields, "&")
 }
 
-// redactSignature redacts any "sig=…" in s (up to '&', space or quote).
+// redactSignature redacts any "sig=…" in s (up to '&', space, quote or
+// '<', where an XML element's closing tag starts).
 func redactSignature(s string) string {
 	i := strings.Index(s, "sig=")
 	if i < 0 {
@@ -149,7 +155,7 @@ func redactSignature(s string) string {
 		b.WriteString(s[:i+4])
 		b.WriteString("REDACTED")
 		s = s[i+4:]
-		j := strings.IndexAny(s, "& \"'\n")
+		j := strings.IndexAny(s, "& \"'\n<")
 		if j < 0 {
 			s = ""
 		} else {

@@ -154,6 +154,22 @@ type pacer struct {
 	backoff int
 	// throttled counts throttled answers.
 	throttled int64
+	// trace, if set (by tests), is told of each send started and each
+	// throttled answer, in the order the pacer saw them; p.mu is held.
+	trace func(pacerEvent)
+}
+
+// pacerEvent is what a pacer's trace is told.
+type pacerEvent struct {
+	// Throttled is true for a throttled answer, false for a send started.
+	Throttled bool
+	// At is the time the pacer was given: when the send started, or when
+	// the answer arrived.
+	At time.Time
+	// RetryAfter is the throttled answer's (0: none given).
+	RetryAfter time.Duration
+	// Rate is the pace after the event (0: unpaced).
+	Rate float64
 }
 
 type span struct{ from, to time.Time }
@@ -170,6 +186,23 @@ func newPacer(maxRate float64) *pacer {
 func (p *pacer) slot(now time.Time) time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.slotLocked(now)
+}
+
+// take starts a send at now if its slot has come (slot and issue under
+// one lock, so that a throttled answer recorded between the two cannot
+// let a send start during its hold) and otherwise returns the slot.
+func (p *pacer) take(now time.Time, limited bool) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if at := p.slotLocked(now); at.After(now) {
+		return at, false
+	}
+	p.issueLocked(now, limited)
+	return now, true
+}
+
+func (p *pacer) slotLocked(now time.Time) time.Time {
 	t := now
 	if t.Before(p.hold) {
 		t = p.hold
@@ -186,6 +219,10 @@ func (p *pacer) slot(now time.Time) time.Time {
 func (p *pacer) issue(now time.Time, limited bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.issueLocked(now, limited)
+}
+
+func (p *pacer) issueLocked(now time.Time, limited bool) {
 	if p.first.IsZero() {
 		p.first = now
 	}
@@ -246,6 +283,9 @@ func (p *pacer) issue(now time.Time, limited bool) {
 			}
 		}
 		p.next = base.Add(interval)
+	}
+	if p.trace != nil {
+		p.trace(pacerEvent{At: now, Rate: p.rate})
 	}
 }
 
@@ -391,6 +431,9 @@ func (p *pacer) throttledAnswer(sent, now time.Time, retryAfter time.Duration) {
 	}
 	p.next = p.hold
 	defer p.signal()
+	if p.trace != nil {
+		defer func() { p.trace(pacerEvent{Throttled: true, At: now, RetryAfter: retryAfter, Rate: p.rate}) }()
+	}
 	if !episode {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 
 	notificationhubs "github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/internal/atom"
+	"github.com/nhkit/notificationhubs/internal/names"
 	"github.com/nhkit/notificationhubs/internal/nhpipeline"
 )
 
@@ -114,25 +116,10 @@ func (c *Client) ConnectionString(rule SharedAccessAuthorizationRule) string {
 	return "Endpoint=" + ep + ";SharedAccessKeyName=" + rule.KeyName + ";SharedAccessKey=" + rule.PrimaryKey
 }
 
-// maxHubName is the longest hub name the service allows.
-const maxHubName = 260
-
-// checkHubName applies the service's rule for hub names: 1 to 260
-// characters, a letter first, then letters, digits, '.', '-' and '_'. (The
-// service also allows '/', for hubs in a path; this client does not.)
+// checkHubName applies the service's rule for hub names (names.CheckHub).
 func checkHubName(name string) error {
-	if name == "" || len(name) > maxHubName {
-		return fmt.Errorf("admin: hub name %q: a hub name has 1 to %d characters", clip(name), maxHubName)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-		if i == 0 && !letter {
-			return fmt.Errorf("admin: hub name %q: a hub name starts with a letter", clip(name))
-		}
-		if !letter && !('0' <= c && c <= '9') && c != '.' && c != '-' && c != '_' {
-			return fmt.Errorf("admin: hub name %q: a hub name has only letters, digits, '.', '-' and '_'", clip(name))
-		}
+	if err := names.CheckHub(name); err != nil {
+		return fmt.Errorf("admin: hub name %q: %w", clip(name), err)
 	}
 	return nil
 }
@@ -374,6 +361,17 @@ type ListHubsResponse struct {
 	// TrackingID and CorrelationID identify the request in the service's
 	// logs.
 	TrackingID, CorrelationID string
+}
+
+// LogValue implements slog.LogValuer: the hubs by name, each as
+// HubProperties.LogValue shows it, without the rules' keys.
+func (r ListHubsResponse) LogValue() slog.Value {
+	hubs := make([]slog.Attr, len(r.Hubs))
+	for i, h := range r.Hubs {
+		hubs[i] = slog.Attr{Key: h.HubName, Value: h.LogValue()}
+	}
+	return slog.GroupValue(slog.Attr{Key: "Hubs", Value: slog.GroupValue(hubs...)},
+		slog.String("TrackingID", r.TrackingID), slog.String("CorrelationID", r.CorrelationID))
 }
 
 // maxListPage is the most hubs a page holds.

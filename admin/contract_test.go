@@ -148,6 +148,94 @@ func TestContractHubLifecycleWithEveryCredential(t *testing.T) {
 	}
 }
 
+// TestContractEditsOfServedCredentials changes the exported fields of the
+// credentials GetHub read and checks that UpdateHub sends them, keeping
+// each credential's secret (the emulator refuses a credential without
+// it), and that an edit of what a certificate says (its bundle id or
+// expiry, whether an MPNS credential has one) is refused, not dropped.
+func TestContractEditsOfServedCredentials(t *testing.T) {
+	srv := emulatortest.NewServer(t)
+	c := newAdmin(t, srv, srv.NamespaceConnectionString, nil)
+	ctx := context.Background()
+	m := newMaterial(t)
+	props := m.allCredentials(t)
+	if _, err := c.CreateHub(ctx, "edited", &admin.CreateHubOptions{Properties: &props}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetHub(ctx, "edited", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got.HubProperties
+	apns := p.ApnsCredential.(*admin.ApnsTokenCredential)
+	apns.KeyID, apns.TeamID, apns.BundleID, apns.Endpoint = "KEY9999999", "TEAM999999", "com.example.edited", admin.ApnsTokenProductionEndpoint
+	p.FcmV1Credential.ProjectID, p.FcmV1Credential.ClientEmail = "proj-9", "nine@proj-9.iam.gserviceaccount.com"
+	p.WnsCredential.PackageSID = "ms-app://s-9"
+	p.AdmCredential.ClientID = "amzn1.nine"
+	p.BaiduCredential.APIKey = "baidu-nine"
+	p.BrowserCredential.Subject = "https://example.com/nine"
+	p.XiaomiCredential.Endpoint = admin.XiaomiSandboxEndpoint
+	if _, err := c.UpdateHub(ctx, "edited", p, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.GetHub(ctx, "edited", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := again.ApnsCredential.(*admin.ApnsTokenCredential)
+	for _, f := range []struct{ name, got, want string }{
+		{"APNs KeyID", a.KeyID, "KEY9999999"},
+		{"APNs TeamID", a.TeamID, "TEAM999999"},
+		{"APNs BundleID", a.BundleID, "com.example.edited"},
+		{"APNs Endpoint", a.Endpoint, admin.ApnsTokenProductionEndpoint},
+		{"FCM v1 ProjectID", again.FcmV1Credential.ProjectID, "proj-9"},
+		{"FCM v1 ClientEmail", again.FcmV1Credential.ClientEmail, "nine@proj-9.iam.gserviceaccount.com"},
+		{"WNS PackageSID", again.WnsCredential.PackageSID, "ms-app://s-9"},
+		{"ADM ClientID", again.AdmCredential.ClientID, "amzn1.nine"},
+		{"Baidu APIKey", again.BaiduCredential.APIKey, "baidu-nine"},
+		{"browser Subject", again.BrowserCredential.Subject, "https://example.com/nine"},
+		{"Xiaomi Endpoint", again.XiaomiCredential.Endpoint, admin.XiaomiSandboxEndpoint},
+	} {
+		if f.got != f.want {
+			t.Errorf("%s after the update = %q, want %q", f.name, f.got, f.want)
+		}
+	}
+
+	// What a certificate says cannot be edited: the update is refused.
+	cert, err := admin.NewApnsCertificateCredential(m.p12, m.p12Password, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = again.HubProperties
+	p.ApnsCredential = cert
+	if _, err := c.UpdateHub(ctx, "edited", p, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string]func(p *admin.HubProperties){
+		"ApnsCertificateCredential.BundleID": func(p *admin.HubProperties) {
+			p.ApnsCredential.(*admin.ApnsCertificateCredential).BundleID = "com.example.other"
+		},
+		"ApnsCertificateCredential.NotAfter": func(p *admin.HubProperties) {
+			c := p.ApnsCredential.(*admin.ApnsCertificateCredential)
+			c.NotAfter = c.NotAfter.Add(time.Hour)
+		},
+		"MpnsCredential.Authenticated": func(p *admin.HubProperties) { p.MpnsCredential.Authenticated = false },
+	} {
+		h, err := c.GetHub(ctx, "edited", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(&h.HubProperties)
+		_, err = c.UpdateHub(ctx, "edited", h.HubProperties, nil)
+		var ce *admin.CredentialError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s edited: UpdateHub err = %v, want a CredentialError", name, err)
+		} else if got := ce.Credential + "." + ce.Field; got != name {
+			t.Errorf("%s edited: the error names %s: %v", name, got, err)
+		}
+	}
+}
+
 func mustRule(t testing.TB, p admin.HubProperties, name string) admin.SharedAccessAuthorizationRule {
 	t.Helper()
 	r, ok := p.AuthorizationRule(name)

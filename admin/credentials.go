@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,15 +52,10 @@ const (
 	ApnsCertificateSandboxEndpoint    = "gateway.sandbox.push.apple.com"
 )
 
-// isProductionApns reads an APNs endpoint of either form.
-func isProductionApns(endpoint string) bool {
-	l := strings.ToLower(endpoint)
-	return !strings.Contains(l, "sandbox") && !strings.Contains(l, "development")
-}
-
 // served is what a credential read from the service keeps: the
-// properties exactly as the hub holds them, written back unchanged on an
-// update. The service accepted them, so they are not checked again.
+// properties as the hub holds them, so that an update keeps those this
+// package does not model. The service accepted them, so they are not
+// checked again.
 type served struct {
 	props []atom.Property
 }
@@ -73,12 +69,24 @@ func (s *served) get(name string) string {
 	return ""
 }
 
-// wire returns the served properties, or built for a new credential.
-func (s *served) wire(element string, built func() []atom.Property) atom.PnsCredential {
-	if s != nil {
-		return atom.PnsCredential{Element: element, Properties: append([]atom.Property(nil), s.props...)}
+// wire returns built, the credential's properties from its fields, for a
+// new credential; for one read from a hub, the served properties with
+// built's values over them, so that edits of the exported fields are sent
+// and the rest is written back as the hub holds it.
+func (s *served) wire(element string, built []atom.Property) atom.PnsCredential {
+	if s == nil {
+		return atom.PnsCredential{Element: element, Properties: built}
 	}
-	return atom.PnsCredential{Element: element, Properties: built()}
+	out := slices.Clone(s.props)
+	for _, b := range built {
+		switch i := slices.IndexFunc(out, func(p atom.Property) bool { return p.Name == b.Name }); {
+		case i >= 0:
+			out[i].Value = b.Value
+		case b.Value != "":
+			out = append(out, b)
+		}
+	}
+	return atom.PnsCredential{Element: element, Properties: out}
 }
 
 // ---- APNs -------------------------------------------------------------------
@@ -125,16 +133,14 @@ func NewApnsTokenCredential(keyID, teamID, bundleID string, key []byte, producti
 }
 
 // IsProduction implements ApnsCredential.
-func (c *ApnsTokenCredential) IsProduction() bool { return isProductionApns(c.Endpoint) }
+func (c *ApnsTokenCredential) IsProduction() bool { return pnscred.ApnsProduction(c.Endpoint) }
 
 func (c *ApnsTokenCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.token == "" {
 		return atom.PnsCredential{}, credErr("ApnsTokenCredential", "Key", "not set: build the credential with NewApnsTokenCredential")
 	}
 	// Properties in the order of the .NET SDK's ApnsCredential.
-	return c.served.wire(atom.CredentialApns, func() []atom.Property {
-		return props("Endpoint", c.Endpoint, "Token", c.token, "KeyId", c.KeyID, "AppId", c.TeamID, "AppName", c.BundleID)
-	}), nil
+	return c.served.wire(atom.CredentialApns, props("Endpoint", c.Endpoint, "Token", c.token, "KeyId", c.KeyID, "AppId", c.TeamID, "AppName", c.BundleID)), nil
 }
 
 // String shows the credential without its key.
@@ -150,17 +156,22 @@ func (c ApnsTokenCredential) GoString() string { return c.String() }
 // (certificate-based authentication).
 type ApnsCertificateCredential struct {
 	// BundleID is the certificate subject's UID, the app's bundle id
-	// ("" when read from a hub whose certificate does not open).
+	// ("" when read from a hub whose certificate does not open). It is
+	// read from the certificate: a changed BundleID is refused.
 	BundleID string
 	// NotAfter is when the certificate expires (zero when read from a
-	// hub whose certificate does not open).
+	// hub whose certificate does not open). It is read from the
+	// certificate: a changed NotAfter is refused.
 	NotAfter time.Time
 	// Endpoint is ApnsCertificateProductionEndpoint or
 	// ApnsCertificateSandboxEndpoint.
 	Endpoint string
 
 	p12, password string // base64 PKCS#12 and its password
-	served        *served
+	// What the certificate says, to refuse edits of BundleID and NotAfter.
+	certBundleID string
+	certNotAfter time.Time
+	served       *served
 }
 
 // NewApnsCertificateCredential parses data, a PKCS#12 file (.p12, raw or
@@ -190,19 +201,24 @@ func NewApnsCertificateCredential(data []byte, password string, production bool)
 		ep = ApnsCertificateProductionEndpoint
 	}
 	return &ApnsCertificateCredential{BundleID: cert.BundleID, NotAfter: cert.Leaf.NotAfter, Endpoint: ep,
-		p12: base64.StdEncoding.EncodeToString(p12), password: password}, nil
+		p12: base64.StdEncoding.EncodeToString(p12), password: password,
+		certBundleID: cert.BundleID, certNotAfter: cert.Leaf.NotAfter}, nil
 }
 
 // IsProduction implements ApnsCredential.
-func (c *ApnsCertificateCredential) IsProduction() bool { return isProductionApns(c.Endpoint) }
+func (c *ApnsCertificateCredential) IsProduction() bool { return pnscred.ApnsProduction(c.Endpoint) }
 
 func (c *ApnsCertificateCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.p12 == "" {
 		return atom.PnsCredential{}, credErr("ApnsCertificateCredential", "Certificate", "not set: build the credential with NewApnsCertificateCredential")
 	}
-	return c.served.wire(atom.CredentialApns, func() []atom.Property {
-		return props("Endpoint", c.Endpoint, "ApnsCertificate", c.p12, "CertificateKey", c.password)
-	}), nil
+	if c.BundleID != c.certBundleID {
+		return atom.PnsCredential{}, credErr("ApnsCertificateCredential", "BundleID", "is read from the certificate: build a new credential with NewApnsCertificateCredential to change it")
+	}
+	if !c.NotAfter.Equal(c.certNotAfter) {
+		return atom.PnsCredential{}, credErr("ApnsCertificateCredential", "NotAfter", "is read from the certificate: build a new credential with NewApnsCertificateCredential to change it")
+	}
+	return c.served.wire(atom.CredentialApns, props("Endpoint", c.Endpoint, "ApnsCertificate", c.p12, "CertificateKey", c.password)), nil
 }
 
 // String shows the credential without its certificate and password.
@@ -253,9 +269,7 @@ func (c *FcmV1Credential) wire() (atom.PnsCredential, error) {
 		return atom.PnsCredential{}, credErr("FcmV1Credential", "PrivateKey", "not set: build the credential with NewFcmV1Credential")
 	}
 	// Properties in the order of the .NET SDK's FcmV1Credential.
-	return c.served.wire(atom.CredentialFcmV1, func() []atom.Property {
-		return props("PrivateKey", c.privateKey, "ProjectId", c.ProjectID, "ClientEmail", c.ClientEmail)
-	}), nil
+	return c.served.wire(atom.CredentialFcmV1, props("PrivateKey", c.privateKey, "ProjectId", c.ProjectID, "ClientEmail", c.ClientEmail)), nil
 }
 
 // String shows the credential without its private key.
@@ -287,9 +301,7 @@ func (c *GcmCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.apiKey == "" {
 		return atom.PnsCredential{}, credErr("GcmCredential", "GoogleAPIKey", "not set: build the credential with NewGcmCredential")
 	}
-	return c.served.wire(atom.CredentialGcm, func() []atom.Property {
-		return props("GoogleApiKey", c.apiKey)
-	}), nil
+	return c.served.wire(atom.CredentialGcm, props("GoogleApiKey", c.apiKey)), nil
 }
 
 // String shows the credential without its key.
@@ -321,9 +333,7 @@ func (c *WnsCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.secretKey == "" {
 		return atom.PnsCredential{}, credErr("WnsCredential", "SecretKey", "not set: build the credential with NewWnsCredential")
 	}
-	return c.served.wire(atom.CredentialWns, func() []atom.Property {
-		return props("PackageSid", c.PackageSID, "SecretKey", c.secretKey)
-	}), nil
+	return c.served.wire(atom.CredentialWns, props("PackageSid", c.PackageSID, "SecretKey", c.secretKey)), nil
 }
 
 // String shows the credential without its secret.
@@ -339,7 +349,8 @@ func (c WnsCredential) GoString() string { return c.String() }
 // MpnsCredential is the Windows Phone push credential: a certificate for
 // authenticated MPNS, or none for unauthenticated MPNS.
 type MpnsCredential struct {
-	// Authenticated reports whether the credential holds a certificate.
+	// Authenticated reports whether the credential holds a certificate;
+	// a changed Authenticated is refused.
 	Authenticated bool
 
 	cert, password string // base64 PKCS#12 and its password
@@ -365,12 +376,14 @@ func NewMpnsCredential(data []byte, password string) (*MpnsCredential, error) {
 }
 
 func (c *MpnsCredential) wire() (atom.PnsCredential, error) {
-	return c.served.wire(atom.CredentialMpns, func() []atom.Property {
-		if !c.Authenticated {
-			return nil
-		}
-		return props("MpnsCertificate", c.cert, "CertificateKey", c.password)
-	}), nil
+	if c.Authenticated != (c.cert != "") {
+		return atom.PnsCredential{}, credErr("MpnsCredential", "Authenticated", "says whether the credential holds a certificate: build a new credential with NewMpnsCredential to change it")
+	}
+	var p []atom.Property
+	if c.Authenticated {
+		p = props("MpnsCertificate", c.cert, "CertificateKey", c.password)
+	}
+	return c.served.wire(atom.CredentialMpns, p), nil
 }
 
 // String shows the credential without its certificate.
@@ -408,9 +421,7 @@ func (c *AdmCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.clientSecret == "" {
 		return atom.PnsCredential{}, credErr("AdmCredential", "ClientSecret", "not set: build the credential with NewAdmCredential")
 	}
-	return c.served.wire(atom.CredentialAdm, func() []atom.Property {
-		return props("ClientId", c.ClientID, "ClientSecret", c.clientSecret)
-	}), nil
+	return c.served.wire(atom.CredentialAdm, props("ClientId", c.ClientID, "ClientSecret", c.clientSecret)), nil
 }
 
 // String shows the credential without its secret.
@@ -444,9 +455,7 @@ func (c *BaiduCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.secretKey == "" {
 		return atom.PnsCredential{}, credErr("BaiduCredential", "SecretKey", "not set: build the credential with NewBaiduCredential")
 	}
-	return c.served.wire(atom.CredentialBaidu, func() []atom.Property {
-		return props("BaiduApiKey", c.APIKey, "BaiduSecretKey", c.secretKey)
-	}), nil
+	return c.served.wire(atom.CredentialBaidu, props("BaiduApiKey", c.APIKey, "BaiduSecretKey", c.secretKey)), nil
 }
 
 // String shows the credential without its secret.
@@ -490,9 +499,7 @@ func (c *BrowserCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.privateKey == "" {
 		return atom.PnsCredential{}, credErr("BrowserCredential", "VapidPrivateKey", "not set: build the credential with NewBrowserCredential")
 	}
-	return c.served.wire(atom.CredentialBrowser, func() []atom.Property {
-		return props("Subject", c.Subject, "VapidPublicKey", c.VapidPublicKey, "VapidPrivateKey", c.privateKey)
-	}), nil
+	return c.served.wire(atom.CredentialBrowser, props("Subject", c.Subject, "VapidPublicKey", c.VapidPublicKey, "VapidPrivateKey", c.privateKey)), nil
 }
 
 // String shows the credential without its private key.
@@ -545,9 +552,7 @@ func (c *XiaomiCredential) wire() (atom.PnsCredential, error) {
 	if c.served == nil && c.appSecret == "" {
 		return atom.PnsCredential{}, credErr("XiaomiCredential", "AppSecret", "not set: build the credential with NewXiaomiCredential")
 	}
-	return c.served.wire(atom.CredentialXiaomi, func() []atom.Property {
-		return props("AppSecret", c.appSecret, "Endpoint", c.Endpoint)
-	}), nil
+	return c.served.wire(atom.CredentialXiaomi, props("AppSecret", c.appSecret, "Endpoint", c.Endpoint)), nil
 }
 
 // String shows the credential without its secret.
@@ -561,36 +566,39 @@ func (c XiaomiCredential) GoString() string { return c.String() }
 // ---- reading credentials from a hub ------------------------------------------------------
 
 // credentialFromWire builds the typed credential of a served property bag,
-// keeping the bag to write it back unchanged. Unknown elements give nil.
+// keeping the bag to write back what the credential does not model.
+// Unknown elements give nil.
 func credentialFromWire(c atom.PnsCredential) any {
 	s := &served{props: c.Properties}
 	switch c.Element {
 	case atom.CredentialApns:
 		if s.get("Token") != "" || s.get("KeyId") != "" {
-			return &ApnsTokenCredential{KeyID: s.get("KeyId"), TeamID: s.get("AppId"), BundleID: s.get("AppName"), Endpoint: s.get("Endpoint"), served: s}
+			return &ApnsTokenCredential{KeyID: s.get("KeyId"), TeamID: s.get("AppId"), BundleID: s.get("AppName"), Endpoint: s.get("Endpoint"),
+				token: s.get("Token"), served: s}
 		}
-		c := &ApnsCertificateCredential{Endpoint: s.get("Endpoint"), served: s}
+		c := &ApnsCertificateCredential{Endpoint: s.get("Endpoint"), p12: s.get("ApnsCertificate"), password: s.get("CertificateKey"), served: s}
 		// The bundle id and expiry, when the certificate opens.
-		if cert, err := pnscred.ApnsCertificate([]byte(s.get("ApnsCertificate")), s.get("CertificateKey")); err == nil {
+		if cert, err := pnscred.ApnsCertificate([]byte(c.p12), c.password); err == nil {
 			c.BundleID, c.NotAfter = cert.BundleID, cert.Leaf.NotAfter
+			c.certBundleID, c.certNotAfter = c.BundleID, c.NotAfter
 		}
 		return c
 	case atom.CredentialFcmV1:
-		return &FcmV1Credential{ClientEmail: s.get("ClientEmail"), ProjectID: s.get("ProjectId"), served: s}
+		return &FcmV1Credential{ClientEmail: s.get("ClientEmail"), ProjectID: s.get("ProjectId"), privateKey: s.get("PrivateKey"), served: s}
 	case atom.CredentialGcm:
-		return &GcmCredential{served: s}
+		return &GcmCredential{apiKey: s.get("GoogleApiKey"), served: s}
 	case atom.CredentialWns:
-		return &WnsCredential{PackageSID: s.get("PackageSid"), served: s}
+		return &WnsCredential{PackageSID: s.get("PackageSid"), secretKey: s.get("SecretKey"), served: s}
 	case atom.CredentialMpns:
-		return &MpnsCredential{Authenticated: s.get("MpnsCertificate") != "", served: s}
+		return &MpnsCredential{Authenticated: s.get("MpnsCertificate") != "", cert: s.get("MpnsCertificate"), password: s.get("CertificateKey"), served: s}
 	case atom.CredentialAdm:
-		return &AdmCredential{ClientID: s.get("ClientId"), served: s}
+		return &AdmCredential{ClientID: s.get("ClientId"), clientSecret: s.get("ClientSecret"), served: s}
 	case atom.CredentialBaidu:
-		return &BaiduCredential{APIKey: s.get("BaiduApiKey"), served: s}
+		return &BaiduCredential{APIKey: s.get("BaiduApiKey"), secretKey: s.get("BaiduSecretKey"), served: s}
 	case atom.CredentialBrowser:
-		return &BrowserCredential{Subject: s.get("Subject"), VapidPublicKey: s.get("VapidPublicKey"), served: s}
+		return &BrowserCredential{Subject: s.get("Subject"), VapidPublicKey: s.get("VapidPublicKey"), privateKey: s.get("VapidPrivateKey"), served: s}
 	case atom.CredentialXiaomi:
-		return &XiaomiCredential{Endpoint: s.get("Endpoint"), served: s}
+		return &XiaomiCredential{Endpoint: s.get("Endpoint"), appSecret: s.get("AppSecret"), served: s}
 	}
 	return nil
 }

@@ -2,13 +2,6 @@ package admin_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
@@ -19,6 +12,7 @@ import (
 	"github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/admin"
 	"github.com/nhkit/notificationhubs/emulator"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
 
 // exampleNamespace is a running emulator standing in for a namespace.
@@ -46,15 +40,9 @@ func (n *exampleNamespace) Close() { n.srv.Close(); n.emu.Close() }
 // signing key AuthKey_ABC123DEFG.p8 from Apple and a service-account key
 // from Firebase. A real program reads them with os.ReadFile.
 func exampleKeys() (p8, serviceAccount []byte) {
-	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(ec)
-	p8 = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
-	rder, _ := x509.MarshalPKCS8PrivateKey(rk)
-	serviceAccount, _ = json.Marshal(map[string]string{"type": "service_account", "project_id": "my-firebase-project",
-		"client_email": "push@my-firebase-project.iam.gserviceaccount.com",
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rder}))})
-	return p8, serviceAccount
+	sa := pnscredtest.NewServiceAccount("my-firebase-project")
+	sa.ClientEmail = "push@my-firebase-project.iam.gserviceaccount.com"
+	return pnscredtest.P8(), sa.JSON()
 }
 
 // Create a hub that reaches iPhones (APNs, token authentication) and

@@ -1,28 +1,18 @@
 package admin_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/nhkit/notificationhubs"
 	"github.com/nhkit/notificationhubs/admin"
 	"github.com/nhkit/notificationhubs/emulator/emulatortest"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
 
 // Key material of every kind a hub's credentials take, made fresh for the
@@ -51,37 +41,12 @@ func newMaterial(t testing.TB) material {
 	m := material{bundleID: "com.example.app", keyID: "ABC123DEFG", teamID: "TEAM123456", p12Password: "p12-password-secret",
 		wnsSecret: "wns-secret-value", admSecret: "adm-secret-value", baiduSecret: "baidu-secret-value",
 		xiaomiSecret: "xiaomi-secret-value", gcmKey: "gcm-legacy-server-key"}
-	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(ec)
-	m.p8 = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-
-	certKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7),
-		Subject: pkix.Name{CommonName: "Apple Push Services: " + m.bundleID,
-			ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}, Value: m.bundleID}}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
-	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &certKey.PublicKey, certKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(cder)
-	m.p12, err = pkcs12.Modern.Encode(certKey, cert, nil, m.p12Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalPKCS8PrivateKey(certKey)
-	m.certPEM = append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})...)
-
-	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
-	rder, _ := x509.MarshalPKCS8PrivateKey(rk)
-	m.saKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rder}))
-	m.serviceJSON, _ = json.Marshal(map[string]string{"type": "service_account", "project_id": "proj-1", "private_key_id": "kid1",
-		"private_key": m.saKey, "client_email": "sender@proj-1.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token"})
-
-	vk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	pub, _ := vk.PublicKey.Bytes()
-	priv, _ := vk.Bytes()
-	m.vapidPublic, m.vapidPrivate = base64.RawURLEncoding.EncodeToString(pub), base64.RawURLEncoding.EncodeToString(priv)
+	m.p8 = pnscredtest.P8()
+	cert := pnscredtest.NewCertificate(m.bundleID, &pnscredtest.CertificateOptions{NotAfter: time.Now().Add(365 * 24 * time.Hour)})
+	m.p12, m.certPEM = cert.P12(m.p12Password), cert.PEM()
+	sa := pnscredtest.NewServiceAccount("proj-1")
+	m.saKey, m.serviceJSON = sa.PrivateKey, sa.JSON()
+	m.vapidPublic, m.vapidPrivate = pnscredtest.VapidKeys()
 
 	m.secretPieces = []string{
 		strings.Split(string(m.p8), "\n")[1][:40],

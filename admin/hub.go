@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"strconv"
 	"strings"
@@ -20,7 +21,9 @@ import (
 // A credential that is nil is not set: the hub cannot reach that push
 // service. Credentials built with the New… functions are checked when
 // built and again before they are sent; credentials read from a hub are
-// written back exactly as the hub holds them.
+// written back as the hub holds them, with the changes made to their
+// exported fields (their secrets are kept; to replace a secret, build a
+// new credential).
 type HubProperties struct {
 	// RegistrationTTL is how long a registration lives without being
 	// updated, at least a day. Nil is the service's default: registrations
@@ -129,6 +132,23 @@ func (p HubProperties) String() string {
 // GoString is String, so %#v shows no secret either.
 func (p HubProperties) GoString() string { return p.String() }
 
+// LogValue implements slog.LogValuer: what String shows, as a group, so
+// that log/slog's JSON handler does not marshal the rules' keys. The
+// responses that embed HubProperties log the same way.
+func (p HubProperties) LogValue() slog.Value {
+	var attrs []slog.Attr
+	if p.RegistrationTTL != nil {
+		attrs = append(attrs, slog.Duration("RegistrationTTL", *p.RegistrationTTL))
+	}
+	rules := make([]slog.Attr, len(p.AuthorizationRules))
+	for i, r := range p.AuthorizationRules {
+		rules[i] = slog.Attr{Key: r.KeyName, Value: r.LogValue()}
+	}
+	attrs = append(attrs, slog.Attr{Key: "AuthorizationRules", Value: slog.GroupValue(rules...)},
+		slog.Bool("IsDisabled", p.IsDisabled), slog.Any("Credentials", p.CredentialPlatforms()))
+	return slog.GroupValue(attrs...)
+}
+
 // AccessRights is a right a shared access rule grants.
 type AccessRights string
 
@@ -181,6 +201,12 @@ func (r SharedAccessAuthorizationRule) String() string {
 
 // GoString is String, so %#v shows no key either.
 func (r SharedAccessAuthorizationRule) GoString() string { return r.String() }
+
+// LogValue implements slog.LogValuer: the rule without its keys, so that
+// log/slog's JSON handler does not marshal them.
+func (r SharedAccessAuthorizationRule) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("KeyName", r.KeyName), slog.Any("Rights", r.Rights), slog.String("Keys", redacted))
+}
 
 func newKey() string {
 	var b [32]byte

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -31,17 +32,26 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	secrets := append([]string{rule.PrimaryKey, rule.SecondaryKey}, m.secretPieces...)
 	values := []any{p, &p, p.ApnsCredential, cert, p.FcmV1Credential, p.GcmCredential, p.WnsCredential, p.MpnsCredential,
-		p.AdmCredential, p.BaiduCredential, p.BrowserCredential, p.XiaomiCredential, rule, &rule}
+		p.AdmCredential, p.BaiduCredential, p.BrowserCredential, p.XiaomiCredential, rule, &rule,
+		admin.GetHubResponse{HubName: "h", HubProperties: p}, admin.CreateHubResponse{HubName: "h", HubProperties: p},
+		admin.UpdateHubResponse{HubName: "h", HubProperties: p}, admin.HubItem{HubName: "h", HubProperties: p},
+		admin.ListHubsResponse{Hubs: []admin.HubItem{{HubName: "h", HubProperties: p}}}}
 	for _, v := range values {
 		var outs []string
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			outs = append(outs, fmt.Sprintf(verb, v), fmt.Sprintf(verb, []any{v}))
 		}
+		// Structured logs: slog's JSON handler marshals exported fields
+		// unless the value says how to log it.
+		var logged bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logged, nil)).Info("hub", "value", v)
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("hub", "value", v)
+		outs = append(outs, logged.String())
 		// A rule's keys are exported fields, on purpose (callers build
-		// connection strings from them), so JSON of rules and hub
-		// properties holds them; a credential's secrets are unexported
+		// connection strings from them), so JSON of rules and hubs holds
+		// them; a credential's secrets are unexported
 		// and never in its JSON.
-		if j, err := json.Marshal(v); err == nil && !strings.Contains(fmt.Sprintf("%T", v), "Rule") && !strings.Contains(fmt.Sprintf("%T", v), "HubProperties") {
+		if j, err := json.Marshal(v); err == nil && !strings.Contains(fmt.Sprintf("%T", v), "Rule") && !strings.Contains(fmt.Sprintf("%T", v), "Hub") {
 			outs = append(outs, string(j))
 		}
 		for _, o := range outs {
@@ -51,8 +61,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 				}
 			}
 		}
-		if !strings.Contains(fmt.Sprint(v), "REDACTED") && !strings.HasPrefix(fmt.Sprintf("%T", v), "*admin.HubProperties") &&
-			fmt.Sprintf("%T", v) != "admin.HubProperties" && fmt.Sprintf("%T", v) != "*admin.MpnsCredential" {
+		if !strings.Contains(fmt.Sprint(v), "REDACTED") && !strings.Contains(fmt.Sprintf("%T", v), "Hub") &&
+			fmt.Sprintf("%T", v) != "*admin.MpnsCredential" {
 			t.Errorf("%T prints %q without saying what it left out", v, fmt.Sprint(v))
 		}
 	}

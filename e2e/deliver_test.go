@@ -1,11 +1,6 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +19,7 @@ import (
 	"github.com/nhkit/notificationhubs/emulator/emulatortest"
 	"github.com/nhkit/notificationhubs/emulator/inbox"
 	"github.com/nhkit/notificationhubs/internal/browsertest"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
 
 // deliverPlatform is one push service as the end-to-end delivery test
@@ -107,9 +103,7 @@ func newDeliverEnv(t *testing.T) *deliverEnv {
 	})
 
 	// Credentials of the same shape that the stand-ins never issued.
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	strange := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	strange := pnscredtest.P8()
 	other := emulatortest.NewPushServices(t)
 	otherPub, otherPriv := other.NewVapidKeys()
 	otherSA := other.NewServiceAccount("proj-bad")

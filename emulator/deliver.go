@@ -18,6 +18,7 @@ import (
 
 	"github.com/nhkit/notificationhubs/emulator/internal/push"
 	"github.com/nhkit/notificationhubs/internal/atom"
+	"github.com/nhkit/notificationhubs/internal/pnscred"
 )
 
 // Delivery to the real push services (docs/push-delivery.md). With
@@ -365,10 +366,7 @@ func (d *deliverer) newSender(p platform, c atom.PnsCredential) (push.Sender, er
 	var err error
 	switch p {
 	case pApple:
-		// As the hub's description was checked: sandbox or development
-		// endpoints are the sandbox, any other production.
-		ep := strings.ToLower(get("Endpoint"))
-		prod := !strings.Contains(ep, "sandbox") && !strings.Contains(ep, "development")
+		prod := pnscred.ApnsProduction(get("Endpoint"))
 		if get("Token") != "" {
 			cred, err = push.NewApnsTokenCredential(get("KeyId"), get("AppId"), get("AppName"), []byte(get("Token")), prod)
 		} else {

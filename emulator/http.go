@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nhkit/notificationhubs/emulator/inbox"
+	"github.com/nhkit/notificationhubs/internal/names"
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
@@ -245,26 +246,11 @@ func validPathSegment(seg string) error {
 	return nil
 }
 
-// maxHubName is the longest hub name the service allows.
-const maxHubName = 260
-
 // validHubName checks a hub name against the service's rule for
-// notification hub names: 1 to 260 characters, a letter first, then
-// letters, digits, '.', '-' and '_'. (The service also allows '/', which
-// the emulator cannot route: a hub is one path segment here.)
+// notification hub names (names.CheckHub).
 func validHubName(name string) error {
-	if name == "" || len(name) > maxHubName {
-		return &pathError{"The hub name " + strconv.Quote(name) + " is invalid: a hub name has 1 to 260 characters."}
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-		if i == 0 && !letter {
-			return &pathError{"The hub name " + strconv.Quote(name) + " is invalid: a hub name starts with a letter."}
-		}
-		if !letter && !('0' <= c && c <= '9') && c != '.' && c != '-' && c != '_' {
-			return &pathError{"The hub name " + strconv.Quote(name) + " is invalid: a hub name has only letters, digits, '.', '-' and '_'."}
-		}
+	if err := names.CheckHub(name); err != nil {
+		return &pathError{"The hub name " + strconv.Quote(name) + " is invalid: " + err.Error() + "."}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nhkit/notificationhubs/emulator/internal/push"
 	"github.com/nhkit/notificationhubs/internal/atom"
+	"github.com/nhkit/notificationhubs/internal/pnscred"
 )
 
 // Hub management: PUT, GET and DELETE /{hub}, the namespace root listing
@@ -594,7 +595,7 @@ func checkCredential(c atom.PnsCredential) error {
 	var err error
 	switch c.Element {
 	case atom.CredentialApns:
-		prod := !strings.Contains(strings.ToLower(get("Endpoint")), "sandbox") && !strings.Contains(strings.ToLower(get("Endpoint")), "development")
+		prod := pnscred.ApnsProduction(get("Endpoint"))
 		switch {
 		case get("Endpoint") == "":
 			err = errors.New("the Endpoint is empty")

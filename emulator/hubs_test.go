@@ -1,13 +1,7 @@
 package emulator
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nhkit/notificationhubs/internal/atom"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 	"github.com/nhkit/notificationhubs/internal/sas"
 )
 
@@ -58,18 +53,11 @@ func credXML(element string, nameValues ...string) string {
 	return b.String()
 }
 
-func testP8(t testing.TB) string {
-	t.Helper()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-}
+func testP8(t testing.TB) string { return string(pnscredtest.P8()) }
 
 func testRSAPEM(t testing.TB) string {
-	t.Helper()
-	k, _ := rsa.GenerateKey(rand.Reader, 2048)
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	_, p := pnscredtest.RSAKey()
+	return string(p)
 }
 
 // readHubEntry parses a hub entry answer.

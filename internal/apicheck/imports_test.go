@@ -21,7 +21,7 @@ var importRules = []struct {
 }{
 	{"the SDK", []string{"", "admin", "internal/nhpipeline"}, []string{"emulator", "internal/cli", "cmd", "bench"}},
 	{"the emulator", []string{"emulator"}, []string{"", "internal/cli", "cmd", "bench"}},
-	{"the shared protocol packages", []string{"internal/sas", "internal/atom", "internal/tagexpr", "internal/template", "internal/jsonscan", "internal/pnscred"},
+	{"the shared protocol packages", []string{"internal/sas", "internal/atom", "internal/tagexpr", "internal/template", "internal/jsonscan", "internal/pnscred", "internal/names"},
 		[]string{"", "emulator", "internal/cli", "cmd", "bench"}},
 }
 

@@ -28,8 +28,9 @@ import (
 // with ||, separated by ';' or '|' in CSV; or "tag_expression" /
 // "tagExpression"; neither means broadcast) and its template properties (every other column, or the
 // "properties" object, or every other field). An optional "key" column or
-// field names the row; otherwise its key is "#N", N its 1-based position in
-// the file.
+// field names the row (unique, without a line break: the journal keeps one
+// key a line); otherwise its key is "#N", N its 1-based position in the
+// file.
 //
 // Sending: the SDK's BulkSender (bulk.go at the module's root) sends the
 // rows, --concurrency at a time at most, at the pace the hub allows: a
@@ -101,6 +102,10 @@ func readEachRows(name string, data []byte, format string) ([]eachRow, error) {
 	}
 	seen := make(map[string]int, len(rows))
 	for i, r := range rows {
+		// The journal keeps one key a line.
+		if strings.ContainsAny(r.Key, "\r\n") {
+			return nil, fmt.Errorf("%s: row %d: the key %q has a line break, which the journal of sent rows cannot hold", name, i+1, r.Key)
+		}
 		if j, dup := seen[r.Key]; dup {
 			return nil, fmt.Errorf("%s: rows %d and %d have the same key %q", name, j+1, i+1, r.Key)
 		}

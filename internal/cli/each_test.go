@@ -60,6 +60,11 @@ func TestReadEachRows(t *testing.T) {
 			want: []eachRow{{Key: "#1", Tags: []string{"solo"}, Properties: map[string]string{"x": "1"}}},
 		},
 		{name: "duplicate keys", file: "a.csv", data: "key,x\nk,1\nk,2\n", wantErr: "same key"},
+		// The journal keeps one key a line: a key across lines would never
+		// be found there, and would mark its pieces as sent.
+		{name: "newline in a csv key", file: "a.csv", data: "key,x\nok,1\n\"a\nb\",2\n", wantErr: `row 2: the key "a\nb" has a line break`},
+		{name: "newline in a jsonl key", file: "a.jsonl", data: `{"key":"ok"}` + "\n" + `{"key":"a\nb"}` + "\n", wantErr: `row 2: the key "a\nb" has a line break`},
+		{name: "carriage return in a key", file: "a.jsonl", data: `{"id":"a\r"}`, wantErr: `row 1: the key "a\r" has a line break`},
 		{name: "bad json", file: "a.jsonl", data: "{\n", wantErr: "line 1"},
 		{name: "bad csv", file: "a.csv", data: "a,b\n1,2,3\n", wantErr: "csv"},
 	}

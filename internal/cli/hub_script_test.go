@@ -1,23 +1,13 @@
 package cli
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
 
 // hubKeyFiles are the files cmdHubKeys writes: fresh key material of every
@@ -35,39 +25,16 @@ type hubKeyFiles struct {
 func makeHubKeys(dir string) (hubKeyFiles, error) {
 	var k hubKeyFiles
 	write := func(name string, data []byte) error { return os.WriteFile(filepath.Join(dir, name), data, 0o600) }
-	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(ec)
-	p8 := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-
-	ck, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Apple Push Services: com.example.app",
-		ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}, Value: "com.example.app"}}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ck.PublicKey, ck)
-	if err != nil {
-		return k, err
-	}
-	cert, _ := x509.ParseCertificate(cder)
+	p8 := pnscredtest.P8()
 	const password = "cert-password-secret"
-	p12, err := pkcs12.Modern.Encode(ck, cert, nil, password)
-	if err != nil {
-		return k, err
-	}
-
-	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
-	rder, _ := x509.MarshalPKCS8PrivateKey(rk)
-	saKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rder})
-	sa, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "proj-1", "private_key": string(saKey),
-		"client_email": "sender@proj-1.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token"})
-
-	vk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	pub, _ := vk.PublicKey.Bytes()
-	priv, _ := vk.Bytes()
-	vpub, vpriv := base64.RawURLEncoding.EncodeToString(pub), base64.RawURLEncoding.EncodeToString(priv)
+	p12 := pnscredtest.NewCertificate("com.example.app", nil).P12(password)
+	sa := pnscredtest.NewServiceAccount("proj-1")
+	saKey := []byte(sa.PrivateKey)
+	vpub, vpriv := pnscredtest.VapidKeys()
 
 	files := map[string][]byte{
 		"AuthKey.p8": p8, "cert.p12": p12, "cert-password.txt": []byte(password + "\n"),
-		"service-account.json": sa, "service-key.pem": saKey,
+		"service-account.json": sa.JSON(), "service-key.pem": saKey,
 		"vapid-public.txt": []byte(vpub), "vapid-private.txt": []byte(vpriv + "\n"),
 		"wns.txt": []byte("wns-secret-value\n"), "adm.txt": []byte("adm-secret-value\n"), "baidu.txt": []byte("baidu-secret-value\n"),
 		"xiaomi.txt": []byte("xiaomi-secret-value\n"), "gcm.txt": []byte("gcm-legacy-key-value\n"),

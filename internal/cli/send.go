@@ -107,7 +107,7 @@ device received, read from the emulator as 'nh deliveries' does;
 
 Bulk: --each FILE sends one template notification per row of a CSV or JSON
 Lines file (a "tags" or "tag_expression" column for the audience, every other
-column a template property; optional "key" column). At most --concurrency
+column a template property; optional "key" column, unique, on one line). At most --concurrency
 sends are in flight, at the pace the hub allows: a 429 holds every send for its
 Retry-After, then the sends resume at a rate found from the hub's answers
 (--max-rate caps it and starts there). Progress on a terminal shows the send

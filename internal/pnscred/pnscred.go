@@ -119,6 +119,16 @@ func ApnsKeyBody(key []byte) string {
 	return ""
 }
 
+// ApnsProduction reports whether an APNs endpoint as a hub's credential
+// holds it, of either form (the HTTP/2 URL of token authentication, the
+// gateway host of certificate authentication), is Apple's production
+// service: an endpoint naming the sandbox or development is the sandbox,
+// any other production.
+func ApnsProduction(endpoint string) bool {
+	l := strings.ToLower(endpoint)
+	return !strings.Contains(l, "sandbox") && !strings.Contains(l, "development")
+}
+
 // Certificate is a parsed push certificate.
 type Certificate struct {
 	// TLS is the certificate chain with its private key.

@@ -1,53 +1,15 @@
 package pnscred
 
 import (
-	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
-
-func p8(t testing.TB, curve elliptic.Curve) []byte {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(curve, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
-
-func pushCert(t testing.TB, bundle string) (*ecdsa.PrivateKey, *x509.Certificate) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	subject := pkix.Name{CommonName: "Apple Push Services: " + bundle}
-	if bundle != "" {
-		subject.ExtraNames = []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}, Value: bundle}}
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: subject, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return key, c
-}
 
 func fieldOf(err error) string {
 	var e *Error
@@ -58,7 +20,7 @@ func fieldOf(err error) string {
 }
 
 func TestApnsKey(t *testing.T) {
-	good := p8(t, elliptic.P256())
+	good := pnscredtest.P8()
 	if _, err := ApnsKey(good); err != nil {
 		t.Fatalf("PEM .p8: %v", err)
 	}
@@ -69,9 +31,10 @@ func TestApnsKey(t *testing.T) {
 	if _, err := ApnsKey([]byte(body)); err != nil {
 		t.Errorf("the bare body, as Notification Hubs stores it: %v", err)
 	}
+	_, p384 := pnscredtest.ECKey(elliptic.P384())
 	for name, key := range map[string][]byte{
 		"garbage":     []byte("%%%"),
-		"P-384":       p8(t, elliptic.P384()),
+		"P-384":       p384,
 		"certificate": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}}),
 		"not PKCS#8":  []byte(base64.StdEncoding.EncodeToString([]byte("not der"))),
 	} {
@@ -81,75 +44,77 @@ func TestApnsKey(t *testing.T) {
 	}
 }
 
-func TestApnsCertificate(t *testing.T) {
-	key, cert := pushCert(t, "com.example.app")
-	p12, err := pkcs12.Modern.Encode(key, cert, nil, "right")
-	if err != nil {
-		t.Fatal(err)
+func TestApnsProduction(t *testing.T) {
+	for endpoint, want := range map[string]bool{
+		"https://api.push.apple.com:443/3/device":             true,
+		"https://api.development.push.apple.com:443/3/device": false,
+		"gateway.push.apple.com":                              true,
+		"gateway.sandbox.push.apple.com":                      false,
+		"Gateway.Sandbox.Push.Apple.com":                      false,
+		"https://API.Development.push.apple.com/3/device":     false,
+	} {
+		if got := ApnsProduction(endpoint); got != want {
+			t.Errorf("ApnsProduction(%q) = %t, want %t", endpoint, got, want)
+		}
 	}
+}
+
+func TestApnsCertificate(t *testing.T) {
+	cert := pnscredtest.NewCertificate("com.example.app", nil)
+	p12 := cert.P12("right")
 	for name, data := range map[string][]byte{"raw": p12, "base64": []byte(base64.StdEncoding.EncodeToString(p12))} {
 		c, err := ApnsCertificate(data, "right")
 		if err != nil || c.BundleID != "com.example.app" {
 			t.Errorf("%s: %+v, %v", name, c.BundleID, err)
 		}
 	}
-	_, err = ApnsCertificate(p12, "wrong")
+	_, err := ApnsCertificate(p12, "wrong")
 	if fieldOf(err) != "Password" || strings.Contains(err.Error(), "right") || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("wrong password: %v", err)
 	}
 	if _, err := ApnsCertificate([]byte("nope"), ""); fieldOf(err) != "Certificate" {
 		t.Errorf("garbage: %v", err)
 	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	pemPair := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})...)
-	if c, err := ApnsCertificate(pemPair, ""); err != nil || c.BundleID != "com.example.app" {
+	if c, err := ApnsCertificate(cert.PEM(), ""); err != nil || c.BundleID != "com.example.app" {
 		t.Errorf("PEM pair: %v", err)
 	}
-	if _, err := ApnsCertificate(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), ""); fieldOf(err) != "Certificate" {
+	if _, err := ApnsCertificate(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw}), ""); fieldOf(err) != "Certificate" {
 		t.Errorf("PEM without key: %v", err)
 	}
-	key2, cert2 := pushCert(t, "")
-	p12, _ = pkcs12.Modern.Encode(key2, cert2, nil, "")
-	if c, err := ApnsCertificate(p12, ""); err != nil || c.BundleID != "" {
+	if c, err := ApnsCertificate(pnscredtest.NewCertificate("", nil).P12(""), ""); err != nil || c.BundleID != "" {
 		t.Errorf("no UID: %q, %v", c.BundleID, err)
 	}
 }
 
-func serviceAccount(t testing.TB, mutate func(map[string]string)) []byte {
-	t.Helper()
-	k, _ := rsa.GenerateKey(rand.Reader, 2048)
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	m := map[string]string{
-		"type": "service_account", "project_id": "proj-1", "private_key_id": "kid",
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email": "sender@proj-1.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token",
-	}
+func serviceAccount(mutate func(*pnscredtest.ServiceAccount)) []byte {
+	sa := pnscredtest.NewServiceAccount("proj-1")
+	sa.PrivateKeyID = "kid"
 	if mutate != nil {
-		mutate(m)
+		mutate(&sa)
 	}
-	b, _ := json.Marshal(m)
-	return b
+	return sa.JSON()
 }
 
 func TestParseServiceAccount(t *testing.T) {
-	sa, err := ParseServiceAccount(serviceAccount(t, nil))
+	sa, err := ParseServiceAccount(serviceAccount(nil))
 	if err != nil || sa.ProjectID != "proj-1" || sa.ClientEmail == "" || sa.PrivateKeyID != "kid" {
 		t.Fatalf("%+v, %v", sa, err)
 	}
-	ec := string(p8(t, elliptic.P256()))
+	ec := string(pnscredtest.P8())
+	type account = pnscredtest.ServiceAccount
 	for _, tc := range []struct {
 		name   string
-		mutate func(map[string]string)
+		mutate func(*account)
 		field  string
 	}{
-		{"type", func(m map[string]string) { m["type"] = "user" }, "JSON"},
-		{"email", func(m map[string]string) { m["client_email"] = "nobody" }, "ClientEmail"},
-		{"project", func(m map[string]string) { m["project_id"] = "" }, "ProjectID"},
-		{"EC key", func(m map[string]string) { m["private_key"] = ec }, "PrivateKey"},
-		{"no PEM", func(m map[string]string) { m["private_key"] = "abc" }, "PrivateKey"},
-		{"token uri", func(m map[string]string) { m["token_uri"] = "http://x" }, "token_uri"},
+		{"type", func(a *account) { a.Type = "user" }, "JSON"},
+		{"email", func(a *account) { a.ClientEmail = "nobody" }, "ClientEmail"},
+		{"project", func(a *account) { a.ProjectID = "" }, "ProjectID"},
+		{"EC key", func(a *account) { a.PrivateKey = ec }, "PrivateKey"},
+		{"no PEM", func(a *account) { a.PrivateKey = "abc" }, "PrivateKey"},
+		{"token uri", func(a *account) { a.TokenURI = "http://x" }, "token_uri"},
 	} {
-		_, err := ParseServiceAccount(serviceAccount(t, tc.mutate))
+		_, err := ParseServiceAccount(serviceAccount(tc.mutate))
 		if fieldOf(err) != tc.field {
 			t.Errorf("%s: %v, want an error on %s", tc.name, err, tc.field)
 		}
@@ -169,22 +134,18 @@ func TestParseServiceAccount(t *testing.T) {
 }
 
 func TestVapid(t *testing.T) {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	pub, _ := k.PublicKey.Bytes()
-	priv, _ := k.Bytes()
-	enc := base64.RawURLEncoding.EncodeToString
-	if _, _, err := VapidKeys(enc(pub), enc(priv)); err != nil {
+	pub, priv := pnscredtest.VapidKeys()
+	if _, _, err := VapidKeys(pub, priv); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	otherPriv, _ := other.Bytes()
+	_, otherPriv := pnscredtest.VapidKeys()
 	for name, tc := range map[string][3]string{
-		"public":   {"AAAA", enc(priv), "PublicKey"},
-		"mismatch": {enc(pub), enc(otherPriv), "PrivateKey"},
-		"private":  {enc(pub), "!!", "PrivateKey"},
+		"public":   {"AAAA", priv, "PublicKey"},
+		"mismatch": {pub, otherPriv, "PrivateKey"},
+		"private":  {pub, "!!", "PrivateKey"},
 	} {
 		_, _, err := VapidKeys(tc[0], tc[1])
-		if fieldOf(err) != tc[2] || strings.Contains(err.Error(), enc(otherPriv)) {
+		if fieldOf(err) != tc[2] || strings.Contains(err.Error(), otherPriv) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/nhkit/notificationhubs/internal/pnscred"
 )
@@ -73,20 +72,6 @@ func (c ApnsTokenCredential) String() string {
 
 // GoString is String, so %#v shows no key either.
 func (c ApnsTokenCredential) GoString() string { return c.String() }
-
-// ApnsProduction reads a Notification Hubs APNs endpoint
-// (gateway.push.apple.com, https://api.push.apple.com:443/3/device, their
-// sandbox and development forms) and reports whether it is production.
-func ApnsProduction(endpoint string) (bool, error) {
-	l := strings.ToLower(strings.TrimSpace(endpoint))
-	switch {
-	case strings.Contains(l, "sandbox") || strings.Contains(l, "development"):
-		return false, nil
-	case strings.Contains(l, "push.apple.com"):
-		return true, nil
-	}
-	return false, fmt.Errorf("push: APNs endpoint %q is neither Apple's production nor its sandbox endpoint", endpoint)
-}
 
 // ---- APNs by certificate --------------------------------------------------
 

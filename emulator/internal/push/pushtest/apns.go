@@ -10,7 +10,6 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
@@ -23,9 +22,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/nhkit/notificationhubs/emulator/internal/push"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
 
 // Apns stands in for APNs: HTTP/2 over TLS, provider tokens (ES256 JWT,
@@ -87,16 +86,12 @@ func (a *Apns) NewTokenCredential(tb testing.TB, bundleID string) *push.ApnsToke
 // NewKey makes a .p8 key (PEM) trusted for bundleIDs and returns it with its
 // key id and team id.
 func (a *Apns) NewKey(tb testing.TB, bundleIDs ...string) (p8 []byte, keyID, teamID string) {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	k, p8 := pnscredtest.ECKey(elliptic.P256())
 	keyID, teamID = strings.ToUpper(randomHex(5)), strings.ToUpper(randomHex(5))
 	a.mu.Lock()
 	a.keys[keyID] = apnsKey{team: teamID, pub: &k.PublicKey, bundles: bundleIDs}
 	a.mu.Unlock()
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), keyID, teamID
+	return p8, keyID, teamID
 }
 
 var oidUID = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
@@ -104,35 +99,17 @@ var oidUID = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
 // NewCertificate issues a push certificate for bundleID (its subject UID, as
 // Apple's) and returns it as PKCS#12 protected by password.
 func (a *Apns) NewCertificate(tb testing.TB, bundleID, password string) []byte {
-	cert, key := a.issue(tb, bundleID)
-	p12, err := pkcs12.Modern.Encode(key, cert, nil, password)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p12
+	return a.issue(bundleID).P12(password)
 }
 
 // NewCertificatePEM is NewCertificate as PEM (certificate and key).
 func (a *Apns) NewCertificatePEM(tb testing.TB, bundleID string) []byte {
-	cert, key := a.issue(tb, bundleID)
-	kd, _ := x509.MarshalPKCS8PrivateKey(key)
-	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})...)
+	return a.issue(bundleID).PEM()
 }
 
-func (a *Apns) issue(tb testing.TB, bundleID string) (*x509.Certificate, *ecdsa.PrivateKey) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject: pkix.Name{CommonName: "Apple Development IOS Push Services: " + bundleID,
-			ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidUID, Value: bundleID}}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.ca, &key.PublicKey, a.caKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key
+func (a *Apns) issue(bundleID string) pnscredtest.Certificate {
+	return pnscredtest.NewCertificate(bundleID, &pnscredtest.CertificateOptions{Parent: a.ca, ParentKey: a.caKey,
+		CommonName: "Apple Development IOS Push Services: " + bundleID, ClientAuth: true})
 }
 
 // TokensSeen counts the distinct provider tokens (JWT signatures) received.

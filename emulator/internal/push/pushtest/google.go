@@ -1,11 +1,8 @@
 package pushtest
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/nhkit/notificationhubs/emulator/internal/push"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
 
 // Google stands in for Google's OAuth 2.0 token endpoint (POST /token: the
@@ -69,25 +67,13 @@ func (g *Google) TokenRequests() int { return int(g.tokenCount.Load()) }
 // NewServiceAccount makes a service account of project the stand-in trusts
 // and returns its JSON key file, with token_uri pointing at the stand-in.
 func (g *Google) NewServiceAccount(tb testing.TB, project string) []byte {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	email := fmt.Sprintf("sender-%s@%s.iam.gserviceaccount.com", randomHex(3), project)
+	sa := pnscredtest.NewServiceAccount(project)
+	sa.ClientEmail = fmt.Sprintf("sender-%s@%s.iam.gserviceaccount.com", randomHex(3), project)
+	sa.PrivateKeyID, sa.ClientID, sa.TokenURI = randomHex(20), "1"+randomHex(10), g.TokenURL()
 	g.mu.Lock()
-	g.accounts[email] = googleAccount{pub: &k.PublicKey, project: project}
+	g.accounts[sa.ClientEmail] = googleAccount{pub: &sa.Key.PublicKey, project: project}
 	g.mu.Unlock()
-	sa, _ := json.Marshal(map[string]string{
-		"type":           "service_account",
-		"project_id":     project,
-		"private_key_id": randomHex(20),
-		"private_key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email":   email,
-		"client_id":      "1" + randomHex(10),
-		"token_uri":      g.TokenURL(),
-	})
-	return sa
+	return sa.JSON()
 }
 
 // NewCredential is NewServiceAccount parsed into a credential.

@@ -21,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/nhkit/notificationhubs/emulator/internal/push"
+	"github.com/nhkit/notificationhubs/internal/pnscred/pnscredtest"
 )
 
 // WebPush stands in for a browser's push service: subscriptions it
@@ -64,12 +65,7 @@ func NewWebPush(tb testing.TB) *WebPush {
 
 // NewVapidKeys makes an application server key pair and returns its public
 // and private key, base64url as VAPID tools print them.
-func NewVapidKeys() (publicKey, privateKey string) {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	pub, _ := k.PublicKey.Bytes()
-	priv, _ := k.Bytes()
-	return base64.RawURLEncoding.EncodeToString(pub), base64.RawURLEncoding.EncodeToString(priv)
-}
+func NewVapidKeys() (publicKey, privateKey string) { return pnscredtest.VapidKeys() }
 
 // NewVapidCredential makes an application server key pair and returns the
 // credential with it.
