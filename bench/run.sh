@@ -323,7 +323,9 @@ done
 : >"$OUT/emulator-bench.txt"
 if [ "$EMU_BENCH" = 1 ] && grep -qs '^func Benchmark' emulator/*_test.go; then
   log "running the emulator's Go benchmarks"
-  if ! go test -run='^$' -bench=. -benchmem -timeout=8m ./emulator/ >"$OUT/emulator-bench.txt" 2>&1; then
+  # Without the clients' GODEBUG: the delivery benchmarks speak HTTP/2 to
+  # the APNs stand-in, which (like APNs) refuses HTTP/1.1.
+  if ! env -u GODEBUG -u SSL_CERT_FILE go test -run='^$' -bench=. -benchmem -timeout=8m ./emulator/ >"$OUT/emulator-bench.txt" 2>&1; then
     note "The emulator's Go benchmarks failed; their output is below."
   fi
 elif [ "$EMU_BENCH" != 1 ]; then
