@@ -227,14 +227,17 @@ func checkPaced(t *testing.T, sends []nh.PacerEvent, from time.Time) {
 // request may go out while a Retry-After runs. Both throttle models.
 //
 // The hub's rate is far below what the senders reach even under the race
-// detector on a busy machine (several hundred a second), so that the hub
-// throttles on its own however fast the machine is.
+// detector on a busy machine (several hundred a second), and what it lets
+// through at once (its burst, or a window's worth: its windows are 100 ms
+// long) is below the senders' concurrency, so that the hub throttles on
+// its own however slow the machine is: with one-second windows a machine
+// busy with other tests sent 300 in 4.5 s and was never throttled.
 func TestBulkSendExactlyOnce(t *testing.T) {
 	const n = 300
 	for _, model := range []struct {
 		name   string
 		window time.Duration
-	}{{"bucket", 0}, {"window", time.Second}} {
+	}{{"bucket", 0}, {"window", 100 * time.Millisecond}} {
 		t.Run(model.name, func(t *testing.T) {
 			e := newBulkEnv(t, emulator.Options{ThrottleRate: 100, ThrottleBurst: 10, ThrottleWindow: model.window})
 			e.srv.InjectFault(emulator.Fault{Op: emulator.OpSend, Status: 503, RetryAfter: 1, Count: 3})
