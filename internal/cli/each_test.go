@@ -215,7 +215,7 @@ func TestRunEachNotSent(t *testing.T) {
 // cancel a context after a number of sends (an interrupted run).
 type faultyHub struct {
 	emu        *emulator.Server
-	noFaults   bool // serve the emulator only
+	noFaults   atomic.Bool // serve the emulator only (set while the server may be serving)
 	sends      atomic.Int64
 	throttled  atomic.Int64
 	cancelAt   int64
@@ -224,7 +224,7 @@ type faultyHub struct {
 }
 
 func (h *faultyHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.noFaults && r.Method == http.MethodPost && strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), "/messages") {
+	if !h.noFaults.Load() && r.Method == http.MethodPost && strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), "/messages") {
 		n := h.sends.Add(1)
 		switch {
 		case n == 2000 || n == 6000:
@@ -438,7 +438,7 @@ func TestBulkSendKilledAndResumed(t *testing.T) {
 	}
 	const rows, conc = 3000, 16
 	h, env, file := bulkFixtureWith(t, rows, emulator.Options{ThrottleRate: 600, ThrottleBurst: 60})
-	h.noFaults = true // only the emulator's throttle
+	h.noFaults.Store(true) // only the emulator's throttle
 	args := []string{"send", "--each", file, "--concurrency", strconv.Itoa(conc), "-o", "json"}
 	cmd := exec.Command(nhBin, args...)
 	cmd.Env = append(os.Environ(), envConnectionString+"="+env(envConnectionString), envHub+"="+env(envHub), envCAFile+"="+env(envCAFile))
