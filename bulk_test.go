@@ -385,7 +385,8 @@ func TestBulkSendStopsOn403(t *testing.T) {
 			}
 		}
 	}
-	s := e.client.NewBulkSender(&nh.BulkSenderOptions{Concurrency: 8})
+	const conc = 8
+	s := e.client.NewBulkSender(&nh.BulkSenderOptions{Concurrency: conc})
 	got := collectBulk(t, s.Send(context.Background(), seq))
 	var sent, notSent, forbidden int
 	for k, r := range got {
@@ -407,7 +408,10 @@ func TestBulkSendStopsOn403(t *testing.T) {
 			t.Errorf("%s: %v", k, r.Err)
 		}
 	}
-	if forbidden != 1 || sent < 100 || notSent == 0 {
+	// The 403 goes to whichever send reaches the hub next: one of the
+	// rows taken before k100 that had not yet gone out (at most conc of
+	// them on a busy machine), or k100.
+	if forbidden != 1 || sent < 100-conc || notSent == 0 {
 		t.Errorf("%d sent, %d forbidden, %d not sent", sent, forbidden, notSent)
 	}
 	if p := pulled.Load(); p > int64(sent+forbidden+notSent)+1 || p > 200 {
