@@ -17,6 +17,11 @@ import (
 	"github.com/nhkit/notificationhubs/emulator"
 )
 
+// maxIdleConnections is how many idle connections Server.Client keeps to
+// the emulator, so that up to that many concurrent requests reuse their
+// connections.
+const maxIdleConnections = 64
+
 // Server is a running emulator.
 type Server struct {
 	*emulator.Server
@@ -31,7 +36,8 @@ type Server struct {
 	NamespaceConnectionString string
 	// CertFile is the PEM certificate clients must trust.
 	CertFile string
-	// Client trusts the certificate.
+	// Client trusts the certificate and keeps up to 64 idle connections
+	// to the emulator.
 	Client *http.Client
 }
 
@@ -80,7 +86,16 @@ func NewServerWithOptions(tb testing.TB, opts emulator.Options) *Server {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	endpoint := "sb://127.0.0.1:" + port + "/"
 	emu.SetPublicEndpoint(endpoint)
-	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	// net/http's default timeouts, HTTP/1.1 as before, trusting the
+	// certificate, and keeping as many idle connections as a test's
+	// concurrent senders use: with the default of two per host, each send
+	// beyond two at a time paid a TLS handshake.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = nil
+	transport.ForceAttemptHTTP2 = false
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	transport.MaxIdleConns = maxIdleConnections
+	transport.MaxIdleConnsPerHost = maxIdleConnections
 	tb.Cleanup(transport.CloseIdleConnections)
 	return &Server{
 		Server:                    emu,

@@ -1,9 +1,14 @@
 package emulatortest
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,5 +76,54 @@ func TestFaultsAndDataDirThroughServer(t *testing.T) {
 	defer again.Close()
 	if h := again.Hubs(); len(h) != 1 || h[0].Installations != 1 {
 		t.Errorf("hubs after reopening = %+v", h)
+	}
+}
+
+// TestClientKeepsConnections sends 32 slow requests at once, twice: the
+// second round reuses the first round's connections instead of opening new
+// ones (net/http keeps two idle connections per host unless told
+// otherwise).
+func TestClientKeepsConnections(t *testing.T) {
+	srv := NewServerWithOptions(t, emulator.Options{Hubs: []string{"hub"}})
+	const conc = 32
+	round := func() (fresh int64) {
+		// Each answer waits, so that the conc requests of a round are in
+		// flight together and need conc connections.
+		srv.InjectFault(emulator.Fault{Op: emulator.OpRegistration, Latency: 100 * time.Millisecond, Count: conc})
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		for range conc {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+					if !i.Reused {
+						n.Add(1)
+					}
+				}}
+				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+					"POST", srv.URL+"/hub/registrationIDs?api-version=2020-06", nil)
+				req.Header.Set("Authorization", sas.Sign(srv.URL+"/", emulator.FullRuleName, emulator.DefaultFullKey, time.Now().Add(time.Hour)))
+				resp, err := srv.Client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 201 {
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}()
+		}
+		wg.Wait()
+		return n.Load()
+	}
+	first := round()
+	if first < conc/2 {
+		t.Fatalf("the first round of %d opened only %d connections: the requests were not in flight together", conc, first)
+	}
+	if again := round(); again != 0 {
+		t.Errorf("the second round of %d opened %d connections (the first opened %d); want them all reused", conc, again, first)
 	}
 }
